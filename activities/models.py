@@ -1,0 +1,112 @@
+"""One input and one result model per activity: signatures stay compatible as fields grow."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from adapters.ports import StaffNotice
+from domain.application import Application
+from domain.events import Event
+from domain.model import Model
+from domain.regions import Region
+from domain.scoring import GateOutcome
+
+
+class CaseRef(Model):
+    case_id: str
+    application: Application
+
+
+class DocumentCheckResult(Model):
+    authentic: bool
+    reasons: tuple[str, ...]
+
+
+class LanguageTestInput(Model):
+    case_id: str
+    application: Application
+    attempt: int
+
+
+class LanguageTestResult(Model):
+    attempt: int
+    section_percent: dict[str, int]
+
+
+class AuthorityCheckInput(Model):
+    case_id: str
+    application: Application
+    authority: str
+
+
+class AuthorityCheckResult(Model):
+    authority: str
+    outcome: GateOutcome
+    reason: str
+
+
+class ResidenceCheckInput(Model):
+    case_id: str
+    settled_region: Region
+    settled_on: date
+    on: date
+
+
+class ResidenceCheckResult(Model):
+    region: Region | None
+
+
+class DepartureCheckInput(Model):
+    case_id: str
+    since: date
+    until: date
+
+
+class DepartureCheckResult(Model):
+    departed_on: date | None
+
+
+class IssueInput(Model):
+    case_id: str
+
+
+class IssueResult(Model):
+    number: str
+
+
+class DisburseInput(Model):
+    case_id: str
+    idempotency_key: str
+    amount_tiyn: int
+    purpose: str
+
+
+class DisburseResult(Model):
+    reference: str
+    duplicate: bool
+
+
+class NotifyInput(Model):
+    notice: StaffNotice
+
+
+class NotifyResult(Model):
+    delivered: bool
+
+
+class PendingEvent(Model):
+    event_id: str
+    event: Event
+    idempotency_key: str | None = None
+
+
+class AppendInput(Model):
+    case_id: str
+    expected_seq: int
+    events: tuple[PendingEvent, ...]
+
+
+class AppendResult(Model):
+    last_seq: int
+    appended: int
+    duplicates: int

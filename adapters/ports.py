@@ -1,0 +1,121 @@
+"""The outside parties kosh talks to, as small Protocols (simulators and HTTP clients).
+
+Errors: `TransientAdapterError` means "try again later" (Temporal retries the activity);
+`RejectedRequestError` means the request itself is invalid and retrying cannot help.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal, Protocol
+
+from domain.application import Application
+from domain.model import Model
+from domain.regions import Region
+from domain.scoring import GateOutcome
+
+
+class AdapterError(Exception):
+    """Base of adapter failures."""
+
+
+class TransientAdapterError(AdapterError):
+    """Timeout, 5xx, connection refused: retryable."""
+
+
+class RejectedRequestError(AdapterError):
+    """The service refused the request as invalid (a 4xx that is not 'already done')."""
+
+
+class DocumentVerdict(Model):
+    authentic: bool
+    reasons: tuple[str, ...] = ()
+
+
+class LanguageAttemptResult(Model):
+    attempt: int
+    section_percent: dict[str, int]
+
+
+class AuthorityReply(Model):
+    outcome: GateOutcome
+    reason: str
+
+
+class PaymentReceipt(Model):
+    reference: str
+    duplicate: bool = False
+
+
+class StaffNotice(Model):
+    case_id: str
+    kind: Literal[
+        "interview_due",
+        "interview_reminder",
+        "interview_overdue",
+        "arrival_due",
+        "referral_due",
+        "repayment_due",
+        "discrepancy_found",
+    ]
+    message: str
+
+
+class DocumentRegistry(Protocol):
+    async def verify(self, *, case_id: str, application: Application) -> DocumentVerdict:
+        """Authenticity and forgery signals for the applicant's documents."""
+        ...
+
+
+class LanguageTestCentre(Protocol):
+    async def sit_test(
+        self, *, case_id: str, application: Application, attempt: int
+    ) -> LanguageAttemptResult:
+        """Result of one KAZTEST attempt."""
+        ...
+
+
+class CompetentAuthorities(Protocol):
+    async def check(
+        self, *, case_id: str, application: Application, authority: str
+    ) -> AuthorityReply:
+        """One authority's verdict: security, criminal record or deportation history."""
+        ...
+
+
+class AddressRegistry(Protocol):
+    async def registered_region(
+        self, *, case_id: str, settled_region: Region, settled_on: date, on: date
+    ) -> Region | None:
+        """Region of the registered address on `on` (None: no registration in Kazakhstan)."""
+        ...
+
+
+class BorderControl(Protocol):
+    async def departed_on(self, *, case_id: str, since: date, until: date) -> date | None:
+        """Date of a permanent departure between `since` and `until`, if any."""
+        ...
+
+
+class PermitRegistry(Protocol):
+    async def issue_permit(self, *, case_id: str) -> str:
+        """Issue (or return the already issued) residence permit number."""
+        ...
+
+    async def grant_kandas_status(self, *, case_id: str) -> str:
+        """Issue (or return the already issued) kandas certificate number."""
+        ...
+
+
+class Payments(Protocol):
+    async def disburse(
+        self, *, idempotency_key: str, case_id: str, amount_tiyn: int, purpose: str
+    ) -> PaymentReceipt:
+        """Pay once per idempotency key; a repeated key returns the first receipt."""
+        ...
+
+
+class StaffNotifier(Protocol):
+    async def notify(self, notice: StaffNotice) -> None:
+        """Tell staff something needs them (a task in their queue)."""
+        ...

@@ -1,0 +1,173 @@
+"""A simulator of the outside services with real behaviour: seeded outcomes, latency, failures.
+
+Outcomes are a pure function of (seed, case id, applicant data, question), so a scenario
+replays identically; latency and injected transient failures vary per call, as real
+networks do. The payments side keeps its own ledger and honours idempotency keys, so a test
+can prove that retried disbursements paid exactly once. `World` holds the facts of people's
+lives that registries would report (a family that moves away, a departure abroad).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from adapters.ports import (
+    AuthorityReply,
+    DocumentVerdict,
+    LanguageAttemptResult,
+    PaymentReceipt,
+    RejectedRequestError,
+    StaffNotice,
+    TransientAdapterError,
+)
+from domain.application import Application
+from domain.regions import Region
+
+LEVEL_BASE = {"none": 12, "basic": 42, "intermediate": 65, "fluent": 85}
+MRZ_WEIGHTS = (7, 3, 1)
+
+
+def mrz_check_digit(text: str) -> int:
+    """ICAO 9303 check digit over digits and letters (A=10 ... Z=35)."""
+    total = 0
+    for i, ch in enumerate(text):
+        value = int(ch) if ch.isdigit() else ord(ch) - ord("A") + 10
+        total += value * MRZ_WEIGHTS[i % 3]
+    return total % 10
+
+
+def with_check_digit(body: str) -> str:
+    """A document number made valid by appending its check digit."""
+    return body + str(mrz_check_digit(body))
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    seed: int = 7
+    latency_ms: tuple[int, int] = (2, 25)
+    failure_rate: float = 0.0
+    security_refer_rate: float = 0.0
+
+
+@dataclass
+class World:
+    """Facts a registry would know. Offsets count days from the date the caller anchors on."""
+
+    moves: dict[str, tuple[int, Region]] = field(default_factory=dict)
+    departures: dict[str, int] = field(default_factory=dict)
+
+    def plan_move(self, case_id: str, *, after_days: int, to_region: Region) -> None:
+        self.moves[case_id] = (after_days, to_region)
+
+    def plan_departure(self, case_id: str, *, after_days: int) -> None:
+        self.departures[case_id] = after_days
+
+
+class Simulator:
+    """Implements every port in adapters/ports.py in memory."""
+
+    def __init__(self, config: SimConfig | None = None, world: World | None = None) -> None:
+        self.config = config or SimConfig()
+        self.world = world or World()
+        self.ledger: dict[str, tuple[str, int, str]] = {}
+        self.disbursement_calls = 0
+        self.notices: asyncio.Queue[StaffNotice] = asyncio.Queue()
+        self.notice_log: list[StaffNotice] = []
+        self._chaos = random.Random(self.config.seed ^ 0x5EED)
+
+    def _rng(self, *parts: object) -> random.Random:
+        key = ":".join(str(p) for p in (self.config.seed, *parts))
+        return random.Random(hashlib.sha256(key.encode()).digest())
+
+    async def _network(self, operation: str) -> None:
+        low, high = self.config.latency_ms
+        await asyncio.sleep(self._chaos.uniform(low, high) / 1000)
+        if self._chaos.random() < self.config.failure_rate:
+            raise TransientAdapterError(f"simulated outage in {operation}")
+
+    async def verify(self, *, case_id: str, application: Application) -> DocumentVerdict:
+        await self._network("documents")
+        doc = application.document
+        reasons = []
+        if mrz_check_digit(doc.number[:-1]) != int(doc.number[-1]):
+            reasons.append("document number check digit mismatch (possible forgery)")
+        if doc.expires_on <= date.today():
+            reasons.append(f"document expired on {doc.expires_on.isoformat()}")
+        return DocumentVerdict(authentic=not reasons, reasons=tuple(reasons))
+
+    async def sit_test(
+        self, *, case_id: str, application: Application, attempt: int
+    ) -> LanguageAttemptResult:
+        await self._network("language")
+        base = LEVEL_BASE[application.questionnaire.kazakh]
+        rng = self._rng(case_id, "kaztest", attempt)
+        sections = {
+            s: max(0, min(100, base + rng.randint(-10, 10))) for s in ("listening", "reading")
+        }
+        return LanguageAttemptResult(attempt=attempt, section_percent=sections)
+
+    async def check(
+        self, *, case_id: str, application: Application, authority: str
+    ) -> AuthorityReply:
+        await self._network(f"authority:{authority}")
+        q = application.questionnaire
+        if authority == "deportation" and q.deported_before:
+            return AuthorityReply(outcome="deny", reason="deportation on record")
+        if authority == "criminal_record" and q.criminal_record:
+            return AuthorityReply(outcome="refer", reason="declared record needs review")
+        refer = self._rng(case_id, "security").random() < self.config.security_refer_rate
+        if authority == "security" and refer:
+            return AuthorityReply(outcome="refer", reason="name match needs review")
+        return AuthorityReply(outcome="clear", reason="no findings")
+
+    async def registered_region(
+        self, *, case_id: str, settled_region: Region, settled_on: date, on: date
+    ) -> Region | None:
+        await self._network("address")
+        plan = self.world.moves.get(case_id)
+        if plan is not None and on >= settled_on + timedelta(days=plan[0]):
+            return plan[1]
+        return settled_region
+
+    async def departed_on(self, *, case_id: str, since: date, until: date) -> date | None:
+        await self._network("border")
+        offset = self.world.departures.get(case_id)
+        if offset is None:
+            return None
+        day = since + timedelta(days=offset)
+        return day if day <= until else None
+
+    async def issue_permit(self, *, case_id: str) -> str:
+        await self._network("permits")
+        return "RP-" + hashlib.sha256(f"permit:{case_id}".encode()).hexdigest()[:10].upper()
+
+    async def grant_kandas_status(self, *, case_id: str) -> str:
+        await self._network("kandas")
+        return "KS-" + hashlib.sha256(f"kandas:{case_id}".encode()).hexdigest()[:10].upper()
+
+    async def disburse(
+        self, *, idempotency_key: str, case_id: str, amount_tiyn: int, purpose: str
+    ) -> PaymentReceipt:
+        self.disbursement_calls += 1
+        await self._network("payments")
+        known = self.ledger.get(idempotency_key)
+        if known is not None:
+            if known[1] != amount_tiyn or known[0] != case_id:
+                raise RejectedRequestError(f"key {idempotency_key} was used for another payment")
+            return PaymentReceipt(reference=known[2], duplicate=True)
+        reference = "PAY-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:12].upper()
+        self.ledger[idempotency_key] = (case_id, amount_tiyn, reference)
+        if self._chaos.random() < self.config.failure_rate:
+            raise TransientAdapterError("paid, but the answer was lost")
+        return PaymentReceipt(reference=reference)
+
+    def total_paid(self, case_id: str | None = None) -> int:
+        return sum(a for c, a, _ in self.ledger.values() if case_id in (None, c))
+
+    async def notify(self, notice: StaffNotice) -> None:
+        self.notice_log.append(notice)
+        await self.notices.put(notice)

@@ -1,0 +1,113 @@
+"""What a running case owes and expects, and when: support due, checks due, deadlines.
+
+The workflow asks this module what is due and when to wake next; it never computes a date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from domain.calendar import add_months
+from domain.case import CaseState
+from domain.events import SupportMeasure
+from domain.model import TIYN_PER_TENGE, Model
+from domain.policy import Policy, policy_by_id
+from domain.scoring import _band
+
+
+class SupportDue(Model):
+    measure: SupportMeasure
+    period: str
+    amount_tiyn: int
+    due_on: date
+    idempotency_key: str
+
+
+def support_schedule(state: CaseState, policy: Policy) -> tuple[SupportDue, ...]:
+    """Every payment the social contract promises, with the idempotency key of each."""
+    start = state.contract_starts_on
+    app = state.application
+    if start is None or app is None:
+        return ()
+    rules = policy.support
+    family = app.family_size
+    subsidy = rules.relocation_subsidy_mrp_per_member * family * policy.mrp(start.year)
+    items = [
+        SupportDue(
+            measure="relocation_subsidy",
+            period="once",
+            amount_tiyn=subsidy * TIYN_PER_TENGE,
+            due_on=start,
+            idempotency_key=f"{state.case_id}:support:relocation_subsidy:once",
+        )
+    ]
+    rent_mrp = _band(rules.rent_mrp_per_month_by_family_size, family)
+    for month in range(rules.rent_months):
+        covered = add_months(start, month)
+        period = f"{covered.year:04d}-{covered.month:02d}"
+        items.append(
+            SupportDue(
+                measure="rent",
+                period=period,
+                amount_tiyn=rent_mrp * policy.mrp(covered.year) * TIYN_PER_TENGE,
+                due_on=add_months(start, month + 1),
+                idempotency_key=f"{state.case_id}:support:rent:{period}",
+            )
+        )
+    return tuple(items)
+
+
+def support_due(state: CaseState, today: date) -> tuple[SupportDue, ...]:
+    """Payments due by `today` and not yet paid. None after a breach or closure."""
+    if state.stage != "monitoring" or state.left_on is not None:
+        return ()
+    policy = policy_by_id(state.policy_id)
+    return tuple(
+        s
+        for s in support_schedule(state, policy)
+        if s.due_on <= today and s.idempotency_key not in state.paid_keys
+    )
+
+
+def next_residence_check(state: CaseState) -> date | None:
+    """When the address registry should next be asked (a pending confirmation first)."""
+    if state.stage != "monitoring" or state.contract_starts_on is None:
+        return None
+    if state.discrepancy_confirm_on is not None:
+        return state.discrepancy_confirm_on
+    interval = timedelta(days=policy_by_id(state.policy_id).contract.monitoring_interval_days)
+    nxt = state.contract_starts_on + interval * (state.residence_checks + 1)
+    assert state.contract_ends_on is not None
+    return nxt if nxt < state.contract_ends_on else None
+
+
+def next_rescreening(state: CaseState) -> date | None:
+    """General track: the next periodic re-screening, before the permit's end."""
+    if state.stage != "residence" or state.permit_issued_on is None:
+        return None
+    interval = timedelta(days=policy_by_id(state.policy_id).general.rescreening_interval_days)
+    nxt = state.permit_issued_on + interval * (state.rescreenings + 1)
+    assert state.permit_valid_until is not None
+    return nxt if nxt < state.permit_valid_until else None
+
+
+def next_wakeup(state: CaseState) -> date | None:
+    """The earliest date on which something is due; None when only a person can act."""
+    candidates: list[date | None] = []
+    if state.stage == "monitoring":
+        unpaid = [
+            s.due_on
+            for s in support_schedule(state, policy_by_id(state.policy_id))
+            if s.idempotency_key not in state.paid_keys
+        ]
+        candidates += [
+            min(unpaid, default=None),
+            next_residence_check(state),
+            state.contract_ends_on,
+        ]
+    elif state.stage == "repayment":
+        candidates.append(state.repayment_due_on)
+    elif state.stage == "residence":
+        candidates += [next_rescreening(state), state.permit_valid_until]
+    dates = [d for d in candidates if d is not None]
+    return min(dates) if dates else None

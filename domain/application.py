@@ -1,0 +1,88 @@
+"""What an applicant submits. Personal data lives here, never in logs or search attributes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from domain.model import Model
+from domain.regions import LABOUR_DEFICIT_REGIONS, Region
+
+Track = Literal["kandas", "general"]
+Level = Literal["none", "basic", "intermediate", "fluent"]
+
+
+class Document(Model):
+    kind: Literal["passport"] = "passport"
+    number: str = Field(pattern=r"^[A-Z0-9]{6,9}[0-9]$", description="ends in an MRZ check digit")
+    country: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3")
+    expires_on: date
+
+
+class FamilyMember(Model):
+    relation: Literal["spouse", "child", "parent"]
+    full_name: str = Field(min_length=1, max_length=200)
+    born_on: date
+
+
+class Questionnaire(Model):
+    """The digital questionnaire's answers (scored automatically)."""
+
+    education: Literal["none", "secondary", "vocational", "bachelor", "master", "doctorate"]
+    kazakh: Level
+    russian: Level
+    english: Literal["none", "ielts_5_5", "ielts_7"] = "none"
+    work_years: int = Field(ge=0, le=60)
+    military_service: bool = False
+    health_fit: bool = True
+    criminal_record: bool = False
+    deported_before: bool = False
+
+
+class Application(Model):
+    """A residence-permit application; kandas applicants also ask for support."""
+
+    full_name: str = Field(min_length=1, max_length=200)
+    born_on: date
+    citizenship: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3")
+    ethnic_kazakh: bool
+    track: Track
+    document: Document
+    questionnaire: Questionnaire
+    family: tuple[FamilyMember, ...] = ()
+    preferred_regions: tuple[Region, ...] = Field(default=(), max_length=8)
+
+    @field_validator("born_on")
+    @classmethod
+    def _plausible_birth(cls, value: date) -> date:
+        if value.year < 1900:
+            raise ValueError("born_on must be after 1900")
+        return value
+
+    @model_validator(mode="after")
+    def _track_rules(self) -> Application:
+        if self.track == "kandas":
+            if not self.ethnic_kazakh:
+                raise ValueError("track 'kandas' requires ethnic_kazakh = true")
+            if not self.preferred_regions:
+                raise ValueError("track 'kandas' needs at least one preferred region")
+            outside = [r for r in self.preferred_regions if r not in LABOUR_DEFICIT_REGIONS]
+            if outside:
+                raise ValueError(
+                    f"preferred_regions {outside} are not labour-deficit regions "
+                    f"(allowed: {sorted(LABOUR_DEFICIT_REGIONS)})"
+                )
+        if len(set(self.preferred_regions)) != len(self.preferred_regions):
+            raise ValueError("preferred_regions must not repeat a region")
+        return self
+
+    @property
+    def family_size(self) -> int:
+        return 1 + len(self.family)
+
+
+def age_on(born_on: date, on: date) -> int:
+    """Whole years of age on a date."""
+    return on.year - born_on.year - ((on.month, on.day) < (born_on.month, born_on.day))

@@ -1,0 +1,189 @@
+"""Commands: what someone (the workflow, staff, an adapter's answer) asks the case to do."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from domain.application import Application
+from domain.events import Authority, SupportMeasure
+from domain.model import Model
+from domain.regions import Region
+from domain.scoring import GateOutcome
+
+
+class SubmitApplication(Model):
+    kind: Literal["SubmitApplication"] = "SubmitApplication"
+    case_id: str = Field(min_length=1, max_length=100)
+    application: Application
+
+
+class RecordDocumentCheck(Model):
+    kind: Literal["RecordDocumentCheck"] = "RecordDocumentCheck"
+    authentic: bool
+    reasons: tuple[str, ...] = ()
+
+
+class RecordLanguageAttempt(Model):
+    kind: Literal["RecordLanguageAttempt"] = "RecordLanguageAttempt"
+    attempt: int = Field(ge=1)
+    section_percent: dict[str, Annotated[int, Field(ge=0, le=100)]]
+
+
+class ScoreQuestionnaire(Model):
+    kind: Literal["ScoreQuestionnaire"] = "ScoreQuestionnaire"
+
+
+class RecordAuthorityCheck(Model):
+    kind: Literal["RecordAuthorityCheck"] = "RecordAuthorityCheck"
+    authority: Authority
+    outcome: GateOutcome
+    reason: str
+
+
+class RecordInterview(Model):
+    kind: Literal["RecordInterview"] = "RecordInterview"
+    interviewer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    passed: bool
+    points: int = Field(ge=0)
+    notes: str = Field(default="", max_length=2000)
+
+
+class MarkInterviewMissed(Model):
+    kind: Literal["MarkInterviewMissed"] = "MarkInterviewMissed"
+    deadline: datetime
+
+
+class ComputeScore(Model):
+    kind: Literal["ComputeScore"] = "ComputeScore"
+
+
+class ResolveReferral(Model):
+    kind: Literal["ResolveReferral"] = "ResolveReferral"
+    officer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    approve: bool
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class IssuePermit(Model):
+    kind: Literal["IssuePermit"] = "IssuePermit"
+    permit_number: str = Field(min_length=1)
+
+
+class GrantKandasStatus(Model):
+    kind: Literal["GrantKandasStatus"] = "GrantKandasStatus"
+    certificate_number: str = Field(min_length=1)
+
+
+class ReserveQuotaPlace(Model):
+    kind: Literal["ReserveQuotaPlace"] = "ReserveQuotaPlace"
+    region: Region
+    year: int
+
+
+class GiveUpSupport(Model):
+    kind: Literal["GiveUpSupport"] = "GiveUpSupport"
+    regions_tried: tuple[Region, ...]
+
+
+class RecordArrival(Model):
+    kind: Literal["RecordArrival"] = "RecordArrival"
+    region: Region
+    arrived_on: date | None = None
+
+
+class LapseRelocation(Model):
+    kind: Literal["LapseRelocation"] = "LapseRelocation"
+
+
+class SignSocialContract(Model):
+    kind: Literal["SignSocialContract"] = "SignSocialContract"
+
+
+class RecordSupportPayment(Model):
+    kind: Literal["RecordSupportPayment"] = "RecordSupportPayment"
+    measure: SupportMeasure
+    period: str
+    amount_tiyn: int = Field(gt=0)
+    idempotency_key: str
+    payment_reference: str
+
+
+class RecordResidenceCheck(Model):
+    kind: Literal["RecordResidenceCheck"] = "RecordResidenceCheck"
+    reported_region: Region | None
+    checked_on: date
+
+
+class RecordMove(Model):
+    kind: Literal["RecordMove"] = "RecordMove"
+    new_region: Region | None = None
+    moved_on: date | None = None
+
+
+class RecordRepayment(Model):
+    kind: Literal["RecordRepayment"] = "RecordRepayment"
+    amount_tiyn: int = Field(gt=0)
+    reference: str = Field(min_length=1, max_length=100)
+
+
+class ReferRepayment(Model):
+    kind: Literal["ReferRepayment"] = "ReferRepayment"
+
+
+class FulfilContract(Model):
+    kind: Literal["FulfilContract"] = "FulfilContract"
+
+
+class RecordRescreening(Model):
+    kind: Literal["RecordRescreening"] = "RecordRescreening"
+    outcome: GateOutcome
+    reason: str
+
+
+class RecordDeparture(Model):
+    kind: Literal["RecordDeparture"] = "RecordDeparture"
+    departed_on: date | None = None
+    source: Literal["border", "staff"] = "staff"
+
+
+class EndPermitTerm(Model):
+    kind: Literal["EndPermitTerm"] = "EndPermitTerm"
+
+
+class Withdraw(Model):
+    kind: Literal["Withdraw"] = "Withdraw"
+    reason: str = Field(default="withdrawn by the applicant", max_length=2000)
+
+
+Command = Annotated[
+    SubmitApplication
+    | RecordDocumentCheck
+    | RecordLanguageAttempt
+    | ScoreQuestionnaire
+    | RecordAuthorityCheck
+    | RecordInterview
+    | MarkInterviewMissed
+    | ComputeScore
+    | ResolveReferral
+    | IssuePermit
+    | GrantKandasStatus
+    | ReserveQuotaPlace
+    | GiveUpSupport
+    | RecordArrival
+    | LapseRelocation
+    | SignSocialContract
+    | RecordSupportPayment
+    | RecordResidenceCheck
+    | RecordMove
+    | RecordRepayment
+    | ReferRepayment
+    | FulfilContract
+    | RecordRescreening
+    | RecordDeparture
+    | EndPermitTerm
+    | Withdraw,
+    Field(discriminator="kind"),
+]

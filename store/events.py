@@ -1,0 +1,172 @@
+"""The append-only event log: append a case's new events idempotently, read them back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from store.errors import ConcurrencyConflictError, translated
+from store.pool import Conn
+from store.projections import apply_projections
+from store.records import STORED_COLUMNS, AppendResult, NewEvent, StoredEvent, stored_from_row
+
+__all__ = [
+    "AppendResult",
+    "NewEvent",
+    "StoredEvent",
+    "append_events",
+    "count_events",
+    "last_seq",
+    "read_events",
+]
+
+# One statement per batch. The WHERE clause refuses a batch whose expected_seq lies beyond the
+# case's last event (it would leave a gap); ON CONFLICT skips rows whose (case_id, seq) or
+# event_id exist, so a retry inserts nothing and a conflict is found by counting rows.
+INSERT_BATCH = """
+INSERT INTO events (case_id, seq, event_id, type, schema_version, policy_id, occurred_at,
+                    payload, idempotency_key)
+SELECT $1, b.seq, b.event_id, b.type, b.schema_version, b.policy_id, b.occurred_at,
+       b.payload::jsonb, b.idempotency_key
+FROM unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[],
+            $9::text[], $10::text[])
+     AS b(seq, event_id, type, schema_version, policy_id, occurred_at, payload, idempotency_key)
+WHERE $2::int = 0 OR EXISTS (SELECT 1 FROM events WHERE case_id = $1 AND seq = $2::int)
+ORDER BY b.seq
+ON CONFLICT DO NOTHING
+RETURNING position, seq, recorded_at
+"""
+FIND_IDS = "SELECT event_id, case_id, seq FROM events WHERE event_id = ANY($1::text[])"
+LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events WHERE case_id = $1"
+READ_CASE = f"""
+SELECT {STORED_COLUMNS} FROM events WHERE case_id = $1 AND seq > $2 ORDER BY seq
+"""
+COUNT = "SELECT count(*) FROM events WHERE ($1::text IS NULL OR case_id = $1)"
+
+
+async def append_events(
+    conn: Conn, *, case_id: str, expected_seq: int, events: Sequence[NewEvent]
+) -> AppendResult:
+    """Append `events` as seqs expected_seq+1.. of the case and update the projections.
+
+    `expected_seq` is the case's last seq as the caller knows it (0 for a new case). Runs in a
+    transaction of its own, or in a savepoint of the caller's, so the events and their
+    projections commit together or not at all. A retry of an append that already happened
+    (same event ids at the same seqs) succeeds and reports them as duplicates, appending any
+    events the retry adds after them; anything else already at those seqs, or an expected_seq
+    past the case's end, raises ConcurrencyConflictError. A quota reservation beyond capacity
+    raises QuotaExhaustedError and stores nothing.
+    """
+    _check_batch(case_id, expected_seq, events)
+    if not events:
+        return AppendResult(last_seq=expected_seq, appended=0, duplicates=0)
+    last = expected_seq + len(events)
+    with translated():
+        async with conn.transaction():
+            rows = await conn.fetch(
+                INSERT_BATCH, case_id, expected_seq, *_columns(events, expected_seq)
+            )
+            duplicates = len(events) - len(rows)
+            if duplicates:
+                await _check_duplicates(conn, case_id, expected_seq, events)
+            if rows:
+                # A retry may carry more events than the attempt that landed: the landed ones
+                # are a prefix (seqs are contiguous), the rest are new.
+                base = expected_seq + duplicates
+                stored = _stored(case_id, base, events[duplicates:], rows)
+                await apply_projections(conn, case_id=case_id, expected_seq=base, appended=stored)
+            return AppendResult(last_seq=last, appended=len(rows), duplicates=duplicates)
+
+
+async def _check_duplicates(
+    conn: Conn, case_id: str, expected_seq: int, events: Sequence[NewEvent]
+) -> None:
+    """Rows the insert skipped are fine only if they hold these very events at these seqs."""
+    found = await conn.fetch(FIND_IDS, [e.event_id for e in events])
+    where = {r["event_id"]: (r["case_id"], r["seq"]) for r in found}
+    wanted = {e.event_id: (case_id, expected_seq + i) for i, e in enumerate(events, 1)}
+    if where != wanted:
+        actual = await conn.fetchval(LAST_SEQ, case_id)
+        detail = _conflict_detail(wanted, where, expected_seq, actual)
+        raise ConcurrencyConflictError(case_id, expected_seq, actual, detail)
+
+
+async def read_events(conn: Conn, *, case_id: str, after_seq: int = 0) -> list[StoredEvent]:
+    """The case's events with seq > after_seq, in seq order."""
+    with translated():
+        rows = await conn.fetch(READ_CASE, case_id, after_seq)
+    return [stored_from_row(row) for row in rows]
+
+
+async def count_events(conn: Conn, *, case_id: str | None = None) -> int:
+    """How many events the log holds, for one case or in all."""
+    with translated():
+        count: int = await conn.fetchval(COUNT, case_id)
+    return count
+
+
+async def last_seq(conn: Conn, *, case_id: str) -> int:
+    """The seq of the case's last event (0 if the case has none): the next append's expected_seq."""
+    with translated():
+        seq: int = await conn.fetchval(LAST_SEQ, case_id)
+    return seq
+
+
+def _check_batch(case_id: str, expected_seq: int, events: Sequence[NewEvent]) -> None:
+    if expected_seq < 0:
+        raise ValueError(f"expected_seq must be >= 0, got {expected_seq}")
+    ids = [e.event_id for e in events]
+    if len(set(ids)) != len(ids):
+        raise ValueError("event ids repeat within the batch")
+    for new in events:
+        own = getattr(new.event, "case_id", case_id)
+        if own != case_id:
+            raise ValueError(f"event {new.event_id} belongs to case {own}, not {case_id}")
+
+
+def _columns(events: Sequence[NewEvent], expected_seq: int) -> list[list[Any]]:
+    return [
+        [expected_seq + i for i in range(1, len(events) + 1)],
+        [e.event_id for e in events],
+        [e.event.type for e in events],
+        [e.event.schema_version for e in events],
+        [e.event.policy_id for e in events],
+        [e.event.at for e in events],
+        [e.event.model_dump_json() for e in events],
+        [e.idempotency_key for e in events],
+    ]
+
+
+def _stored(
+    case_id: str, expected_seq: int, events: Sequence[NewEvent], rows: Sequence[Any]
+) -> list[StoredEvent]:
+    by_seq = {row["seq"]: row for row in rows}
+    stored = []
+    for seq, new in enumerate(events, expected_seq + 1):
+        row = by_seq[seq]
+        stored.append(
+            StoredEvent(
+                position=row["position"],
+                case_id=case_id,
+                seq=seq,
+                event_id=new.event_id,
+                event=new.event,
+                recorded_at=row["recorded_at"],
+                idempotency_key=new.idempotency_key,
+            )
+        )
+    return stored
+
+
+def _conflict_detail(
+    wanted: dict[str, tuple[str, int]],
+    where: dict[str, tuple[str, int]],
+    expected_seq: int,
+    actual: int,
+) -> str:
+    if actual < expected_seq:
+        return "expected_seq is past the case's last event"
+    for event_id, place in where.items():
+        if place != wanted[event_id]:
+            return f"event {event_id} is already stored as {place[0]}/{place[1]}"
+    return "another writer appended first"

@@ -1,0 +1,232 @@
+"""Projections of the event log (cases, quota ledger, payments): kept live, rebuildable.
+
+Live: `apply_projections` runs inside the append's transaction for newly appended events only.
+Rebuild: `rebuild_projections` folds the whole log in position order into the same rows, with
+the same row builders, so the two always agree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from domain import events as ev
+from domain.case import CaseState, evolve, fold
+from store.errors import DuplicatePaymentError, QuotaExhaustedError, StoreError, translated
+from store.pool import Conn
+from store.queries import balance_owed, list_cases, payments_for, quota_usage
+from store.records import STORED_COLUMNS, StoredEvent, stored_from_row
+
+__all__ = [
+    "apply_projections",
+    "balance_owed",
+    "list_cases",
+    "payments_for",
+    "quota_usage",
+    "rebuild_projections",
+]
+
+CASE_COLUMNS = (
+    "case_id, track, stage, region, policy_id, score, decision, contract_starts_on, "
+    "contract_ends_on, closed_reason, paid_tiyn, outstanding_tiyn, last_seq, updated_at, state"
+)
+# State travels as text and is cast in SQL, so it is stored the same with or without a json codec.
+UPSERT_CASE = f"""
+INSERT INTO cases ({CASE_COLUMNS})
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text::jsonb)
+ON CONFLICT (case_id) DO UPDATE SET
+    track = EXCLUDED.track, stage = EXCLUDED.stage, region = EXCLUDED.region,
+    policy_id = EXCLUDED.policy_id, score = EXCLUDED.score, decision = EXCLUDED.decision,
+    contract_starts_on = EXCLUDED.contract_starts_on,
+    contract_ends_on = EXCLUDED.contract_ends_on, closed_reason = EXCLUDED.closed_reason,
+    paid_tiyn = EXCLUDED.paid_tiyn, outstanding_tiyn = EXCLUDED.outstanding_tiyn,
+    last_seq = EXCLUDED.last_seq, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
+"""
+LOAD_CASE = "SELECT last_seq, state::text AS state FROM cases WHERE case_id = $1 FOR UPDATE"
+OPEN_QUOTA = """
+INSERT INTO quota_ledger (region, year, capacity) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+"""
+RESERVE_PLACE = """
+UPDATE quota_ledger SET reserved = reserved + 1
+WHERE region = $1 AND year = $2 AND reserved - released < capacity
+RETURNING reserved
+"""
+RELEASE_PLACE = """
+UPDATE quota_ledger SET released = released + 1
+WHERE region = $1 AND year = $2 AND released < reserved
+RETURNING released
+"""
+INSERT_QUOTA = """
+INSERT INTO quota_ledger (region, year, capacity, reserved, released) VALUES ($1, $2, $3, $4, $5)
+"""
+PAYMENT_COLUMNS = (
+    "idempotency_key, case_id, kind, measure, period, amount_tiyn, reference, occurred_at, position"
+)
+INSERT_PAYMENT = f"""
+INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING idempotency_key
+"""
+# SHARE on events first: waits for in-flight appends and keeps new ones out (they take the
+# events lock before the projection locks, so this order cannot deadlock).
+LOCK_LOG = "LOCK TABLE events IN SHARE MODE"
+CLEAR = "TRUNCATE cases, quota_ledger, payments"
+WHOLE_LOG = f"SELECT {STORED_COLUMNS} FROM events ORDER BY position"
+
+
+async def apply_projections(
+    conn: Conn, *, case_id: str, expected_seq: int, appended: Sequence[StoredEvent]
+) -> None:
+    """Project events just appended as seqs expected_seq+1.. (call inside the append's tx)."""
+    for stored in appended:
+        await _project_quota(conn, stored.event)
+    for row in filter(None, map(payment_row, appended)):
+        if await conn.fetchval(INSERT_PAYMENT, *row) is None:
+            raise DuplicatePaymentError(row[0])
+    current = await conn.fetchrow(LOAD_CASE, case_id)
+    state, last = (CaseState(), 0) if current is None else _loaded(current)
+    if last != expected_seq:
+        raise StoreError(
+            f"cases projection of {case_id} is at seq {last} but the log is at {expected_seq}: "
+            "run rebuild_projections"
+        )
+    state = fold((s.event for s in appended), state)
+    await conn.execute(UPSERT_CASE, *case_row(case_id, state, appended[-1]))
+
+
+async def rebuild_projections(conn: Conn) -> None:
+    """Empty the projections and recompute them from the whole log, in one transaction.
+
+    Appends wait while it runs. The log is trusted: facts already recorded are not re-checked
+    against quota capacity.
+    """
+    with translated():
+        async with conn.transaction():
+            await conn.execute(LOCK_LOG)
+            await conn.execute(CLEAR)
+            rebuild = _Rebuild()
+            async for row in conn.cursor(WHOLE_LOG, prefetch=500):
+                rebuild.add(stored_from_row(row))
+            await conn.executemany(UPSERT_CASE, rebuild.case_rows())
+            await conn.executemany(INSERT_QUOTA, rebuild.quota_rows())
+            await conn.executemany(INSERT_PAYMENT, rebuild.payments)
+
+
+def case_row(case_id: str, state: CaseState, last: StoredEvent) -> tuple[Any, ...]:
+    """The cases row for a state folded up to and including `last`."""
+    breakdown = state.breakdown
+    return (
+        case_id,
+        state.track,
+        state.stage,
+        state.region,
+        state.policy_id,
+        breakdown.total if breakdown else None,
+        breakdown.decision if breakdown else None,
+        state.contract_starts_on,
+        state.contract_ends_on,
+        state.closed_reason,
+        state.paid_tiyn,
+        state.outstanding_tiyn,
+        last.seq,
+        last.recorded_at,
+        _state_json(state),
+    )
+
+
+def payment_row(stored: StoredEvent) -> tuple[Any, ...] | None:
+    """The payments row an event records, if it records a payment (key first)."""
+    event, case_id = stored.event, stored.case_id
+    match event:
+        case ev.SupportPaid():
+            return (
+                event.idempotency_key,
+                case_id,
+                "disbursement",
+                event.measure,
+                event.period,
+                event.amount_tiyn,
+                event.payment_reference,
+                event.at,
+                stored.position,
+            )
+        case ev.RepaymentReceived():
+            return (
+                f"{case_id}:repayment:{event.reference}",
+                case_id,
+                "repayment",
+                None,
+                None,
+                event.amount_tiyn,
+                event.reference,
+                event.at,
+                stored.position,
+            )
+    return None
+
+
+async def _project_quota(conn: Conn, event: ev.Event) -> None:
+    match event:
+        case ev.QuotaPlaceReserved():
+            await conn.execute(OPEN_QUOTA, event.region, event.year, event.capacity)
+            if await conn.fetchval(RESERVE_PLACE, event.region, event.year) is None:
+                raise QuotaExhaustedError(event.region, event.year)
+        case ev.QuotaPlaceReleased():
+            if await conn.fetchval(RELEASE_PLACE, event.region, event.year) is None:
+                raise _release_without_reservation(event)
+
+
+def _release_without_reservation(event: ev.QuotaPlaceReleased) -> StoreError:
+    return StoreError(f"quota place in {event.region} {event.year} released but never reserved")
+
+
+def _loaded(row: Any) -> tuple[CaseState, int]:
+    return CaseState.model_validate_json(row["state"]), row["last_seq"]
+
+
+def _state_json(state: CaseState) -> str:
+    """Canonical JSON: sets sorted, so equal states are stored as equal documents."""
+    data = state.model_dump(mode="json")
+    for name in type(state).model_fields:
+        if isinstance(getattr(state, name), frozenset):
+            data[name] = sorted(data[name])
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+class _Rebuild:
+    """Accumulates the projections of the whole log in memory, in position order."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, tuple[CaseState, StoredEvent]] = {}
+        self.quotas: dict[tuple[str, int], list[int]] = {}
+        self.payments: list[tuple[Any, ...]] = []
+        self._payment_keys: set[str] = set()
+
+    def add(self, stored: StoredEvent) -> None:
+        state, _ = self.states.get(stored.case_id, (CaseState(), stored))
+        self.states[stored.case_id] = (evolve(state, stored.event), stored)
+        self._add_quota(stored.event)
+        row = payment_row(stored)
+        if row is not None:
+            if row[0] in self._payment_keys:
+                raise DuplicatePaymentError(row[0])
+            self._payment_keys.add(row[0])
+            self.payments.append(row)
+
+    def _add_quota(self, event: ev.Event) -> None:
+        match event:
+            case ev.QuotaPlaceReserved():
+                tally = self.quotas.setdefault((event.region, event.year), [event.capacity, 0, 0])
+                tally[1] += 1
+            case ev.QuotaPlaceReleased():
+                tally = self.quotas.get((event.region, event.year), [0, 0, 0])
+                if tally[2] >= tally[1]:
+                    raise _release_without_reservation(event)
+                tally[2] += 1
+
+    def case_rows(self) -> Iterable[tuple[Any, ...]]:
+        return [case_row(cid, state, last) for cid, (state, last) in self.states.items()]
+
+    def quota_rows(self) -> Iterable[tuple[Any, ...]]:
+        return [(region, year, *tally) for (region, year), tally in self.quotas.items()]

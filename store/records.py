@@ -1,0 +1,74 @@
+"""What goes into the event log and what comes back out of it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from domain.events import EVENT_ADAPTER, Event
+from store.errors import StoreError
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NewEvent(Record):
+    """An event to append, with the id that makes a retried append harmless."""
+
+    event_id: str = Field(min_length=1, max_length=200)
+    event: Event
+    idempotency_key: str | None = None
+
+    @model_validator(mode="after")
+    def _aware(self) -> NewEvent:
+        if self.event.at.utcoffset() is None:
+            raise ValueError("event.at must be timezone-aware")
+        return self
+
+
+class StoredEvent(Record):
+    """An event as the log holds it: its global position and its place in the case."""
+
+    position: int
+    case_id: str
+    seq: int
+    event_id: str
+    event: Event
+    recorded_at: datetime
+    idempotency_key: str | None = None
+
+
+class AppendResult(Record):
+    """`last_seq` is the seq of the batch's last event, whether appended now or before."""
+
+    last_seq: int
+    appended: int
+    duplicates: int
+
+
+STORED_COLUMNS = (
+    "position, case_id, seq, event_id, payload::text AS payload, recorded_at, idempotency_key"
+)
+
+
+def stored_from_row(row: Mapping[str, Any]) -> StoredEvent:
+    """Parse a row selected with STORED_COLUMNS; an unreadable payload is a StoreError."""
+    try:
+        event = EVENT_ADAPTER.validate_json(row["payload"])
+    except ValidationError as exc:
+        raise StoreError(
+            f"event {row['event_id']} ({row['case_id']}/{row['seq']}) cannot be read: {exc}"
+        ) from exc
+    return StoredEvent(
+        position=row["position"],
+        case_id=row["case_id"],
+        seq=row["seq"],
+        event_id=row["event_id"],
+        event=event,
+        recorded_at=row["recorded_at"],
+        idempotency_key=row["idempotency_key"],
+    )

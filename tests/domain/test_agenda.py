@@ -1,0 +1,153 @@
+"""The agenda: what a running case owes, under which idempotency key, and when to wake."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from domain import commands as cmd
+from domain.agenda import (
+    next_rescreening,
+    next_residence_check,
+    next_wakeup,
+    support_due,
+    support_schedule,
+)
+from domain.case import CaseState
+from domain.policy import POLICY_2026_1
+from tests.domain.helpers import (
+    ARRIVED,
+    CASE_ID,
+    CONTRACT_ENDS,
+    GENERAL_TO_RESIDENCE,
+    KANDAS_TO_MONITORING,
+    KANDAS_TO_RELOCATION,
+    MRP_2026,
+    RENT_TIYN,
+    SUBSIDY_TIYN,
+    given,
+    kandas_application,
+    on,
+    pay_rent,
+    pay_subsidy,
+)
+
+MONITORING = given(KANDAS_TO_MONITORING)
+
+
+def starting(day: date, family: int = 3) -> CaseState:
+    members = [{"relation": "child", "full_name": "C", "born_on": "2020-01-01"}] * (family - 1)
+    return MONITORING.model_copy(
+        update={"contract_starts_on": day, "application": kandas_application(family=members)}
+    )
+
+
+def test_schedule_is_one_relocation_subsidy_and_twelve_rent_payments() -> None:
+    schedule = support_schedule(MONITORING, POLICY_2026_1)
+    assert [s.measure for s in schedule] == ["relocation_subsidy"] + ["rent"] * 12
+    subsidy, *rent = schedule
+    assert subsidy.idempotency_key == f"{CASE_ID}:support:relocation_subsidy:once"
+    assert (subsidy.amount_tiyn, subsidy.due_on, subsidy.period) == (SUBSIDY_TIYN, ARRIVED, "once")
+    assert [r.idempotency_key for r in rent] == [
+        f"{CASE_ID}:support:rent:{p}"
+        for p in [f"2026-{m:02d}" for m in range(4, 13)] + ["2027-01", "2027-02", "2027-03"]
+    ]
+    assert [r.period for r in rent] == [r.idempotency_key.rsplit(":", 1)[1] for r in rent]
+    assert {r.amount_tiyn for r in rent} == {RENT_TIYN}
+    # rent is paid in arrears: each month on the first day of the next
+    assert rent[0].due_on == date(2026, 5, 1) and rent[-1].due_on == date(2027, 4, 1)
+
+
+@pytest.mark.parametrize(("family", "rent_mrp"), [(1, 15), (2, 15), (3, 22), (4, 22), (5, 30)])
+def test_amounts_follow_family_size(family: int, rent_mrp: int) -> None:
+    subsidy, first_rent, *_ = support_schedule(starting(ARRIVED, family), POLICY_2026_1)
+    assert subsidy.amount_tiyn == 70 * family * MRP_2026 * 100 == family * 30_275_000
+    assert first_rent.amount_tiyn == rent_mrp * MRP_2026 * 100
+
+
+def test_schedule_from_a_month_end_clamps_due_dates_but_keeps_twelve_months() -> None:
+    schedule = support_schedule(starting(date(2027, 1, 31)), POLICY_2026_1)
+    rent = schedule[1:]
+    assert [r.period for r in rent] == [f"2027-{m:02d}" for m in range(1, 13)]
+    assert [r.due_on for r in rent[:3]] == [date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30)]
+    assert len({s.idempotency_key for s in schedule}) == 13
+
+
+def test_no_schedule_before_the_contract() -> None:
+    assert support_schedule(given(KANDAS_TO_RELOCATION), POLICY_2026_1) == ()
+    assert support_schedule(CaseState(), POLICY_2026_1) == ()
+
+
+def test_support_due_by_date_and_unpaid() -> None:
+    assert [s.period for s in support_due(MONITORING, ARRIVED - timedelta(days=1))] == []
+    assert [s.period for s in support_due(MONITORING, ARRIVED)] == ["once"]
+    assert [s.period for s in support_due(MONITORING, date(2026, 6, 1))] == [
+        "once",
+        "2026-04",
+        "2026-05",
+    ]
+    paid = given([*KANDAS_TO_MONITORING, pay_subsidy(), pay_rent("2026-04", on(date(2026, 5, 1)))])
+    assert [s.period for s in support_due(paid, date(2026, 6, 1))] == ["2026-05"]
+
+
+def test_support_due_only_in_monitoring() -> None:
+    assert support_due(given(KANDAS_TO_RELOCATION), date(2027, 1, 1)) == ()
+    assert support_due(given(GENERAL_TO_RESIDENCE), date(2027, 1, 1)) == ()
+
+
+def test_next_wakeup_in_monitoring_is_the_earliest_unpaid_payment() -> None:
+    assert next_wakeup(MONITORING) == ARRIVED
+    paid = given([*KANDAS_TO_MONITORING, pay_subsidy()])
+    assert next_wakeup(paid) == date(2026, 5, 1)
+
+
+def test_after_all_support_the_next_wakeup_is_the_residence_check() -> None:
+    paid = MONITORING.model_copy(
+        update={
+            "paid_keys": frozenset(
+                s.idempotency_key for s in support_schedule(MONITORING, POLICY_2026_1)
+            )
+        }
+    )
+    assert next_residence_check(paid) == ARRIVED + timedelta(days=182)
+    assert next_wakeup(paid) == ARRIVED + timedelta(days=182)
+    tenth = paid.model_copy(update={"residence_checks": 9})
+    assert next_residence_check(tenth) == ARRIVED + timedelta(days=1820) == date(2031, 3, 26)
+    done = paid.model_copy(update={"residence_checks": 10})
+    assert next_residence_check(done) is None  # day 2002 is past the five years
+    assert next_wakeup(done) == CONTRACT_ENDS
+
+
+def test_a_pending_discrepancy_is_checked_on_its_confirmation_day() -> None:
+    pending = MONITORING.model_copy(update={"discrepancy_confirm_on": date(2026, 5, 10)})
+    assert next_residence_check(pending) == date(2026, 5, 10)
+
+
+def test_next_wakeup_while_repaying_is_the_due_date() -> None:
+    left = given(
+        [
+            *KANDAS_TO_MONITORING,
+            pay_subsidy(),
+            (on(date(2026, 6, 10)), cmd.RecordMove(new_region="Almaty")),
+        ]
+    )
+    assert left.stage == "repayment"
+    assert next_wakeup(left) == date(2026, 9, 8)
+    assert support_due(left, date(2027, 1, 1)) == ()
+
+
+def test_general_track_wakes_for_rescreening_then_the_permit_end() -> None:
+    state = given(GENERAL_TO_RESIDENCE)
+    assert next_rescreening(state) == date(2027, 3, 2)
+    assert next_wakeup(state) == date(2027, 3, 2)
+    fifth = state.model_copy(update={"rescreenings": 4})
+    assert next_rescreening(fifth) == date(2031, 3, 1)  # 5 x 365 days, 2028 is a leap year
+    done = state.model_copy(update={"rescreenings": 5})
+    assert next_rescreening(done) is None
+    assert next_wakeup(done) == date(2031, 3, 2)
+
+
+def test_nothing_to_wake_for_when_only_a_person_can_act() -> None:
+    assert next_wakeup(CaseState()) is None
+    assert next_wakeup(given(KANDAS_TO_RELOCATION)) is None

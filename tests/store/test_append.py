@@ -1,0 +1,155 @@
+import asyncpg
+import pytest
+
+from domain import events as ev
+from store.errors import ConcurrencyConflictError
+from store.events import append_events, count_events, last_seq, read_events
+from tests.store.factories import POLICY, approved, at, new, new_case_id, submitted
+
+
+async def test_append_then_read_back(pool: asyncpg.Pool) -> None:
+    case_id = new_case_id()
+    batch = [new(submitted(case_id), key="intake"), *map(new, approved())]
+    async with pool.acquire() as conn:
+        result = await append_events(conn, case_id=case_id, expected_seq=0, events=batch)
+        stored = await read_events(conn, case_id=case_id)
+        tail = await read_events(conn, case_id=case_id, after_seq=3)
+        assert await last_seq(conn, case_id=case_id) == 5
+        assert await count_events(conn, case_id=case_id) == 5
+    assert (result.last_seq, result.appended, result.duplicates) == (5, 5, 0)
+    assert [s.seq for s in stored] == [1, 2, 3, 4, 5]
+    assert [s.event for s in stored] == [n.event for n in batch]
+    assert [s.event_id for s in stored] == [n.event_id for n in batch]
+    assert stored[0].idempotency_key == "intake"
+    assert [s.position for s in stored] == sorted(s.position for s in stored)
+    assert [s.seq for s in tail] == [4, 5]
+
+
+async def test_retried_append_is_counted_as_duplicates(pool: asyncpg.Pool) -> None:
+    case_id = new_case_id()
+    batch = [new(submitted(case_id)), *map(new, approved())]
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=case_id, expected_seq=0, events=batch)
+        retry = await append_events(conn, case_id=case_id, expected_seq=0, events=batch)
+        assert await count_events(conn, case_id=case_id) == len(batch)
+    assert (retry.last_seq, retry.appended, retry.duplicates) == (5, 0, 5)
+
+
+async def test_retry_carrying_more_events_appends_only_the_new(pool: asyncpg.Pool) -> None:
+    case_id = new_case_id()
+    landed = [new(submitted(case_id))]
+    more = new(ev.DocumentsVerified(policy_id=POLICY, at=at(1)))
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=case_id, expected_seq=0, events=landed)
+        result = await append_events(conn, case_id=case_id, expected_seq=0, events=[*landed, more])
+        assert [s.event_id for s in await read_events(conn, case_id=case_id)] == [
+            landed[0].event_id,
+            more.event_id,
+        ]
+    assert (result.last_seq, result.appended, result.duplicates) == (2, 1, 1)
+
+
+async def test_other_event_at_the_same_seq_is_a_conflict(pool: asyncpg.Pool) -> None:
+    case_id = new_case_id()
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=case_id, expected_seq=0, events=[new(submitted(case_id))])
+        verified = new(ev.DocumentsVerified(policy_id=POLICY, at=at(1)))
+        with pytest.raises(ConcurrencyConflictError) as caught:
+            await append_events(conn, case_id=case_id, expected_seq=0, events=[verified])
+        assert await count_events(conn, case_id=case_id) == 1
+    assert (caught.value.expected_seq, caught.value.actual_seq) == (0, 1)
+
+
+async def test_partly_conflicting_batch_stores_nothing(pool: asyncpg.Pool) -> None:
+    case_id = new_case_id()
+    first, *others = (new(e) for e in approved())
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=case_id, expected_seq=0, events=[new(submitted(case_id))])
+        await append_events(conn, case_id=case_id, expected_seq=1, events=[first])
+        # seq 2 is taken by `first`, seqs 3.. are free: the free ones must not be kept.
+        with pytest.raises(ConcurrencyConflictError):
+            await append_events(conn, case_id=case_id, expected_seq=1, events=others)
+        # `first` again, but at another seq than the one it holds.
+        with pytest.raises(ConcurrencyConflictError, match="already stored"):
+            await append_events(conn, case_id=case_id, expected_seq=2, events=[first])
+        assert await last_seq(conn, case_id=case_id) == 2
+
+
+async def test_expected_seq_past_the_end_is_a_conflict(pool: asyncpg.Pool) -> None:
+    case_id = new_case_id()
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=case_id, expected_seq=0, events=[new(submitted(case_id))])
+        verified = new(ev.DocumentsVerified(policy_id=POLICY, at=at(1)))
+        with pytest.raises(ConcurrencyConflictError, match="past the case's last event"):
+            await append_events(conn, case_id=case_id, expected_seq=3, events=[verified])
+        assert await last_seq(conn, case_id=case_id) == 1
+
+
+async def test_event_id_of_another_case_is_a_conflict(pool: asyncpg.Pool) -> None:
+    one, two = new_case_id(), new_case_id()
+    shared = new(ev.DocumentsVerified(policy_id=POLICY, at=at(1)))
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=one, expected_seq=0, events=[shared])
+        with pytest.raises(ConcurrencyConflictError, match="already stored"):
+            await append_events(conn, case_id=two, expected_seq=0, events=[shared])
+        assert await count_events(conn, case_id=two) == 0
+
+
+async def test_append_joins_the_callers_transaction(pool: asyncpg.Pool) -> None:
+    case_id = new_case_id()
+    async with pool.acquire() as conn:
+        with pytest.raises(RuntimeError):
+            async with conn.transaction():
+                await append_events(
+                    conn, case_id=case_id, expected_seq=0, events=[new(submitted(case_id))]
+                )
+                raise RuntimeError("caller fails after the append")
+        assert await count_events(conn, case_id=case_id) == 0
+        assert await conn.fetchval("SELECT count(*) FROM cases WHERE case_id = $1", case_id) == 0
+
+
+async def test_empty_batch_changes_nothing(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        result = await append_events(conn, case_id=new_case_id(), expected_seq=4, events=[])
+    assert (result.last_seq, result.appended, result.duplicates) == (4, 0, 0)
+
+
+async def test_malformed_batches_are_refused(pool: asyncpg.Pool) -> None:
+    case_id = new_case_id()
+    verified = new(ev.DocumentsVerified(policy_id=POLICY, at=at(1)))
+    async with pool.acquire() as conn:
+        with pytest.raises(ValueError, match="repeat"):
+            await append_events(conn, case_id=case_id, expected_seq=0, events=[verified, verified])
+        with pytest.raises(ValueError, match="belongs to case"):
+            await append_events(conn, case_id=case_id, expected_seq=0, events=[new(submitted("x"))])
+        with pytest.raises(ValueError, match=">= 0"):
+            await append_events(conn, case_id=case_id, expected_seq=-1, events=[verified])
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE events SET policy_id = 'forged'",
+        "DELETE FROM events",
+        "DELETE FROM events WHERE false",
+        "TRUNCATE events CASCADE",
+    ],
+)
+async def test_the_log_refuses_changes(pool: asyncpg.Pool, sql: str) -> None:
+    async with pool.acquire() as conn:
+        await append_events(
+            conn,
+            case_id=(case_id := new_case_id()),
+            expected_seq=0,
+            events=[new(submitted(case_id))],
+        )
+        before = await count_events(conn)
+        with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
+            await conn.execute(sql)
+        assert await count_events(conn) == before
+
+
+def test_naive_event_times_are_refused() -> None:
+    naive = ev.DocumentsVerified(policy_id=POLICY, at=at(1).replace(tzinfo=None))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        new(naive)

@@ -1,0 +1,75 @@
+import asyncio
+import random
+
+import asyncpg
+import pytest
+
+from store.errors import QuotaExhaustedError
+from store.events import append_events, count_events
+from store.queries import quota_usage
+from tests.store.factories import new, new_case_id, released, reserved, submitted
+
+
+def fresh_year() -> int:
+    """A quota year no other test uses, so each test has its own ledger row."""
+    return random.randrange(3000, 1_000_000)
+
+
+async def open_case(pool: asyncpg.Pool) -> str:
+    case_id = new_case_id()
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=case_id, expected_seq=0, events=[new(submitted(case_id))])
+    return case_id
+
+
+async def test_reservation_beyond_capacity_is_refused_and_not_stored(pool: asyncpg.Pool) -> None:
+    year = fresh_year()
+    first, second = await open_case(pool), await open_case(pool)
+    async with pool.acquire() as conn:
+        await append_events(
+            conn, case_id=first, expected_seq=1, events=[new(reserved(year=year, capacity=1))]
+        )
+        with pytest.raises(QuotaExhaustedError) as caught:
+            await append_events(
+                conn, case_id=second, expected_seq=1, events=[new(reserved(year=year, capacity=1))]
+            )
+        assert (caught.value.region, caught.value.year) == ("Pavlodar", year)
+        assert await count_events(conn, case_id=second) == 1
+        [usage] = await quota_usage(conn, year=year)
+        assert (usage.capacity, usage.reserved, usage.in_use, usage.available) == (1, 1, 1, 0)
+
+        await append_events(conn, case_id=first, expected_seq=2, events=[new(released(year=year))])
+        await append_events(
+            conn, case_id=second, expected_seq=1, events=[new(reserved(year=year, capacity=1))]
+        )
+        [usage] = await quota_usage(conn, year=year)
+    assert (usage.reserved, usage.released, usage.in_use) == (2, 1, 1)
+
+
+async def test_sixteen_concurrent_reservers_get_exactly_ten_places(pool: asyncpg.Pool) -> None:
+    year = fresh_year()
+    cases = [await open_case(pool) for _ in range(16)]
+
+    async def reserve(case_id: str) -> bool:
+        async with pool.acquire() as conn:
+            try:
+                await append_events(
+                    conn,
+                    case_id=case_id,
+                    expected_seq=1,
+                    events=[new(reserved("Akmola", year=year, capacity=10))],
+                )
+            except QuotaExhaustedError:
+                return False
+            return True
+
+    outcomes = await asyncio.gather(*map(reserve, cases))
+    async with pool.acquire() as conn:
+        [usage] = await quota_usage(conn, year=year)
+        stored = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE type = 'QuotaPlaceReserved' AND case_id = ANY($1)",
+            cases,
+        )
+    assert sum(outcomes) == 10
+    assert stored == 10
+    assert (usage.region, usage.reserved, usage.available) == ("Akmola", 10, 0)

@@ -1,0 +1,140 @@
+"""The applicant workflow's public surface: names, inputs, signals, updates, queries.
+
+The CLI, the demo and the tests depend on this module only, never on the workflow's insides.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+from temporalio.common import SearchAttributeKey
+
+from domain.application import Application
+from domain.model import Model
+from domain.regions import Region
+
+TASK_QUEUE = "kosh-cases"
+WORKFLOW_NAME = "ApplicantWorkflow"
+
+# Search attributes: never personal data. Registered by `kosh dev` and docker-compose.
+SA_STAGE = SearchAttributeKey.for_keyword("KoshStage")
+SA_TRACK = SearchAttributeKey.for_keyword("KoshTrack")
+SA_REGION = SearchAttributeKey.for_keyword("KoshRegion")
+SA_POLICY = SearchAttributeKey.for_keyword("KoshPolicyVersion")
+SA_SCORE = SearchAttributeKey.for_int("KoshScore")
+SA_CONTRACT_END = SearchAttributeKey.for_datetime("KoshContractEnd")
+SA_CLOSE_REASON = SearchAttributeKey.for_keyword("KoshCloseReason")
+SEARCH_ATTRIBUTES = (
+    SA_STAGE,
+    SA_TRACK,
+    SA_REGION,
+    SA_POLICY,
+    SA_SCORE,
+    SA_CONTRACT_END,
+    SA_CLOSE_REASON,
+)
+
+# Signal, update and query names (stable: staff tools and stored histories use them).
+SIGNAL_INTERVIEW = "record_interview"
+UPDATE_INTERVIEW = "submit_interview"
+SIGNAL_FACT = "record_fact"
+UPDATE_FACT = "submit_fact"
+QUERY_STATUS = "status"
+
+
+def case_workflow_id(case_id: str) -> str:
+    """Workflow id of a case: one case, one workflow id, for the case's whole life."""
+    return f"case-{case_id}"
+
+
+class CaseInput(Model):
+    """Start input. `seconds_per_year` compresses the policy calendar for demonstrations."""
+
+    case_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    application: Application
+    seconds_per_year: float | None = Field(default=None, ge=0.01)
+    # With a compressed clock, human response windows never shrink below this (wall seconds).
+    human_floor_seconds: float = Field(default=0.0, ge=0)
+    # Set by continue-as-new only: the state handed over whole.
+    snapshot: dict[str, object] | None = None
+
+
+class InterviewOutcome(Model):
+    """Staff's interview result (signal `record_interview`, update `submit_interview`)."""
+
+    interviewer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    passed: bool
+    points: int = Field(ge=0)
+    notes: str = Field(default="", max_length=2000)
+    request_id: str | None = Field(default=None, max_length=100)
+
+
+FactKind = Literal["arrival", "move", "departure", "repayment", "referral", "withdrawal"]
+
+
+class StaffFact(Model):
+    """A real-world fact staff record on a case (signal `record_fact`, update `submit_fact`).
+
+    arrival: region (+ on); move: region (new, optional) + on; departure: on;
+    repayment: amount_tiyn + reference; referral: approve + officer_id + reason;
+    withdrawal: reason.
+    """
+
+    kind: FactKind
+    region: Region | None = None
+    on: date | None = None
+    amount_tiyn: int | None = Field(default=None, gt=0)
+    reference: str | None = Field(default=None, max_length=100)
+    approve: bool | None = None
+    officer_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    reason: str | None = Field(default=None, max_length=2000)
+    request_id: str | None = Field(default=None, max_length=100)
+
+
+class UpdateResult(Model):
+    accepted: bool
+    reason: str = ""
+
+
+class RefusedInput(Model):
+    """A signal the case refused: kept visible in the status query, never fatal."""
+
+    received_at: datetime
+    name: str
+    rule: str
+    reason: str
+
+
+class CaseStatus(Model):
+    """What the `status` query answers (and `kosh status` prints)."""
+
+    case_id: str
+    stage: str
+    track: str | None
+    policy_id: str
+    region: Region | None
+    case_time: datetime
+    waiting_for: str
+    score_total: int | None
+    decision: str | None
+    decision_reasons: tuple[str, ...]
+    contract_ends_on: date | None
+    support_paid_tiyn: int
+    outstanding_tiyn: int
+    closed_reason: str | None
+    closed_detail: str
+    events: int
+    refused: tuple[RefusedInput, ...]
+
+
+class CaseResult(Model):
+    """The workflow's result when the case closes."""
+
+    case_id: str
+    closed_reason: str
+    detail: str
+    events: int
+    support_paid_tiyn: int
+    repaid_tiyn: int

@@ -1,0 +1,614 @@
+"""ApplicantWorkflow: one applicant's case from entry to exit, for as long as it lives.
+
+Orchestration only: every rule is asked of domain/ (decide, agenda), every side effect is an
+activity. Staff input arrives by signal or validated update, is queued, and is applied by the
+main loop between steps, so appends stay ordered and a bad input never breaks the case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import models as m
+    from activities.events import EventActivities
+    from activities.payments import PaymentActivities
+    from activities.staff import StaffActivities
+    from activities.verification import VerificationActivities
+    from adapters.ports import StaffNotice
+    from domain import commands as cmd
+    from domain import events as ev
+    from domain.agenda import (
+        next_rescreening,
+        next_residence_check,
+        next_wakeup,
+        support_due,
+    )
+    from domain.case import fold
+    from domain.clock import SECONDS_PER_YEAR, CaseClock
+    from domain.decider import AUTHORITIES, checks_complete, decide, early_rejection
+    from domain.errors import DomainError
+    from domain.policy import policy_by_id
+    from workflows import api, inbox
+    from workflows.options import ADAPTER_RETRY, ADAPTER_TIMEOUT, STORE_RETRY, STORE_TIMEOUT
+    from workflows.state import InboxItem, RunState
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+@workflow.defn(name=api.WORKFLOW_NAME)
+class ApplicantWorkflow:
+    @workflow.init
+    def __init__(self, inp: api.CaseInput) -> None:
+        if inp.snapshot is not None:
+            self.run_state = RunState.model_validate(inp.snapshot)
+        else:
+            clock = CaseClock(
+                origin=workflow.now(), seconds_per_year=inp.seconds_per_year or SECONDS_PER_YEAR
+            )
+            self.run_state = RunState(clock=clock, human_floor_seconds=inp.human_floor_seconds)
+        self.lock = asyncio.Lock()
+
+    # ---- time ----------------------------------------------------------------------------
+    @property
+    def state(self) -> Any:
+        return self.run_state.case
+
+    def now(self) -> datetime:
+        """Case time (the policy calendar)."""
+        return self.run_state.clock.case_time(workflow.now())
+
+    def _delay_until(self, day: date | None, *, human: bool = False) -> float | None:
+        if day is None:
+            return None
+        case_delta = _midnight(day) - self.now() + timedelta(seconds=1)
+        wall = self.run_state.clock.wall_delay(case_delta).total_seconds()
+        if human and self.run_state.clock.speedup > 1:
+            wall = max(wall, self.run_state.human_floor_seconds)
+        return max(wall, 0.001)
+
+    async def _wait(self, until: date | None, *, human: bool = False, label: str) -> bool:
+        """Wait for staff input or `until`; True when input is waiting."""
+        delay = self._delay_until(until, human=human)
+        try:
+            await workflow.wait_condition(
+                lambda: bool(self.run_state.inbox), timeout=delay, timeout_summary=label
+            )
+        except TimeoutError:
+            return False
+        return True
+
+    # ---- decisions and the record --------------------------------------------------------
+    async def _decide(self, command: cmd.Command) -> list[ev.Event]:
+        """Decide, append to the business record, then fold. Raises DomainError on refusal."""
+        async with self.lock:
+            events = decide(self.state, command, now=self.now())
+            if events:
+                await self._append(events)
+                self.run_state.case = fold(events, self.state)
+                self._publish()
+            return events
+
+    async def _append(self, events: list[ev.Event]) -> None:
+        pending = tuple(
+            m.PendingEvent(
+                event_id=str(workflow.uuid4()),
+                event=e,
+                idempotency_key=getattr(e, "idempotency_key", None),
+            )
+            for e in events
+        )
+        result = await workflow.execute_activity_method(
+            EventActivities.append_events,
+            m.AppendInput(
+                case_id=self.state.case_id or self._case_id(events),
+                expected_seq=self.run_state.seq,
+                events=pending,
+            ),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary=f"append {', '.join(e.type for e in events)}",
+        )
+        self.run_state.seq = result.last_seq
+
+    @staticmethod
+    def _case_id(events: list[ev.Event]) -> str:
+        first = events[0]
+        assert isinstance(first, ev.ApplicationSubmitted)
+        return first.case_id
+
+    def _publish(self) -> None:
+        s = self.state
+        pairs: list[Any] = [
+            api.SA_STAGE.value_set(s.stage),
+            api.SA_POLICY.value_set(s.policy_id),
+        ]
+        if s.track:
+            pairs.append(api.SA_TRACK.value_set(s.track))
+        if s.region:
+            pairs.append(api.SA_REGION.value_set(s.region))
+        if s.breakdown is not None:
+            pairs.append(api.SA_SCORE.value_set(s.breakdown.total))
+        if s.contract_ends_on is not None:
+            pairs.append(api.SA_CONTRACT_END.value_set(_midnight(s.contract_ends_on)))
+        if s.closed_reason:
+            pairs.append(api.SA_CLOSE_REASON.value_set(s.closed_reason))
+        workflow.upsert_search_attributes(pairs)
+        workflow.set_current_details(self._details())
+
+    def _details(self) -> str:
+        s = self.state
+        lines = [
+            f"**Stage:** {s.stage}  ",
+            f"**Track:** {s.track or '-'}  **Policy:** {s.policy_id}  ",
+            f"**Case date:** {self.now().date().isoformat()}  ",
+            f"**Waiting for:** {self._waiting_for()}",
+        ]
+        if s.breakdown is not None:
+            lines.append(f"**Score:** {s.breakdown.total} ({s.breakdown.decision})  ")
+        if s.contract_ends_on is not None:
+            lines.append(f"**Contract:** {s.region}, ends {s.contract_ends_on.isoformat()}  ")
+        if s.closed_reason:
+            lines.append(f"**Closed:** {s.closed_reason}: {s.closed_detail}")
+        return "\n".join(lines)
+
+    def _waiting_for(self) -> str:
+        s = self.state
+        if s.is_closed:
+            return "nothing (closed)"
+        if s.stage == "scoring" and checks_complete(s) and s.interview is None:
+            return "interview"
+        if s.stage == "referral":
+            return "referral_decision"
+        if s.stage == "relocation" and s.region is not None and s.arrived_on is None:
+            return "arrival"
+        if s.stage == "repayment":
+            return "repayment"
+        wake = next_wakeup(s)
+        return f"timer until {wake.isoformat()}" if wake else "activities"
+
+    # ---- staff input ---------------------------------------------------------------------
+    def _refuse(self, item: InboxItem, rule: str, reason: str) -> api.UpdateResult:
+        self.run_state.refused.append(
+            api.RefusedInput(received_at=item.received_at, name=item.name, rule=rule, reason=reason)
+        )
+        workflow.logger.info("staff input refused", extra={"rule": rule})
+        return api.UpdateResult(accepted=False, reason=f"{rule}: {reason}")
+
+    def _command_for(self, item: InboxItem) -> tuple[cmd.Command, str | None]:
+        if item.name == "interview":
+            outcome = inbox.parse_interview(item.raw)
+            return inbox.interview_command(outcome), outcome.request_id
+        fact = inbox.parse_fact(item.raw)
+        return inbox.fact_command(fact), fact.request_id
+
+    async def _drain_inbox(self) -> None:
+        while self.run_state.inbox:
+            item = self.run_state.inbox.pop(0)
+            result = await self._apply_input(item)
+            if item.update_id is not None:
+                self.run_state.request_results[item.update_id] = result
+
+    async def _apply_input(self, item: InboxItem) -> api.UpdateResult:
+        try:
+            command, request_id = self._command_for(item)
+        except DomainError as exc:
+            return self._refuse(item, exc.rule, exc.reason)
+        if request_id is not None and request_id in self.run_state.request_results:
+            return self._refuse(item, "duplicate_request", f"request {request_id} already applied")
+        try:
+            await self._decide(command)
+        except DomainError as exc:
+            return self._refuse(item, exc.rule, exc.reason)
+        result = api.UpdateResult(accepted=True)
+        if request_id is not None:
+            self.run_state.request_results[request_id] = result
+        return result
+
+    def _dry_run(self, item: InboxItem) -> None:
+        """Update validator: refuse now what the case would refuse (nothing is recorded)."""
+        command, request_id = self._command_for(item)
+        if request_id is not None and request_id in self.run_state.request_results:
+            return  # a retried update: the handler answers with the first result
+        decide(self.state, command, now=self.now())
+
+    @workflow.signal(name=api.SIGNAL_INTERVIEW)
+    def record_interview(self, raw: Any) -> None:
+        self.run_state.inbox.append(
+            InboxItem(name="interview", raw=raw, received_at=workflow.now())
+        )
+
+    @workflow.signal(name=api.SIGNAL_FACT)
+    def record_fact(self, raw: Any) -> None:
+        self.run_state.inbox.append(InboxItem(name="fact", raw=raw, received_at=workflow.now()))
+
+    async def _update(self, name: Any, raw: Any) -> api.UpdateResult:
+        info = workflow.current_update_info()
+        update_id = info.id if info else str(workflow.uuid4())
+        request_id = (raw or {}).get("request_id") if isinstance(raw, dict) else None
+        if request_id and request_id in self.run_state.request_results:
+            return self.run_state.request_results[request_id]
+        item = InboxItem(name=name, raw=raw, received_at=workflow.now(), update_id=update_id)
+        self.run_state.inbox.append(item)
+        await workflow.wait_condition(lambda: update_id in self.run_state.request_results)
+        return self.run_state.request_results.pop(update_id)
+
+    @workflow.update(name=api.UPDATE_INTERVIEW)
+    async def submit_interview(self, raw: Any) -> api.UpdateResult:
+        return await self._update("interview", raw)
+
+    @submit_interview.validator
+    def _validate_interview(self, raw: Any) -> None:
+        self._validate("interview", raw)
+
+    @workflow.update(name=api.UPDATE_FACT)
+    async def submit_fact(self, raw: Any) -> api.UpdateResult:
+        return await self._update("fact", raw)
+
+    @submit_fact.validator
+    def _validate_fact(self, raw: Any) -> None:
+        self._validate("fact", raw)
+
+    def _validate(self, name: Any, raw: Any) -> None:
+        try:
+            self._dry_run(InboxItem(name=name, raw=raw, received_at=workflow.now()))
+        except DomainError as exc:
+            raise ApplicationError(f"{exc.rule}: {exc.reason}", type=exc.rule) from None
+
+    @workflow.query(name=api.QUERY_STATUS)
+    def status(self) -> api.CaseStatus:
+        s = self.state
+        b = s.breakdown
+        return api.CaseStatus(
+            case_id=s.case_id,
+            stage=s.stage,
+            track=s.track,
+            policy_id=s.policy_id,
+            region=s.region,
+            case_time=self.now(),
+            waiting_for=self._waiting_for(),
+            score_total=b.total if b else None,
+            decision=b.decision if b else None,
+            decision_reasons=b.reasons if b else (),
+            contract_ends_on=s.contract_ends_on,
+            support_paid_tiyn=s.paid_tiyn,
+            outstanding_tiyn=s.outstanding_tiyn,
+            closed_reason=s.closed_reason,
+            closed_detail=s.closed_detail,
+            events=self.run_state.seq,
+            refused=tuple(self.run_state.refused),
+        )
+
+    # ---- the path ------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, inp: api.CaseInput) -> api.CaseResult:
+        if self.state.stage == "new":
+            await self._decide(
+                cmd.SubmitApplication(case_id=inp.case_id, application=inp.application)
+            )
+        stages: dict[str, Callable[[], Awaitable[None]]] = {
+            "documents": self._documents,
+            "scoring": self._scoring,
+            "decision": self._decision,
+            "referral": self._referral,
+            "permit": self._permit,
+            "relocation": self._relocation,
+            "monitoring": self._monitoring,
+            "repayment": self._repayment,
+            "residence": self._residence,
+        }
+        while not self.state.is_closed:
+            await self._drain_inbox()
+            if self.state.is_closed:
+                break
+            await stages[self.state.stage]()
+            if self._should_continue_as_new():
+                await workflow.wait_condition(
+                    lambda: workflow.all_handlers_finished() and not self.run_state.inbox
+                )
+                self.run_state.run_year = None
+                workflow.continue_as_new(
+                    api.CaseInput(
+                        case_id=inp.case_id,
+                        application=inp.application,
+                        snapshot=self.run_state.model_dump(mode="json"),
+                    )
+                )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        s = self.state
+        return api.CaseResult(
+            case_id=s.case_id,
+            closed_reason=s.closed_reason or "",
+            detail=s.closed_detail,
+            events=self.run_state.seq,
+            support_paid_tiyn=s.paid_tiyn,
+            repaid_tiyn=s.repaid_tiyn,
+        )
+
+    def _should_continue_as_new(self) -> bool:
+        """Hand over at each case-year boundary of a long-lived stage (or when told to)."""
+        if self.state.is_closed or self.state.stage not in ("monitoring", "repayment", "residence"):
+            return False
+        year = self.now().year
+        if self.run_state.run_year is None:
+            self.run_state.run_year = year
+            return workflow.info().is_continue_as_new_suggested()
+        return year != self.run_state.run_year or workflow.info().is_continue_as_new_suggested()
+
+    async def _activity(self, method: Any, arg: Any, *, summary: str) -> Any:
+        return await workflow.execute_activity_method(
+            method,
+            arg,
+            start_to_close_timeout=ADAPTER_TIMEOUT,
+            retry_policy=ADAPTER_RETRY,
+            summary=summary,
+        )
+
+    async def _notify(self, kind: Any, message: str, *, once_key: str | None = None) -> None:
+        if once_key is not None:
+            if once_key in self.run_state.notified:
+                return
+            self.run_state.notified.append(once_key)
+        notice = StaffNotice(case_id=self.state.case_id, kind=kind, message=message)
+        await workflow.execute_activity_method(
+            StaffActivities.notify_staff,
+            m.NotifyInput(notice=notice),
+            start_to_close_timeout=ADAPTER_TIMEOUT,
+            retry_policy=ADAPTER_RETRY,
+            summary=f"notify staff: {kind}",
+        )
+
+    def _policy(self) -> Any:
+        return policy_by_id(self.state.policy_id)
+
+    def _ref(self) -> m.CaseRef:
+        assert self.state.application is not None
+        return m.CaseRef(case_id=self.state.case_id, application=self.state.application)
+
+    async def _documents(self) -> None:
+        result = await self._activity(
+            VerificationActivities.verify_documents, self._ref(), summary="verify documents"
+        )
+        await self._decide(
+            cmd.RecordDocumentCheck(authentic=result.authentic, reasons=result.reasons)
+        )
+
+    async def _scoring(self) -> None:
+        if not checks_complete(self.state):
+            await asyncio.gather(
+                self._language_test(),
+                self._decide(cmd.ScoreQuestionnaire()),
+                *(
+                    self._authority(a)
+                    for a in AUTHORITIES
+                    if a not in {g.name for g in self.state.authority}
+                ),
+            )
+            return
+        if early_rejection(self.state):
+            await self._decide(cmd.ComputeScore())
+            return
+        await self._interview()
+
+    async def _language_test(self) -> None:
+        rules = self._policy().language
+        while not checks_complete(self.state) and not any(r.passed for r in self.state.language):
+            attempt = len(self.state.language) + 1
+            if attempt > rules.max_attempts:
+                return
+            if attempt > 1:
+                retake = self.now().date() + timedelta(days=rules.retake_wait_days)
+                await workflow.sleep(
+                    self._delay_until(retake) or 0.001, summary="KAZTEST retake wait"
+                )
+            result = await self._activity(
+                VerificationActivities.sit_language_test,
+                m.LanguageTestInput(
+                    case_id=self.state.case_id, application=self.state.application, attempt=attempt
+                ),
+                summary=f"KAZTEST attempt {attempt}",
+            )
+            await self._decide(
+                cmd.RecordLanguageAttempt(attempt=attempt, section_percent=result.section_percent)
+            )
+
+    async def _authority(self, authority: str) -> None:
+        assert self.state.application is not None
+        reply = await self._activity(
+            VerificationActivities.check_authority,
+            m.AuthorityCheckInput(
+                case_id=self.state.case_id, application=self.state.application, authority=authority
+            ),
+            summary=f"authority check: {authority}",
+        )
+        await self._decide(
+            cmd.RecordAuthorityCheck(
+                authority=reply.authority, outcome=reply.outcome, reason=reply.reason
+            )
+        )
+
+    async def _interview(self) -> None:
+        every = timedelta(days=self._policy().deadlines.interview_reminder_every_days)
+        rs = self.run_state
+        if rs.interview_deadline is None or rs.next_reminder is None:
+            today = self.now().date()
+            rs.interview_deadline = today + timedelta(days=self._policy().deadlines.interview_days)
+            rs.next_reminder = today + every
+            await self._notify("interview_due", f"interview due by {rs.interview_deadline}")
+            return
+        until = min(rs.next_reminder, rs.interview_deadline)
+        if await self._wait(until, human=True, label="interview deadline"):
+            return
+        today = self.now().date()
+        if today >= rs.interview_deadline:
+            await self._notify("interview_overdue", "interview deadline passed")
+            await self._decide(cmd.MarkInterviewMissed(deadline=_midnight(rs.interview_deadline)))
+        elif today >= rs.next_reminder:
+            rs.next_reminder = today + every
+            await self._notify("interview_reminder", f"interview due by {rs.interview_deadline}")
+
+    async def _decision(self) -> None:
+        await self._decide(cmd.ComputeScore())
+
+    async def _referral(self) -> None:
+        await self._notify(
+            "referral_due", "a gate referred this case to an officer", once_key="referral_due"
+        )
+        await self._wait(None, label="referral decision")
+        await self._drain_inbox()
+
+    async def _permit(self) -> None:
+        result = await self._activity(
+            VerificationActivities.issue_permit,
+            m.IssueInput(case_id=self.state.case_id),
+            summary="issue residence permit",
+        )
+        await self._decide(cmd.IssuePermit(permit_number=result.number))
+
+    async def _relocation(self) -> None:
+        s = self.state
+        if s.kandas_certificate is None:
+            result = await self._activity(
+                VerificationActivities.grant_kandas_status,
+                m.IssueInput(case_id=s.case_id),
+                summary="grant kandas status",
+            )
+            await self._decide(cmd.GrantKandasStatus(certificate_number=result.number))
+            return
+        if s.region is None:
+            await self._reserve_place()
+            return
+        if s.arrived_on is None:
+            await self._await_arrival()
+            return
+        await self._decide(cmd.SignSocialContract())
+
+    async def _reserve_place(self) -> None:
+        assert self.state.application is not None
+        year = self.now().year
+        tried = []
+        for region in self.state.application.preferred_regions:
+            tried.append(region)
+            try:
+                await self._decide(cmd.ReserveQuotaPlace(region=region, year=year))
+                return
+            except DomainError:
+                continue
+            except ActivityError as exc:
+                if isinstance(exc.cause, ApplicationError) and exc.cause.type == "QuotaExhausted":
+                    continue
+                raise
+        await self._decide(cmd.GiveUpSupport(regions_tried=tuple(tried)))
+
+    async def _await_arrival(self) -> None:
+        rs = self.run_state
+        if rs.arrival_deadline is None:
+            days = self._policy().deadlines.arrival_days
+            rs.arrival_deadline = self.now().date() + timedelta(days=days)
+            await self._notify("arrival_due", f"arrival in {self.state.region} awaited")
+            return
+        if not await self._wait(rs.arrival_deadline, human=True, label="arrival deadline"):
+            await self._decide(cmd.LapseRelocation())
+
+    async def _monitoring(self) -> None:
+        s = self.state
+        today = self.now().date()
+        for due in support_due(s, today):
+            receipt = await self._activity(
+                PaymentActivities.disburse_support,
+                m.DisburseInput(
+                    case_id=s.case_id,
+                    idempotency_key=due.idempotency_key,
+                    amount_tiyn=due.amount_tiyn,
+                    purpose=due.measure,
+                ),
+                summary=f"pay {due.measure} {due.period}",
+            )
+            await self._decide(
+                cmd.RecordSupportPayment(
+                    measure=due.measure,
+                    period=due.period,
+                    amount_tiyn=due.amount_tiyn,
+                    idempotency_key=due.idempotency_key,
+                    payment_reference=receipt.reference,
+                )
+            )
+        check = next_residence_check(self.state)
+        if check is not None and check <= today:
+            await self._residence_check(today)
+            return
+        ends = self.state.contract_ends_on
+        if ends is not None and today >= ends and self.state.stage == "monitoring":
+            await self._decide(cmd.FulfilContract())
+            return
+        await self._wait(next_wakeup(self.state), label="next contract obligation")
+
+    async def _residence_check(self, today: date) -> None:
+        s = self.state
+        assert s.region is not None and s.contract_starts_on is not None
+        result = await self._activity(
+            VerificationActivities.check_residence,
+            m.ResidenceCheckInput(
+                case_id=s.case_id,
+                settled_region=s.region,
+                settled_on=s.contract_starts_on,
+                on=today,
+            ),
+            summary="verify residence in region",
+        )
+        events = await self._decide(
+            cmd.RecordResidenceCheck(reported_region=result.region, checked_on=today)
+        )
+        if any(isinstance(e, ev.ResidenceDiscrepancyFound) for e in events):
+            await self._notify("discrepancy_found", "registered address outside the region")
+
+    async def _repayment(self) -> None:
+        s = self.state
+        await self._notify(
+            "repayment_due", f"repayment due by {s.repayment_due_on}", once_key="repayment_due"
+        )
+        if await self._wait(s.repayment_due_on, human=True, label="repayment due date"):
+            return
+        if self.state.stage == "repayment":
+            await self._decide(cmd.ReferRepayment())
+
+    async def _residence(self) -> None:
+        s = self.state
+        today = self.now().date()
+        if s.permit_valid_until is not None and today >= s.permit_valid_until:
+            await self._decide(cmd.EndPermitTerm())
+            return
+        due = next_rescreening(s)
+        if due is not None and due <= today:
+            assert s.permit_issued_on is not None
+            departed = await self._activity(
+                VerificationActivities.check_departure,
+                m.DepartureCheckInput(case_id=s.case_id, since=s.permit_issued_on, until=today),
+                summary="border crossings",
+            )
+            if departed.departed_on is not None:
+                await self._decide(
+                    cmd.RecordDeparture(departed_on=departed.departed_on, source="border")
+                )
+                return
+            await self._authority_rescreen()
+            return
+        await self._wait(next_wakeup(s), label="next re-screening")
+
+    async def _authority_rescreen(self) -> None:
+        reply = await self._activity(
+            VerificationActivities.check_authority,
+            m.AuthorityCheckInput(
+                case_id=self.state.case_id, application=self.state.application, authority="security"
+            ),
+            summary="periodic re-screening",
+        )
+        await self._decide(cmd.RecordRescreening(outcome=reply.outcome, reason=reply.reason))

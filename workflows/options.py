@@ -1,0 +1,26 @@
+"""Activity timeouts and retry policies, in one place."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+NON_RETRYABLE = ["RejectedRequest", "QuotaExhausted", "ConcurrencyConflict"]
+
+# Transient failures retry with backoff for as long as it takes: a case is never lost to an
+# outage. Invalid requests and business refusals are not retried.
+ADAPTER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=NON_RETRYABLE,
+)
+STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=NON_RETRYABLE,
+)
+ADAPTER_TIMEOUT = timedelta(seconds=30)
+STORE_TIMEOUT = timedelta(seconds=15)
