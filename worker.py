@@ -62,7 +62,7 @@ class Settings:
         return cls(**values)
 
 
-def configure_logging(*, json: bool) -> None:
+def configure_logging(*, json: bool, stream: Any = None) -> None:
     """JSON lines in production, a readable console in a terminal; no personal data either way."""
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
@@ -73,7 +73,7 @@ def configure_logging(*, json: bool) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
         cache_logger_on_first_use=True,
     )
 

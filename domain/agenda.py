@@ -91,6 +91,13 @@ def next_rescreening(state: CaseState) -> date | None:
     return nxt if nxt < state.permit_valid_until else None
 
 
+def repayment_referral_on(state: CaseState) -> date | None:
+    """The first day an unpaid repayment may be referred: the day after it is due."""
+    if state.stage != "repayment" or state.repayment_due_on is None:
+        return None
+    return state.repayment_due_on + timedelta(days=1)
+
+
 def next_wakeup(state: CaseState) -> date | None:
     """The earliest date on which something is due; None when only a person can act."""
     candidates: list[date | None] = []
@@ -106,7 +113,7 @@ def next_wakeup(state: CaseState) -> date | None:
             state.contract_ends_on,
         ]
     elif state.stage == "repayment":
-        candidates.append(state.repayment_due_on)
+        candidates.append(repayment_referral_on(state))
     elif state.stage == "residence":
         candidates += [next_rescreening(state), state.permit_valid_until]
     dates = [d for d in candidates if d is not None]

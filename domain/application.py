@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from domain.model import Model
 from domain.regions import LABOUR_DEFICIT_REGIONS, Region
@@ -42,17 +42,23 @@ class Questionnaire(Model):
 
 
 class Application(Model):
-    """A residence-permit application; kandas applicants also ask for support."""
+    """A residence-permit application; kandas applicants also ask for support.
+
+    Field order matters: a field validator sees only the fields declared before it in
+    `info.data`, so `track` comes before `ethnic_kazakh` and `preferred_regions`, and each
+    cross-field rule is raised on the field it names (the error's `loc`).
+    """
 
     full_name: str = Field(min_length=1, max_length=200)
     born_on: date
     citizenship: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3")
-    ethnic_kazakh: bool
     track: Track
+    ethnic_kazakh: bool
     document: Document
     questionnaire: Questionnaire
     family: tuple[FamilyMember, ...] = ()
-    preferred_regions: tuple[Region, ...] = Field(default=(), max_length=8)
+    # validate_default: a kandas application that omits the field must still be refused
+    preferred_regions: tuple[Region, ...] = Field(default=(), max_length=8, validate_default=True)
 
     @field_validator("born_on")
     @classmethod
@@ -61,22 +67,28 @@ class Application(Model):
             raise ValueError("born_on must be after 1900")
         return value
 
-    @model_validator(mode="after")
-    def _track_rules(self) -> Application:
-        if self.track == "kandas":
-            if not self.ethnic_kazakh:
-                raise ValueError("track 'kandas' requires ethnic_kazakh = true")
-            if not self.preferred_regions:
+    @field_validator("ethnic_kazakh")
+    @classmethod
+    def _kandas_are_ethnic_kazakhs(cls, value: bool, info: ValidationInfo) -> bool:
+        if info.data.get("track") == "kandas" and not value:
+            raise ValueError("track 'kandas' requires ethnic_kazakh = true")
+        return value
+
+    @field_validator("preferred_regions")
+    @classmethod
+    def _region_rules(cls, value: tuple[Region, ...], info: ValidationInfo) -> tuple[Region, ...]:
+        if info.data.get("track") == "kandas":
+            if not value:
                 raise ValueError("track 'kandas' needs at least one preferred region")
-            outside = [r for r in self.preferred_regions if r not in LABOUR_DEFICIT_REGIONS]
+            outside = [r for r in value if r not in LABOUR_DEFICIT_REGIONS]
             if outside:
                 raise ValueError(
                     f"preferred_regions {outside} are not labour-deficit regions "
                     f"(allowed: {sorted(LABOUR_DEFICIT_REGIONS)})"
                 )
-        if len(set(self.preferred_regions)) != len(self.preferred_regions):
+        if len(set(value)) != len(value):
             raise ValueError("preferred_regions must not repeat a region")
-        return self
+        return value
 
     @property
     def family_size(self) -> int:

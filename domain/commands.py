@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from domain.application import Application
 from domain.events import Authority, SupportMeasure
@@ -53,7 +53,7 @@ class RecordInterview(Model):
 
 class MarkInterviewMissed(Model):
     kind: Literal["MarkInterviewMissed"] = "MarkInterviewMissed"
-    deadline: datetime
+    deadline: AwareDatetime
 
 
 class ComputeScore(Model):

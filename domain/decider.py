@@ -16,8 +16,8 @@ from domain.agenda import support_schedule
 from domain.calendar import add_years
 from domain.case import CaseState, Stage
 from domain.errors import CaseClosedError, InvalidCommandError, WrongStageError
-from domain.policy import Policy, policy_by_id, policy_in_force
-from domain.regions import LABOUR_DEFICIT_REGIONS
+from domain.policy import Policy, UnknownPolicyError, policy_by_id, policy_in_force
+from domain.regions import LABOUR_DEFICIT_REGIONS, Region
 from domain.scoring import score_case, score_questionnaire
 
 AUTHORITIES: tuple[ev.Authority, ...] = ("security", "criminal_record", "deportation")
@@ -42,7 +42,10 @@ def decide(state: CaseState, command: cmd.Command, *, now: datetime) -> list[ev.
 def _submit(state: CaseState, c: cmd.SubmitApplication, now: datetime) -> list[ev.Event]:
     if state.stage != "new":
         raise WrongStageError("already_submitted", "the application was already submitted")
-    policy = policy_in_force(now.date())
+    try:
+        policy = policy_in_force(now.date())
+    except UnknownPolicyError as exc:
+        raise InvalidCommandError("no_policy_in_force", str(exc)) from exc
     return [
         ev.ApplicationSubmitted(
             policy_id=policy.id, at=now, case_id=c.case_id, application=c.application
@@ -159,6 +162,14 @@ class _Decision:
         _require(self.s, "scoring", rule="interview_stage")
         if self.s.interview is not None:
             return []
+        if not checks_complete(self.s):
+            # the interview deadline runs from the end of the checks; missing it earlier would
+            # move the case to 'decision', where the late checks could no longer be recorded
+            raise WrongStageError(
+                "interview_before_checks",
+                "the language test, questionnaire and authority checks "
+                "must finish before an interview can be missed",
+            )
         return [self._e(ev.InterviewMissed, deadline=c.deadline)]
 
     def ComputeScore(self, c: cmd.ComputeScore) -> list[ev.Event]:
@@ -280,7 +291,11 @@ class _Decision:
             return []
         due = {s.idempotency_key: s for s in support_schedule(self.s, self.p)}
         item = due.get(c.idempotency_key)
-        if item is None or item.measure != c.measure or item.amount_tiyn != c.amount_tiyn:
+        if item is None or (item.measure, item.period, item.amount_tiyn) != (
+            c.measure,
+            c.period,
+            c.amount_tiyn,
+        ):
             raise InvalidCommandError(
                 "payment_not_in_contract",
                 f"{c.idempotency_key} is not a payment this contract owes",
@@ -306,11 +321,13 @@ class _Decision:
         if pending is not None and c.checked_on >= pending:
             left_on = self.s.last_checked_on or c.checked_on
             return self._left(c.reported_region, left_on, "registry")
+        if pending is not None:
+            return []  # still elsewhere within the grace period: the window does not restart
         grace = timedelta(days=self.p.contract.confirmation_grace_days)
         return [
             self._e(
                 ev.ResidenceDiscrepancyFound,
-                reported_region=c.reported_region or "Astana",
+                reported_region=c.reported_region,
                 checked_on=c.checked_on,
                 confirm_on=c.checked_on + grace,
             )
@@ -320,7 +337,7 @@ class _Decision:
         _require(self.s, "monitoring", rule="move_only_under_contract")
         if c.new_region == self.s.region:
             raise InvalidCommandError("move_within_region", "the new region is the contract's")
-        return self._left(c.new_region, c.moved_on or self.today, "staff")
+        return self._left(c.new_region, self._not_future(c.moved_on), "staff")
 
     def RecordRepayment(self, c: cmd.RecordRepayment) -> list[ev.Event]:
         _require(self.s, "repayment", rule="repayment_stage")
@@ -340,7 +357,7 @@ class _Decision:
     def ReferRepayment(self, c: cmd.ReferRepayment) -> list[ev.Event]:
         _require(self.s, "repayment", rule="repayment_stage")
         assert self.s.repayment_due_on is not None
-        if self.today < self.s.repayment_due_on:
+        if self.today <= self.s.repayment_due_on:  # the due date itself is still in time
             raise InvalidCommandError(
                 "repayment_not_overdue", f"due on {self.s.repayment_due_on.isoformat()}"
             )
@@ -374,7 +391,7 @@ class _Decision:
 
     def RecordDeparture(self, c: cmd.RecordDeparture) -> list[ev.Event]:
         _require(self.s, "relocation", "monitoring", "residence", rule="departure_stage")
-        on = c.departed_on or self.today
+        on = self._not_future(c.departed_on)
         out: list[ev.Event] = [self._e(ev.DepartureRecorded, departed_on=on, source=c.source)]
         if self.s.stage == "monitoring":
             return out + self._left(None, on, c.source)
@@ -400,6 +417,16 @@ class _Decision:
         return [*self._release("withdrawn"), self._close("withdrawn", c.reason)]
 
     # helpers ------------------------------------------------------------------------------
+    def _not_future(self, on: date | None) -> date:
+        """A reported date, today when none is given; a date after today is refused."""
+        if on is None:
+            return self.today
+        if on > self.today:
+            raise InvalidCommandError(
+                "date_in_future", f"{on.isoformat()} is after today ({self.today.isoformat()})"
+            )
+        return on
+
     def _kandas_relocation(self) -> None:
         _require(self.s, "relocation", rule="relocation_stage")
 
@@ -412,7 +439,7 @@ class _Decision:
             )
         ]
 
-    def _left(self, new_region: Any, on: date, source: str) -> list[ev.Event]:
+    def _left(self, new_region: Region | None, on: date, source: ev.LeftSource) -> list[ev.Event]:
         ends = self.s.contract_ends_on
         assert ends is not None
         if on >= ends:
@@ -467,5 +494,6 @@ def clawback(state: CaseState, policy: Policy, left_on: date) -> int:
     paid = state.paid_tiyn - state.repaid_tiyn
     if policy.contract.clawback == "full":
         return max(paid, 0)
-    remaining = (ends - left_on).days
-    return max(paid * remaining // (ends - starts).days, 0)
+    term = (ends - starts).days
+    remaining = min((ends - left_on).days, term)  # leaving before the start owes at most all
+    return max(paid * remaining // term, 0)

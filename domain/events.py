@@ -6,10 +6,10 @@ upcaster in domain/upcasting.py so old records still fold into today's state.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import AwareDatetime, Field, TypeAdapter
 
 from domain.application import Application
 from domain.model import Model
@@ -29,12 +29,13 @@ CloseReason = Literal[
 ]
 SupportMeasure = Literal["relocation_subsidy", "rent"]
 Authority = Literal["security", "criminal_record", "deportation"]
+LeftSource = Literal["registry", "staff", "border"]
 
 
 class EventBase(Model):
     schema_version: int = 1
     policy_id: str
-    at: datetime = Field(description="case time at which the fact happened")
+    at: AwareDatetime = Field(description="case time at which the fact happened")
 
 
 class ApplicationSubmitted(EventBase):
@@ -82,7 +83,7 @@ class InterviewRecorded(EventBase):
 
 class InterviewMissed(EventBase):
     type: Literal["InterviewMissed"] = "InterviewMissed"
-    deadline: datetime
+    deadline: AwareDatetime
 
 
 class ScoreComputed(EventBase):
@@ -144,6 +145,9 @@ class SocialContractSigned(EventBase):
 
 
 class SupportPaid(EventBase):
+    """v2 holds the amount in tiyn; v1 held whole tenge (upcast in domain/upcasting.py)."""
+
+    schema_version: Literal[2] = 2
     type: Literal["SupportPaid"] = "SupportPaid"
     measure: SupportMeasure
     period: str
@@ -160,7 +164,7 @@ class ResidenceConfirmed(EventBase):
 
 class ResidenceDiscrepancyFound(EventBase):
     type: Literal["ResidenceDiscrepancyFound"] = "ResidenceDiscrepancyFound"
-    reported_region: Region
+    reported_region: Region | None = Field(description="None: the registry found no address")
     checked_on: date
     confirm_on: date
 
@@ -169,7 +173,7 @@ class RegionLeft(EventBase):
     type: Literal["RegionLeft"] = "RegionLeft"
     new_region: Region | None
     left_on: date
-    source: Literal["registry", "staff"]
+    source: LeftSource
 
 
 class RepaymentDemanded(EventBase):

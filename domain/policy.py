@@ -158,8 +158,8 @@ POLICY_2026_2 = POLICY_2026_1.model_copy(
     update={
         "id": "2026.2",
         "effective_from": date(2026, 7, 1),
-        "note": "ILLUSTRATIVE second phase: monitoring every quarter and a 30-day"
-        " confirmation window; shows a rule change under running cases.",
+        "note": "ILLUSTRATIVE second phase: residence monitoring every quarter and a"
+        " 10-day interview deadline; shows a rule change under running cases.",
         "contract": ContractRules(monitoring_interval_days=91),
         "deadlines": Deadlines(interview_days=10),
     }

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
+from pydantic import AwareDatetime
+
 from domain.application import Questionnaire, age_on
 from domain.model import Model
 from domain.policy import Band, Policy
@@ -52,7 +54,7 @@ class ScoreBreakdown(Model):
     total: int
     decision: Decision
     reasons: tuple[str, ...]
-    submitted_at: datetime
+    submitted_at: AwareDatetime
 
     def rank_key(self) -> tuple[int, datetime]:
         """Higher total first; ties go to the earlier submission."""

@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from domain.events import EVENT_ADAPTER, Event
+from domain.events import Event
+from domain.upcasting import parse_event_json
 from store.errors import StoreError
 
 
@@ -58,7 +59,7 @@ STORED_COLUMNS = (
 def stored_from_row(row: Mapping[str, Any]) -> StoredEvent:
     """Parse a row selected with STORED_COLUMNS; an unreadable payload is a StoreError."""
     try:
-        event = EVENT_ADAPTER.validate_json(row["payload"])
+        event = parse_event_json(row["payload"])
     except ValidationError as exc:
         raise StoreError(
             f"event {row['event_id']} ({row['case_id']}/{row['seq']}) cannot be read: {exc}"

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         next_rescreening,
         next_residence_check,
         next_wakeup,
+        repayment_referral_on,
         support_due,
     )
     from domain.case import fold
@@ -575,7 +576,7 @@ class ApplicantWorkflow:
         await self._notify(
             "repayment_due", f"repayment due by {s.repayment_due_on}", once_key="repayment_due"
         )
-        if await self._wait(s.repayment_due_on, human=True, label="repayment due date"):
+        if await self._wait(repayment_referral_on(s), human=True, label="repayment due date"):
             return
         if self.state.stage == "repayment":
             await self._decide(cmd.ReferRepayment())

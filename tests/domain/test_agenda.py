@@ -11,10 +11,12 @@ from domain.agenda import (
     next_rescreening,
     next_residence_check,
     next_wakeup,
+    repayment_referral_on,
     support_due,
     support_schedule,
 )
 from domain.case import CaseState
+from domain.decider import decide
 from domain.policy import POLICY_2026_1
 from tests.domain.helpers import (
     ARRIVED,
@@ -124,7 +126,7 @@ def test_a_pending_discrepancy_is_checked_on_its_confirmation_day() -> None:
     assert next_residence_check(pending) == date(2026, 5, 10)
 
 
-def test_next_wakeup_while_repaying_is_the_due_date() -> None:
+def test_next_wakeup_while_repaying_is_the_day_after_the_due_date() -> None:
     left = given(
         [
             *KANDAS_TO_MONITORING,
@@ -132,9 +134,29 @@ def test_next_wakeup_while_repaying_is_the_due_date() -> None:
             (on(date(2026, 6, 10)), cmd.RecordMove(new_region="Almaty")),
         ]
     )
-    assert left.stage == "repayment"
-    assert next_wakeup(left) == date(2026, 9, 8)
+    assert (left.stage, left.repayment_due_on) == ("repayment", date(2026, 9, 8))
+    assert repayment_referral_on(left) == date(2026, 9, 9)  # paying on the due date is in time
+    assert next_wakeup(left) == date(2026, 9, 9)
     assert support_due(left, date(2027, 1, 1)) == ()
+
+
+def test_a_repayment_can_be_referred_on_the_day_the_agenda_names() -> None:
+    left = given(
+        [
+            *KANDAS_TO_MONITORING,
+            pay_subsidy(),
+            (on(date(2026, 6, 10)), cmd.RecordMove(new_region="Almaty")),
+        ]
+    )
+    day = repayment_referral_on(left)
+    assert day is not None
+    events = decide(left, cmd.ReferRepayment(), now=on(day, hour=0))
+    assert [e.type for e in events] == ["RepaymentReferred", "CaseClosed"]
+
+
+def test_no_referral_day_outside_repayment() -> None:
+    assert repayment_referral_on(CaseState()) is None
+    assert repayment_referral_on(given(KANDAS_TO_MONITORING)) is None
 
 
 def test_general_track_wakes_for_rescreening_then_the_permit_end() -> None:

@@ -159,11 +159,6 @@ def test_outside_regions_are_listed_in_the_error() -> None:
     assert "['Almaty', 'Shymkent']" in error["msg"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cross-field rules are raised from a model_validator, so the pydantic error "
-    "loc is () and a client cannot tell which field to highlight; only the message names it",
-)
 @pytest.mark.parametrize(
     ("data", "loc"),
     [
@@ -178,6 +173,20 @@ def test_cross_field_errors_carry_the_field_in_loc(
 ) -> None:
     [error] = errors(application_data(**data))
     assert error["loc"] == loc
+
+
+def test_a_kandas_application_without_the_regions_field_is_refused() -> None:
+    data = application_data()
+    del data["preferred_regions"]
+    [error] = errors(data)
+    assert error["loc"] == ("preferred_regions",)
+    assert "track 'kandas' needs at least one preferred region" in error["msg"]
+
+
+def test_an_invalid_track_is_the_only_error() -> None:
+    """Cross-field rules skip a track that failed to validate, rather than guess."""
+    [error] = errors(application_data(track="investor", ethnic_kazakh=False))
+    assert error["loc"] == ("track",)
 
 
 def test_application_is_frozen() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, get_args
@@ -955,67 +954,78 @@ def test_general_application_on_the_general_track() -> None:
     assert (state.track, state.stage) == ("general", "scoring")
 
 
-# --- domain bugs found while writing this suite (strict xfail: they flip when fixed) ----------
+# --- regressions: bugs found while writing this suite ------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: RecordResidenceCheck with reported_region=None (address not found) records a "
-    "ResidenceDiscrepancyFound with reported_region='Astana' (decider.py `or \"Astana\"`): "
-    "a fabricated fact in the business record",
-)
 def test_unknown_address_is_not_recorded_as_astana() -> None:
     check = cmd.RecordResidenceCheck(reported_region=None, checked_on=date(2026, 10, 1))
     [found] = when(PAID, check, on(date(2026, 10, 1)))
-    assert found.reported_region != "Astana"  # type: ignore[union-attr]
+    assert isinstance(found, ev.ResidenceDiscrepancyFound)
+    assert found.reported_region is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: MarkInterviewMissed is accepted before the checks finish (RecordInterview is "
-    "not); the case moves to 'decision' where late checks are refused by stage and "
-    "ComputeScore by score_before_checks, so the case can never be decided",
-)
-def test_interview_missed_before_checks_cannot_strand_the_case() -> None:
+def test_an_unknown_address_confirmed_after_grace_is_a_breach_to_nowhere() -> None:
+    first = (
+        on(date(2026, 10, 1)),
+        cmd.RecordResidenceCheck(reported_region=None, checked_on=date(2026, 10, 1)),
+    )
+    confirm = cmd.RecordResidenceCheck(reported_region=None, checked_on=date(2026, 10, 31))
+    left, _ = when([*PAID, first], confirm, on(date(2026, 10, 31)))
+    assert isinstance(left, ev.RegionLeft)
+    assert (left.new_region, left.left_on) == (None, date(2026, 10, 1))
+
+
+def test_a_second_discrepancy_within_grace_does_not_restart_the_window() -> None:
+    first = (
+        on(date(2026, 10, 1)),
+        cmd.RecordResidenceCheck(reported_region="Almaty", checked_on=date(2026, 10, 1)),
+    )
+    again = cmd.RecordResidenceCheck(reported_region="Astana", checked_on=date(2026, 10, 20))
+    assert when([*PAID, first], again, on(date(2026, 10, 20))) == []
+    assert given([*PAID, first]).discrepancy_confirm_on == date(2026, 10, 31)
+
+
+def test_interview_missed_before_checks_is_refused() -> None:
     pending = [*SUBMITTED, *language(PASS), (T0, cmd.ScoreQuestionnaire())]
-    state = given(pending)
-    try:
-        missed = decide(state, cmd.MarkInterviewMissed(deadline=T0), now=T0)
-    except DomainError:
-        return  # refusing it is one fix
-    state = fold(missed, state)
-    for step_now, check in authorities():  # the checks arrive late
-        with contextlib.suppress(DomainError):
-            state = fold(decide(state, check, now=step_now), state)
+    with pytest.raises(WrongStageError) as refused:
+        when(pending, cmd.MarkInterviewMissed(deadline=T0), T0)
+    assert refused.value.rule == "interview_before_checks"
+
+
+def test_interview_missed_after_checks_leads_to_a_decision() -> None:
+    checked = [*SUBMITTED, *CHECKS_OK]
+    state = given([*checked, (T0, cmd.MarkInterviewMissed(deadline=T0))])
+    assert (state.stage, state.interview_missed) == ("decision", True)
     assert types(decide(state, cmd.ComputeScore(), now=T0))[0] == "ScoreComputed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ReferRepayment is accepted on the due date itself (`today < due_on` refuses "
-    "only earlier days), so a family paying on the due day can already be referred",
-)
 def test_repayment_is_not_referred_on_its_due_date() -> None:
-    with pytest.raises(InvalidCommandError):
-        when(LEFT, cmd.ReferRepayment(), on(REPAY_DUE))
+    with pytest.raises(InvalidCommandError) as refused:
+        when(LEFT, cmd.ReferRepayment(), on(REPAY_DUE, hour=23))
+    assert refused.value.rule == "repayment_not_overdue"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: RecordMove/RecordDeparture accept a date after today; a move dated past the "
-    "contract's end closes the case as 'fulfilled' years early and nothing is clawed back",
+@pytest.mark.parametrize(
+    "command",
+    [
+        cmd.RecordMove(new_region="Almaty", moved_on=CONTRACT_ENDS),
+        cmd.RecordMove(new_region="Almaty", moved_on=date(2027, 1, 2)),
+        cmd.RecordDeparture(departed_on=date(2027, 1, 2), source="border"),
+    ],
+    ids=["move-past-the-contract-end", "move-tomorrow", "departure-tomorrow"],
 )
-def test_a_move_dated_in_the_future_is_refused() -> None:
-    future_move = cmd.RecordMove(new_region="Almaty", moved_on=CONTRACT_ENDS)
-    with pytest.raises(DomainError):
-        when(PAID_TWICE, future_move, on(date(2027, 1, 1)))
+def test_a_move_dated_in_the_future_is_refused(command: cmd.Command) -> None:
+    with pytest.raises(InvalidCommandError) as refused:
+        when(PAID_TWICE, command, on(date(2027, 1, 1)))
+    assert refused.value.rule == "date_in_future"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: RecordSupportPayment checks key, measure and amount against the schedule but "
-    "not the period, so SupportPaid can record a period the key does not cover",
-)
+def test_a_move_dated_today_is_accepted() -> None:
+    move = cmd.RecordMove(new_region="Almaty", moved_on=date(2027, 1, 1))
+    left, _ = when(PAID_TWICE, move, on(date(2027, 1, 1)))
+    assert isinstance(left, ev.RegionLeft) and left.left_on == date(2027, 1, 1)
+
+
 def test_a_payment_with_the_wrong_period_is_refused() -> None:
     wrong = cmd.RecordSupportPayment(
         measure="rent",
@@ -1024,28 +1034,32 @@ def test_a_payment_with_the_wrong_period_is_refused() -> None:
         idempotency_key=f"{CASE_ID}:support:rent:2026-04",
         payment_reference="x",
     )
-    with pytest.raises(InvalidCommandError):
+    with pytest.raises(InvalidCommandError) as refused:
         when(PAID, wrong, MAY)
+    assert refused.value.rule == "payment_not_in_contract"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: command and event datetimes accept naive values (STYLE: timezone-aware); "
-    "MarkInterviewMissed(deadline=naive) flows into InterviewMissed.deadline",
-)
 def test_naive_datetimes_are_refused_in_commands() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError, match="timezone"):
         cmd.MarkInterviewMissed(deadline=datetime(2026, 3, 16))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValidationError,
-    reason="BUG: RecordDeparture(source='border') under a social contract passes 'border' on to "
-    "RegionLeft.source (Literal['registry', 'staff']), so decide raises a pydantic "
-    "ValidationError instead of recording the breach",
-)
+def test_naive_datetimes_are_refused_in_events() -> None:
+    with pytest.raises(ValidationError, match="timezone"):
+        ev.DocumentsVerified(policy_id="2026.1", at=datetime(2026, 3, 2, 9, 0))
+    with pytest.raises(ValidationError, match="timezone"):
+        ev.InterviewMissed(policy_id="2026.1", at=T0, deadline=datetime(2026, 3, 16))
+
+
 def test_border_departure_under_contract_is_a_breach() -> None:
     departure = cmd.RecordDeparture(departed_on=date(2027, 1, 5), source="border")
     events = when(PAID, departure, on(date(2027, 1, 6)))
     assert types(events) == ["DepartureRecorded", "RegionLeft", "RepaymentDemanded"]
+    assert isinstance(events[1], ev.RegionLeft) and events[1].source == "border"
+
+
+def test_submitting_before_any_policy_is_in_force_is_refused() -> None:
+    before = datetime(2025, 12, 31, 9, 0, tzinfo=T0.tzinfo)
+    with pytest.raises(InvalidCommandError) as refused:
+        decide(CaseState(), submit()[0][1], now=before)
+    assert refused.value.rule == "no_policy_in_force"

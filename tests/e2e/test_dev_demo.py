@@ -1,0 +1,143 @@
+"""End to end: `kosh dev --demo 10 --exit-when-done` on the real dev server and real PostgreSQL.
+
+Then the same state folder is opened again (both servers restarted from their files) and
+every case is checked: it closed with the reason its scenario leads to, and the events in
+PostgreSQL are exactly the events the workflow itself appended (read from its history).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+
+from activities.models import AppendInput
+from cli import demo
+from cli.dev import TemporalDevServer
+from store.embedded import EmbeddedPostgres
+from store.events import read_events
+from store.pool import create_pool
+from workflows import api
+
+pytestmark = pytest.mark.e2e
+N = 10
+SEED = 11
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    state = tmp_path_factory.mktemp("kosh-state")
+    kosh = Path(sys.executable).parent / "kosh"
+    args = [
+        str(kosh),
+        "dev",
+        "--demo",
+        str(N),
+        "--exit-when-done",
+        "--seconds-per-year",
+        "6",
+        "--seed",
+        str(SEED),
+        "--state",
+        str(state),
+        "--port",
+        str(free_port()),
+        "--ui-port",
+        str(free_port()),
+    ]
+    proc = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        timeout=420,
+        env={**os.environ, "KOSH_TEMPORAL_ADDRESS": ""},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    return state, summary
+
+
+def test_every_case_closes_with_its_scenarios_reason(
+    demo_run: tuple[Path, dict[str, object]],
+) -> None:
+    _, summary = demo_run
+    expected = Counter(c.scenario.expected for c in demo.cohort(N, seed=SEED))
+    assert summary["cases"] == N
+    assert summary["closed_by_reason"] == dict(expected)
+    assert isinstance(summary["events"], int) and summary["events"] > N * 5
+
+
+def test_dev_leaves_no_process_and_no_stack_file(demo_run: tuple[Path, dict[str, object]]) -> None:
+    state, _ = demo_run
+    assert not (state / "stack.json").exists()
+    ps = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True).stdout
+    alive = [line for line in ps.splitlines() if str(state) in line and not line.startswith("Z")]
+    assert alive == []
+
+
+async def test_postgres_holds_exactly_the_workflows_events(
+    demo_run: tuple[Path, dict[str, object]],
+) -> None:
+    state, _ = demo_run
+    server = TemporalDevServer(state, free_port(), free_port())
+    server.start()
+    pg = EmbeddedPostgres(state / "pg")
+    pool = None
+    try:
+        client = await server.wait_ready()
+        pool = await create_pool(pg.start())
+        cases = demo.cohort(N, seed=SEED)
+        async with pool.acquire() as conn:
+            case_ids = [r["case_id"] for r in await conn.fetch("SELECT case_id FROM cases")]
+            assert len(case_ids) == N
+            for case_id in case_ids:
+                handle = client.get_workflow_handle(
+                    api.case_workflow_id(case_id), result_type=api.CaseResult
+                )
+                result = await handle.result()
+                stored = await read_events(conn, case_id=case_id)
+                assert [e.seq for e in stored] == list(range(1, result.events + 1))
+                assert stored[-1].event.type == "CaseClosed"
+                assert stored[-1].event.reason == result.closed_reason
+                appended = await _appended_event_ids(client, handle.id)
+                assert appended == [e.event_id for e in stored], case_id
+        assert {c.scenario.expected for c in cases} >= {"fulfilled", "breach_repaid"}
+    finally:
+        if pool is not None:
+            await pool.close()
+        server.stop()
+        pg.stop()
+
+
+async def _appended_event_ids(client: object, workflow_id: str) -> list[str]:
+    """Event ids the workflow sent to append_events, over every run of the case, in order."""
+    from temporalio.client import Client
+
+    assert isinstance(client, Client)
+    runs = [w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
+    runs.sort(key=lambda w: w.start_time)
+    ids: list[str] = []
+    for run in runs:
+        history = await client.get_workflow_handle(workflow_id, run_id=run.run_id).fetch_history()
+        for event in history.events:
+            if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                continue
+            attrs = event.activity_task_scheduled_event_attributes
+            if attrs.activity_type.name != "append_events":
+                continue
+            [inp] = await client.data_converter.decode(attrs.input.payloads, [AppendInput])
+            ids += [p.event_id for p in inp.events]
+    return ids
