@@ -4,9 +4,11 @@ and a simulated staff member who answers the case's notices like a person would.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -98,22 +100,44 @@ def _application(sc: Scenario, rng: random.Random) -> Application:
     )
 
 
-def plan_world(world: World, cases: list[DemoCase]) -> None:
+def plan_world(world: World, scenarios: dict[str, str]) -> World:
     """What will happen in these people's lives, as registries will later report it."""
-    for c in cases:
-        if c.scenario.name.startswith("kandas_breach"):
-            world.plan_move(c.case_id, after_days=420, to_region="Almaty")
-        if c.scenario.name == "general_departed":
-            world.plan_departure(c.case_id, after_days=300)
+    for case_id, name in scenarios.items():
+        if name.startswith("kandas_breach"):
+            world.plan_move(case_id, after_days=420, to_region="Almaty")
+        if name == "general_departed":
+            world.plan_departure(case_id, after_days=300)
+    return world
+
+
+@dataclass
+class DemoBook:
+    """The demo cases of a state folder and their scenarios, kept across restarts so the
+    simulated world and staff carry on with cases that were open when `kosh dev` stopped."""
+
+    scenarios: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path) -> DemoBook:
+        return cls(json.loads(path.read_text()) if path.exists() else {})
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.scenarios, indent=1))
+
+    def add(self, cases: list[DemoCase]) -> None:
+        self.scenarios.update({c.case_id: c.scenario.name for c in cases})
+
+    def world(self) -> World:
+        return plan_world(World(), self.scenarios)
 
 
 class SimulatedStaff:
     """Answers notices: interviews, arrivals, repayments, referrals; withdraws on request."""
 
-    def __init__(self, client: Client, sim: Simulator, cases: dict[str, DemoCase]) -> None:
+    def __init__(self, client: Client, sim: Simulator, scenarios: dict[str, str]) -> None:
         self.client = client
         self.sim = sim
-        self.cases = cases
+        self.scenarios = scenarios
         self.rng = random.Random(1)
         self.actions = 0
 
@@ -134,8 +158,9 @@ class SimulatedStaff:
                 log.warning("staff_action_failed", case_id=notice.case_id, error=str(exc))
 
     async def handle(self, notice: StaffNotice) -> None:
-        case = self.cases.get(notice.case_id)
-        name = case.scenario.name if case else "unknown"
+        name = self.scenarios.get(notice.case_id)
+        if name is None:
+            return  # not a demo case: real staff answer it (`kosh interview`, ...)
         handle = self.client.get_workflow_handle(api.case_workflow_id(notice.case_id))
         if notice.kind in ("interview_due", "interview_reminder"):
             await self._update(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -23,26 +22,20 @@ from pathlib import Path
 from typing import IO, Any
 
 import asyncpg
+import psutil
 import structlog
 from rich.console import Console
 from rich.live import Live
 from temporalio.client import Client
 
-from adapters.simulator import Simulator, World
+from adapters.simulator import SimConfig, Simulator
 from cli import demo
 from cli.progress import progress_table
 from cli.stack import StackInfo, clear_stack, write_stack
 from store.embedded import EmbeddedPostgres
 from store.migrate import migrate
 from store.pool import create_pool
-from worker import (
-    Settings,
-    build_worker,
-    configure_logging,
-    connect,
-    search_attribute_flags,
-    simulator_from,
-)
+from worker import build_worker, configure_logging, connect, search_attribute_flags
 
 log = structlog.get_logger("kosh.dev")
 
@@ -90,6 +83,10 @@ class TemporalDevServer:
         self.state, self.port, self.ui_port = state, port, ui_port
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     @property
     def address(self) -> str:
@@ -152,27 +149,41 @@ async def _counts(pool: asyncpg.Pool) -> tuple[Counter[str], Counter[str], int]:
     return stages, reasons, int(events)
 
 
-def _load_world(path: Path) -> World:
+def reap_leftovers(state: Path) -> list[int]:
+    """Stop children of an earlier `kosh dev` on this state folder that died without cleanup
+    (only processes whose command line names this folder)."""
+    path = state / "stack.json"
     if not path.exists():
-        return World()
-    raw = json.loads(path.read_text())
-    return World(
-        moves={k: (v[0], v[1]) for k, v in raw["moves"].items()}, departures=raw["departures"]
-    )
-
-
-def _save_world(path: Path, world: World) -> None:
-    path.write_text(json.dumps({"moves": world.moves, "departures": world.departures}))
+        return []
+    info = StackInfo.model_validate_json(path.read_text())
+    if info.pid is not None and psutil.pid_exists(info.pid):
+        raise PortTakenError(f"another kosh dev (pid {info.pid}) is running on {state}")
+    stopped = []
+    for pid in info.children:
+        with contextlib.suppress(psutil.Error):
+            proc = psutil.Process(pid)
+            if str(state) in " ".join(proc.cmdline()):
+                proc.terminate()
+                proc.wait(10)
+                stopped.append(pid)
+    clear_stack(state)
+    return stopped
 
 
 async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
     """Run the stack until Ctrl-C (or, with exit_when_done, until every case is closed)."""
     opts.state.mkdir(parents=True, exist_ok=True)
+    for pid in reap_leftovers(opts.state):
+        console.print(f"kosh dev: stopped pid {pid} left over from an earlier run")
     ensure_free(opts.port, "Temporal gRPC")
     ensure_free(opts.ui_port, "Temporal Web UI")
     log_file = open(opts.state / "worker.log", "a")  # noqa: SIM115 - closed below
     configure_logging(json=True, stream=log_file)
     started = time.monotonic()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     temporal = TemporalDevServer(opts.state, opts.port, opts.ui_port)
     pg = EmbeddedPostgres(opts.state / "pg")
     pool: asyncpg.Pool | None = None
@@ -188,18 +199,20 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         write_stack(
             opts.state,
             StackInfo(
-                temporal_address=temporal.address, ui_url=ui_url, database_url=url, pid=os.getpid()
+                temporal_address=temporal.address,
+                ui_url=ui_url,
+                database_url=url,
+                pid=os.getpid(),
+                children=[p for p in (temporal.pid, pg.pid) if p is not None],
             ),
         )
         console.print(f"kosh dev: Temporal UI at [bold]{ui_url}[/bold]  (state in {opts.state})")
-        world_path = opts.state / "sim-world.json"
-        sim = Simulator(
-            simulator_from(Settings(sim_seed=opts.seed)).config, _load_world(world_path)
-        )
+        book = demo.DemoBook.load(opts.state / "demo.json")
         cases = demo.cohort(opts.demo, seed=opts.seed, prefix=f"demo{int(time.time())}")
-        demo.plan_world(sim.world, cases)
-        _save_world(world_path, sim.world)
-        staff = demo.SimulatedStaff(client, sim, {c.case_id: c for c in cases})
+        book.add(cases)
+        book.save(opts.state / "demo.json")
+        sim = Simulator(SimConfig(seed=opts.seed), book.world())
+        staff = demo.SimulatedStaff(client, sim, book.scenarios)
         worker = build_worker(client, pool=pool, sim=sim)
         tasks.append(asyncio.create_task(worker.run()))
         tasks.append(asyncio.create_task(staff.run()))
@@ -211,7 +224,7 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
                 human_floor_seconds=opts.human_floor_seconds,
             )
             await staff.start_case(case)
-        return await _watch(opts, console, pool, ui_url, started, len(cases))
+        return await _watch(opts, console, pool, ui_url, started, len(cases), stop)
     finally:
         for task in tasks:
             task.cancel()
@@ -224,6 +237,8 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         await asyncio.to_thread(pg.stop)
         clear_stack(opts.state)
         log_file.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 async def _watch(
@@ -233,7 +248,9 @@ async def _watch(
     ui_url: str,
     started: float,
     submitted: int,
+    stop: asyncio.Event,
 ) -> dict[str, Any] | None:
+    """Refresh the table until every case is closed (with exit_when_done) or until stopped."""
     with Live(console=console, refresh_per_second=2, transient=False) as live:
         while True:
             stages, reasons, events = await _counts(pool)
@@ -249,4 +266,8 @@ async def _watch(
                     "events": events,
                     "seconds": round(seconds, 1),
                 }
-            await asyncio.sleep(1.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            if stop.is_set():
+                console.print("kosh dev: stopping; open cases resume on the next start")
+                return None

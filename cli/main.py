@@ -121,6 +121,12 @@ def worker_cmd() -> None:
 def submit(
     application: Annotated[Path, typer.Argument(help="Application JSON file.")],
     case_id: Annotated[str | None, typer.Option(help="Case id (default: generated).")] = None,
+    seconds_per_year: Annotated[
+        float | None,
+        typer.Option(
+            help="Demo clock for this case: wall seconds per case year (default: real).", min=0.01
+        ),
+    ] = None,
     state: StateOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -139,7 +145,12 @@ def submit(
 
     cid = case_id or f"c-{uuid.uuid4().hex[:12]}"
     try:
-        inp = api.CaseInput(case_id=cid, application=parsed)
+        inp = api.CaseInput(
+            case_id=cid,
+            application=parsed,
+            seconds_per_year=seconds_per_year,
+            human_floor_seconds=60.0 if seconds_per_year else 0.0,
+        )
     except ValidationError as exc:
         fail(f"invalid case id:\n{_validation_lines(exc)}", 2)
 
@@ -180,6 +191,8 @@ def status(
         )
     if s.contract_ends_on:
         lines.append(f"  contract in {s.region} until {s.contract_ends_on}")
+    elif s.region:
+        lines.append(f"  quota place reserved in {s.region}")
     lines.append(
         f"  support paid: {s.support_paid_tiyn / 100:,.2f} KZT, "
         f"owed: {s.outstanding_tiyn / 100:,.2f} KZT, events: {s.events}"
@@ -228,6 +241,73 @@ def interview(
     )
     if not result.accepted:
         raise typer.Exit(2)
+
+
+async def _send_update(
+    state: Path | None, case_id: str, name: str, payload: dict[str, Any]
+) -> api.UpdateResult:
+    client = await _client(state)
+    handle = client.get_workflow_handle(api.case_workflow_id(case_id))
+    try:
+        return await handle.execute_update(name, payload, result_type=api.UpdateResult)
+    except WorkflowUpdateFailedError as exc:
+        return api.UpdateResult(accepted=False, reason=str(exc.cause))
+    except RPCError as exc:
+        fail(f"case {case_id}: {exc.message}", 1)
+
+
+def _report(result: api.UpdateResult, as_json: bool) -> None:
+    _emit(
+        result.model_dump(),
+        as_json,
+        "accepted" if result.accepted else f"[red]refused:[/red] {result.reason}",
+    )
+    if not result.accepted:
+        raise typer.Exit(2)
+
+
+@app.command()
+def fact(
+    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    kind: Annotated[
+        str, typer.Argument(help="arrival | move | departure | repayment | referral | withdrawal")
+    ],
+    region: Annotated[
+        str | None, typer.Option(help="arrival: the region; move: new region.")
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option(help="Date of the fact, YYYY-MM-DD (default today).")
+    ] = None,
+    amount_tiyn: Annotated[int | None, typer.Option(help="repayment: amount in tiyn.")] = None,
+    reference: Annotated[str | None, typer.Option(help="repayment: bank reference.")] = None,
+    approve: Annotated[
+        bool | None, typer.Option("--approve/--reject", help="referral: the officer's decision.")
+    ] = None,
+    officer: Annotated[str | None, typer.Option(help="referral: officer's staff id.")] = None,
+    reason: Annotated[str | None, typer.Option(help="referral/withdrawal: the reason.")] = None,
+    state: StateOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a real-world fact on a case (validated Update: accepted or refused with the rule)."""
+    payload = {
+        k: v
+        for k, v in {
+            "kind": kind,
+            "region": region,
+            "on": on,
+            "amount_tiyn": amount_tiyn,
+            "reference": reference,
+            "approve": approve,
+            "officer_id": officer,
+            "reason": reason,
+        }.items()
+        if v is not None
+    }
+    try:
+        api.StaffFact.model_validate(payload)
+    except ValidationError as exc:
+        fail(f"invalid fact:\n{_validation_lines(exc)}", 2)
+    _report(asyncio.run(_send_update(state, case_id, api.UPDATE_FACT, payload)), as_json)
 
 
 @policy_app.command("show")

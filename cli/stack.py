@@ -17,6 +17,7 @@ class StackInfo(BaseModel):
     ui_url: str | None = None
     database_url: str | None = None
     pid: int | None = None
+    children: list[int] = []
 
 
 def state_dir(explicit: str | Path | None = None) -> Path:

@@ -262,7 +262,8 @@ class ApplicantWorkflow:
         try:
             self._dry_run(InboxItem(name=name, raw=raw, received_at=workflow.now()))
         except DomainError as exc:
-            raise ApplicationError(f"{exc.rule}: {exc.reason}", type=exc.rule) from None
+            # str() of this error reads "rule: reason"; the type lets tools branch on the rule.
+            raise ApplicationError(exc.reason, type=exc.rule, non_retryable=True) from None
 
     @workflow.query(name=api.QUERY_STATUS)
     def status(self) -> api.CaseStatus:
