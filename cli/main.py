@@ -135,8 +135,10 @@ def submit(
         raw = json.loads(application.read_text())
     except FileNotFoundError:
         fail(f"{application}: no such file", 2)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         fail(f"{application}: not JSON ({exc})", 2)
+    except OSError as exc:
+        fail(f"{application}: cannot be read ({exc.strerror})", 2)
     try:
         parsed = Application.model_validate(raw)
     except ValidationError as exc:

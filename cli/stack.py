@@ -25,7 +25,10 @@ def state_dir(explicit: str | Path | None = None) -> Path:
 
 
 def write_stack(folder: Path, info: StackInfo) -> None:
-    (folder / STATE_FILE).write_text(info.model_dump_json(indent=2))
+    """Write atomically: a reader never sees a half-written file."""
+    tmp = folder / f".{STATE_FILE}.tmp"
+    tmp.write_text(info.model_dump_json(indent=2))
+    tmp.replace(folder / STATE_FILE)
 
 
 def clear_stack(folder: Path) -> None:
@@ -42,22 +45,27 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
+def _read(path: Path) -> StackInfo | None:
+    try:
+        return StackInfo.model_validate(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return None  # missing or unreadable: as if no stack were running
+
+
 def find_stack(folder: str | Path | None = None) -> StackInfo:
-    """Environment first (KOSH_TEMPORAL_ADDRESS, KOSH_DATABASE_URL), then a live `kosh dev`."""
+    """Environment first (KOSH_TEMPORAL_ADDRESS, KOSH_DATABASE_URL), then a live `kosh dev`.
+
+    An address from the environment means another deployment: its database is then taken
+    only from KOSH_DATABASE_URL, never borrowed from a local dev stack.
+    """
     env_address = os.environ.get("KOSH_TEMPORAL_ADDRESS")
     env_db = os.environ.get("KOSH_DATABASE_URL")
-    path = state_dir(folder) / STATE_FILE
-    found: StackInfo | None = None
-    if path.exists():
-        info = StackInfo.model_validate(json.loads(path.read_text()))
-        if _alive(info.pid):
-            found = info
-    if env_address or found is None:
+    namespace = os.environ.get("KOSH_NAMESPACE", "default")
+    if env_address:
+        return StackInfo(temporal_address=env_address, namespace=namespace, database_url=env_db)
+    found = _read(state_dir(folder) / STATE_FILE)
+    if found is None or not _alive(found.pid):
         return StackInfo(
-            temporal_address=env_address or "localhost:7233",
-            namespace=os.environ.get("KOSH_NAMESPACE", "default"),
-            database_url=env_db or (found.database_url if found else None),
+            temporal_address="localhost:7233", namespace=namespace, database_url=env_db
         )
-    if env_db:
-        found = found.model_copy(update={"database_url": env_db})
-    return found
+    return found.model_copy(update={"database_url": env_db or found.database_url})
