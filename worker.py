@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -166,6 +167,8 @@ def build_worker(
         workflow_runner=workflow_runner(),
         activities=activities_for(pool=pool, sim=sim),
         max_cached_workflows=max_cached_workflows,
+        # Let running activities finish (or reach a retryable point) on a clean stop.
+        graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
 

@@ -1,0 +1,271 @@
+"""docker-compose.yml, the Dockerfile and deploy/ checked statically: no Docker engine needed.
+
+Full validation against the compose-spec JSON Schema comes with a later issue; these tests
+check what would break kosh in particular (wiring, environment names, search attributes,
+secrets, pinned images, a non-root image).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import worker
+from workflows.api import SEARCH_ATTRIBUTES
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+WORKER = "kosh-worker"
+ADMIN_TOOLS = "temporalio/admin-tools"
+
+# The temporal CLI's names for the SDK's indexed value types.
+CLI_TYPES = {
+    "TEXT": "Text",
+    "KEYWORD": "Keyword",
+    "INT": "Int",
+    "DOUBLE": "Double",
+    "BOOL": "Bool",
+    "DATETIME": "Datetime",
+    "KEYWORD_LIST": "KeywordList",
+}
+SECRET_NAME = re.compile(r"PASSWORD|PWD|SECRET|TOKEN|CREDENTIAL", re.IGNORECASE)
+REQUIRED_VAR = re.compile(r"^\$\{[A-Z][A-Z0-9_]*:\?[^}]*\}$")
+URL_PASSWORD = re.compile(r"://[^:/@]+:([^@]+)@")
+HEALTH_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+
+
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), "docker-compose.yml is not a mapping"
+    return data
+
+
+def services() -> dict[str, dict[str, Any]]:
+    found = compose().get("services")
+    assert isinstance(found, dict) and found, "docker-compose.yml defines no services"
+    return found
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    """A service's `environment`, whether written as a mapping or as a list of NAME=value."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {name: "" if value is None else str(value) for name, value in env.items()}
+
+
+def depends_on(service: dict[str, Any]) -> dict[str, str]:
+    """Target -> condition, for both the short (list) and the long (mapping) form."""
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return dict.fromkeys(deps, "service_started")
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
+
+
+def words(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return value.split() if isinstance(value, str) else [str(v) for v in value]
+
+
+def mounted_text(service: dict[str, Any]) -> str:
+    """The service's command, plus the text of every host file the command runs from a mount."""
+    command = words(service.get("entrypoint")) + words(service.get("command"))
+    texts = [" ".join(command)]
+    for volume in service.get("volumes") or []:
+        host, _, rest = str(volume).partition(":")
+        target = rest.split(":")[0]
+        if not host.startswith("."):
+            continue
+        for word in command:
+            if word.startswith(target + "/"):
+                path = ROOT / host / word.removeprefix(target + "/")
+                assert path.is_file(), f"{word} is not in the mounted folder {host}"
+                texts.append(path.read_text(encoding="utf-8"))
+    return "\n".join(texts)
+
+
+def admin_tools_text() -> str:
+    return "\n".join(
+        mounted_text(s) for s in services().values() if s.get("image", "").startswith(ADMIN_TOOLS)
+    )
+
+
+def strings(node: object) -> list[str]:
+    """Every string value in the parsed compose file (comments excluded)."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [text for value in node.values() for text in strings(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in strings(value)]
+    return []
+
+
+def env_names_read_by_settings() -> set[str]:
+    return set(re.findall(r"KOSH_[A-Z_]+", inspect.getsource(worker.Settings.from_env)))
+
+
+def test_compose_parses_and_every_service_has_an_image_or_a_build() -> None:
+    for name, service in services().items():
+        assert "image" in service or "build" in service, f"{name}: neither image nor build"
+
+
+def test_every_depends_on_target_exists_and_can_meet_its_condition() -> None:
+    all_services = services()
+    for name, service in all_services.items():
+        for target, condition in depends_on(service).items():
+            assert target in all_services, f"{name} depends on {target}, which is not a service"
+            assert condition in HEALTH_CONDITIONS, f"{name} -> {target}: condition {condition}"
+            if condition == "service_healthy":
+                assert "healthcheck" in all_services[target], f"{target} has no healthcheck"
+            if condition == "service_completed_successfully":
+                restart = all_services[target].get("restart", "no")
+                assert restart in ("no", "on-failure") or restart.startswith("on-failure:"), (
+                    f"{target} is one-shot but restarts {restart}"
+                )
+
+
+def test_the_temporal_stack_follows_the_current_layout() -> None:
+    all_services = services()
+    images = {name: s.get("image", "") for name, s in all_services.items()}
+    assert not any(image.startswith("temporalio/auto-setup") for image in images.values())
+    assert images["temporal"].startswith("temporalio/server:")
+    assert "healthcheck" in all_services["temporal"]
+    assert images["temporal-admin-tools"].startswith(ADMIN_TOOLS + ":")
+    assert depends_on(all_services["temporal"]) == {
+        "temporal-admin-tools": "service_completed_successfully"
+    }
+    assert images["temporal-ui"].startswith("temporalio/ui:")
+    assert environment(all_services["temporal-ui"])["TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert any(port.endswith("8080:8080") for port in all_services["temporal-ui"]["ports"])
+    # One admin-tools image for schema and namespace: a server upgrade moves them together.
+    admin = {image for image in images.values() if image.startswith(ADMIN_TOOLS)}
+    assert len(admin) == 1, admin
+    assert admin.pop().split(":")[1] == images["temporal"].split(":")[1]
+
+
+def test_the_schema_is_set_up_for_both_temporal_databases() -> None:
+    text = mounted_text(services()["temporal-admin-tools"])
+    steps = set(re.findall(r"--db (\w+) (create|setup-schema|update-schema)", text))
+    assert steps == {
+        (db, step)
+        for db in ("temporal", "temporal_visibility")
+        for step in ("create", "setup-schema", "update-schema")
+    }
+    assert "temporal-sql-tool" in text
+
+
+def test_every_search_attribute_is_created_with_its_type() -> None:
+    created = dict(re.findall(r"--name (\w+) --type (\w+)", admin_tools_text()))
+    expected = {key.name: CLI_TYPES[key.indexed_value_type.name] for key in SEARCH_ATTRIBUTES}
+    assert created == expected
+    assert "temporal operator namespace create" in admin_tools_text()
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "deploy").rglob("*.sh")), ids=lambda p: p.name)
+def test_deploy_scripts_are_valid_posix_shell(script: Path) -> None:
+    checked = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_the_worker_sets_only_what_settings_reads() -> None:
+    service = services()[WORKER]
+    env = environment(service)
+    unknown = set(env) - env_names_read_by_settings()
+    assert not unknown, f"{WORKER} sets {sorted(unknown)}, which Settings.from_env never reads"
+    assert env["KOSH_TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert env["KOSH_DATABASE_URL"].endswith("@kosh-db:5432/kosh")
+    assert env["KOSH_MIGRATE_ON_START"] == "true"
+    assert "KOSH_NAMESPACE" in env
+
+
+def test_the_worker_is_built_here_and_replicated() -> None:
+    service = services()[WORKER]
+    assert service["build"] in (".", {"context": "."}), "the worker builds from ./Dockerfile"
+    assert words(service.get("command")) == ["worker"]
+    assert service["deploy"]["replicas"] >= 2
+    # A fixed container name cannot be shared by two replicas.
+    assert "container_name" not in service
+    assert set(depends_on(service)) >= {"kosh-db", "temporal", "temporal-create-namespace"}
+
+
+def test_no_literal_secret_in_compose() -> None:
+    for name, service in services().items():
+        for key, value in environment(service).items():
+            if SECRET_NAME.search(key):
+                assert REQUIRED_VAR.match(value), f"{name}.{key} must be ${{VAR:?message}}"
+            for password in URL_PASSWORD.findall(value):
+                assert REQUIRED_VAR.match(password), f"{name}.{key}: literal password in a URL"
+
+
+def test_env_example_has_placeholders_only() -> None:
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    pairs = dict(
+        line.split("=", 1) for line in example.splitlines() if line and not line.startswith("#")
+    )
+    required = {
+        name for text in strings(compose()) for name in re.findall(r"\$\{([A-Z0-9_]+):\?", text)
+    }
+    assert required, "compose requires no variable from .env"
+    assert required <= set(pairs), f".env.example misses {sorted(required - set(pairs))}"
+    for key, value in pairs.items():
+        if SECRET_NAME.search(key):
+            assert value == "CHANGE_ME", f".env.example: {key} must be the CHANGE_ME placeholder"
+
+
+def _assert_pinned(image: str, where: str) -> None:
+    name, _, tag = image.rpartition(":")
+    assert name and "/" not in tag, f"{where}: image {image} has no tag"
+    assert tag != "latest", f"{where}: image {image} is not pinned"
+    assert "$" not in image, f"{where}: image {image} is pinned outside this file"
+
+
+def test_images_are_pinned() -> None:
+    for name, service in services().items():
+        if "image" in service:
+            _assert_pinned(service["image"], name)
+    for line in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        if line.upper().startswith("FROM "):
+            _assert_pinned(line.split()[1], "Dockerfile")
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    lines = DOCKERFILE.read_text(encoding="utf-8").replace("\\\n", " ").splitlines()
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1].strip() if " " in line else "")
+        for line in (raw.strip() for raw in lines)
+        if line and not line.startswith("#")
+    ]
+
+
+def test_the_image_runs_kosh_as_a_non_root_user() -> None:
+    instructions = dockerfile_instructions()
+    users = [arg for op, arg in instructions if op == "USER"]
+    assert users, "the Dockerfile never sets USER: the worker would run as root"
+    assert users[-1].split(":")[0] not in ("root", "0"), f"USER {users[-1]} is root"
+    ops = [op for op, _ in instructions]
+    assert ops.index("USER") < ops.index("ENTRYPOINT")
+    assert ("ENTRYPOINT", '["kosh"]') in instructions
+    assert ("CMD", '["worker"]') in instructions
+
+
+def test_the_image_installs_runtime_dependencies_only() -> None:
+    runs = " ".join(arg for op, arg in dockerfile_instructions() if op == "RUN")
+    assert re.search(r"pip install (\.|/\S+)(\s|$)", runs), "the image must `pip install .`"
+    assert "[test]" not in runs
+
+
+def test_dockerignore_keeps_local_state_and_secrets_out() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
+    assert {".venv", ".kosh", "tests", ".env", ".git"} <= ignored
+    assert any("__pycache__" in pattern for pattern in ignored)
+    # `pip install .` needs these.
+    assert not {"pyproject.toml", "README.md", "*.md"} & ignored
