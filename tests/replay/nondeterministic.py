@@ -1,0 +1,22 @@
+"""A deliberately non-deterministic edit of ApplicantWorkflow, for the replay guard's test.
+
+Kept in its own module: the workflow sandbox re-imports a workflow's module, and this one
+imports nothing but the workflow (a test module pulling in asyncpg would be re-imported too).
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+from workflows import api
+from workflows.applicant import ApplicantWorkflow
+
+
+@workflow.defn(name=api.WORKFLOW_NAME)
+class ReorderedWorkflow(ApplicantWorkflow):
+    """One more timer before the first step: history recorded without it cannot replay."""
+
+    @workflow.run
+    async def run(self, inp: api.CaseInput) -> api.CaseResult:
+        await workflow.sleep(1)
+        return await super().run(inp)

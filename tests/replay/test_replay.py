@@ -1,0 +1,151 @@
+"""Determinism: stored histories replay against today's workflow code, and the guard works.
+
+Histories in tests/histories/ were recorded from released behaviour (one file per run of a
+case; a five-year kandas case spans several runs because of continue-as-new). Record anew,
+after a deliberate and versioned change, with: KOSH_RECORD_HISTORIES=1 pytest tests/replay
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import date
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio import workflow
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from adapters.simulator import SimConfig, Simulator, with_check_digit
+from domain.application import Application, Document, FamilyMember, Questionnaire
+from tests.replay.nondeterministic import ReorderedWorkflow
+from worker import build_worker, workflow_runner
+from workflows import api
+from workflows.applicant import ApplicantWorkflow
+
+HISTORIES = Path(__file__).parent.parent / "histories"
+
+
+def replayer(*workflows: type) -> Replayer:
+    return Replayer(
+        workflows=list(workflows or [ApplicantWorkflow]),
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
+
+
+def kandas_family() -> Application:
+    return Application(
+        full_name="Replay Family",
+        born_on=date(1987, 3, 3),
+        citizenship="MNG",
+        ethnic_kazakh=True,
+        track="kandas",
+        document=Document(
+            number=with_check_digit("RP100200"), country="MNG", expires_on=date(2040, 1, 1)
+        ),
+        questionnaire=Questionnaire(
+            education="master",
+            kazakh="fluent",
+            russian="fluent",
+            work_years=12,
+            military_service=True,
+        ),
+        family=(
+            FamilyMember(relation="spouse", full_name="Replay Spouse", born_on=date(1989, 4, 4)),
+        ),
+        preferred_regions=("Kostanay",),
+    )
+
+
+async def run_case(env: WorkflowEnvironment, pool: asyncpg.Pool) -> list[WorkflowHistory]:
+    """A whole kandas case to `fulfilled`, answered by a minimal staff; every run's history."""
+    sim = Simulator(SimConfig(latency_ms=(0, 1)))
+    case_id = f"replay-{uuid.uuid4().hex[:8]}"
+    queue = f"tq-{case_id}"
+
+    async def staff() -> None:
+        while True:
+            notice = await sim.notices.get()
+            handle = env.client.get_workflow_handle(api.case_workflow_id(case_id))
+            if notice.kind == "interview_due":
+                await handle.signal(
+                    api.SIGNAL_INTERVIEW,
+                    {"interviewer_id": "staff-1", "passed": True, "points": 75},
+                )
+            elif notice.kind == "arrival_due":
+                await handle.signal(api.SIGNAL_FACT, {"kind": "arrival", "region": "Kostanay"})
+
+    async with build_worker(env.client, pool=pool, sim=sim, task_queue=queue):
+        task = asyncio.create_task(staff())
+        handle = await env.client.start_workflow(
+            api.WORKFLOW_NAME,
+            api.CaseInput(case_id=case_id, application=kandas_family()),
+            id=api.case_workflow_id(case_id),
+            task_queue=queue,
+            result_type=api.CaseResult,
+        )
+        result = await handle.result()
+        task.cancel()
+    assert result.closed_reason == "fulfilled"
+    return await all_runs(env.client, handle.id)
+
+
+async def all_runs(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run of a case, first to last, following continue-as-new."""
+    histories = []
+    run_id: str | None = None
+    first = await client.get_workflow_handle(workflow_id).fetch_history()
+    # fetch_history() without a run id gives the latest run; walk back through the chain.
+    histories.append(first)
+    while True:
+        start = histories[0].events[0].workflow_execution_started_event_attributes
+        run_id = start.continued_execution_run_id
+        if not run_id:
+            break
+        histories.insert(
+            0, await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        )
+    return histories
+
+
+def stored_histories() -> list[Path]:
+    return sorted(HISTORIES.glob("*.json"))
+
+
+@pytest.fixture(scope="module")
+async def fresh_runs(
+    time_env: WorkflowEnvironment, embedded_pool: asyncpg.Pool
+) -> list[WorkflowHistory]:
+    runs = await run_case(time_env, embedded_pool)
+    if os.environ.get("KOSH_RECORD_HISTORIES") == "1":
+        HISTORIES.mkdir(exist_ok=True)
+        for i, history in enumerate(runs, start=1):
+            (HISTORIES / f"kandas-fulfilled-run{i}.json").write_text(history.to_json())
+    return runs
+
+
+async def test_a_fresh_five_year_case_replays(fresh_runs: list[WorkflowHistory]) -> None:
+    assert len(fresh_runs) >= 2, "the case should have continued as new"
+    for history in fresh_runs:
+        await replayer().replay_workflow(history)
+
+
+@pytest.mark.parametrize("path", stored_histories(), ids=lambda p: p.stem)
+async def test_stored_histories_replay(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    await replayer().replay_workflow(history)
+
+
+def test_histories_are_stored() -> None:
+    assert len(stored_histories()) >= 2
+
+
+async def test_a_non_deterministic_change_is_caught(fresh_runs: list[WorkflowHistory]) -> None:
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer(ReorderedWorkflow).replay_workflow(fresh_runs[0])
