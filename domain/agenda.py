@@ -118,3 +118,32 @@ def next_wakeup(state: CaseState) -> date | None:
         candidates += [next_rescreening(state), state.permit_valid_until]
     dates = [d for d in candidates if d is not None]
     return min(dates) if dates else None
+
+
+def next_language_attempt(state: CaseState) -> int | None:
+    """The KAZTEST attempt to sit next, or None once passed or out of attempts."""
+    rules = policy_by_id(state.policy_id).language
+    if any(r.passed for r in state.language) or len(state.language) >= rules.max_attempts:
+        return None
+    return len(state.language) + 1
+
+
+def language_retake_on(state: CaseState, today: date) -> date:
+    """Earliest date of a retake after a failed attempt on `today`."""
+    return today + timedelta(days=policy_by_id(state.policy_id).language.retake_wait_days)
+
+
+def interview_deadline(state: CaseState, today: date) -> date:
+    """The interview must be held by this date when it is requested on `today`."""
+    return today + timedelta(days=policy_by_id(state.policy_id).deadlines.interview_days)
+
+
+def interview_reminder_after(state: CaseState, day: date) -> date:
+    """When staff are reminded next, counting from `day`."""
+    every = policy_by_id(state.policy_id).deadlines.interview_reminder_every_days
+    return day + timedelta(days=every)
+
+
+def arrival_deadline(state: CaseState, today: date) -> date:
+    """The family must arrive in the region by this date after the place is reserved."""
+    return today + timedelta(days=policy_by_id(state.policy_id).deadlines.arrival_days)

@@ -25,6 +25,11 @@ with workflow.unsafe.imports_passed_through():
     from domain import commands as cmd
     from domain import events as ev
     from domain.agenda import (
+        arrival_deadline,
+        interview_deadline,
+        interview_reminder_after,
+        language_retake_on,
+        next_language_attempt,
         next_rescreening,
         next_residence_check,
         next_wakeup,
@@ -35,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.clock import SECONDS_PER_YEAR, CaseClock
     from domain.decider import AUTHORITIES, checks_complete, decide, early_rejection
     from domain.errors import DomainError
-    from domain.policy import policy_by_id
     from workflows import api, inbox
     from workflows.options import ADAPTER_RETRY, ADAPTER_TIMEOUT, STORE_RETRY, STORE_TIMEOUT
     from workflows.state import InboxItem, RunState
@@ -368,9 +372,6 @@ class ApplicantWorkflow:
             summary=f"notify staff: {kind}",
         )
 
-    def _policy(self) -> Any:
-        return policy_by_id(self.state.policy_id)
-
     def _ref(self) -> m.CaseRef:
         assert self.state.application is not None
         return m.CaseRef(case_id=self.state.case_id, application=self.state.application)
@@ -401,13 +402,9 @@ class ApplicantWorkflow:
         await self._interview()
 
     async def _language_test(self) -> None:
-        rules = self._policy().language
-        while not checks_complete(self.state) and not any(r.passed for r in self.state.language):
-            attempt = len(self.state.language) + 1
-            if attempt > rules.max_attempts:
-                return
+        while (attempt := next_language_attempt(self.state)) is not None:
             if attempt > 1:
-                retake = self.now().date() + timedelta(days=rules.retake_wait_days)
+                retake = language_retake_on(self.state, self.now().date())
                 await workflow.sleep(
                     self._delay_until(retake) or 0.001, summary="KAZTEST retake wait"
                 )
@@ -438,12 +435,11 @@ class ApplicantWorkflow:
         )
 
     async def _interview(self) -> None:
-        every = timedelta(days=self._policy().deadlines.interview_reminder_every_days)
         rs = self.run_state
         if rs.interview_deadline is None or rs.next_reminder is None:
             today = self.now().date()
-            rs.interview_deadline = today + timedelta(days=self._policy().deadlines.interview_days)
-            rs.next_reminder = today + every
+            rs.interview_deadline = interview_deadline(self.state, today)
+            rs.next_reminder = interview_reminder_after(self.state, today)
             await self._notify("interview_due", f"interview due by {rs.interview_deadline}")
             return
         until = min(rs.next_reminder, rs.interview_deadline)
@@ -454,7 +450,7 @@ class ApplicantWorkflow:
             await self._notify("interview_overdue", "interview deadline passed")
             await self._decide(cmd.MarkInterviewMissed(deadline=_midnight(rs.interview_deadline)))
         elif today >= rs.next_reminder:
-            rs.next_reminder = today + every
+            rs.next_reminder = interview_reminder_after(self.state, today)
             await self._notify("interview_reminder", f"interview due by {rs.interview_deadline}")
 
     async def _decision(self) -> None:
@@ -513,8 +509,7 @@ class ApplicantWorkflow:
     async def _await_arrival(self) -> None:
         rs = self.run_state
         if rs.arrival_deadline is None:
-            days = self._policy().deadlines.arrival_days
-            rs.arrival_deadline = self.now().date() + timedelta(days=days)
+            rs.arrival_deadline = arrival_deadline(self.state, self.now().date())
             await self._notify("arrival_due", f"arrival in {self.state.region} awaited")
             return
         if not await self._wait(rs.arrival_deadline, human=True, label="arrival deadline"):

@@ -173,3 +173,30 @@ def test_general_track_wakes_for_rescreening_then_the_permit_end() -> None:
 def test_nothing_to_wake_for_when_only_a_person_can_act() -> None:
     assert next_wakeup(CaseState()) is None
     assert next_wakeup(given(KANDAS_TO_RELOCATION)) is None
+
+
+def test_deadlines_come_from_the_cases_own_policy() -> None:
+    from datetime import timedelta
+
+    from domain.agenda import (
+        arrival_deadline,
+        interview_deadline,
+        interview_reminder_after,
+        language_retake_on,
+        next_language_attempt,
+    )
+    from domain.policy import policy_by_id
+    from tests.domain.helpers import DOCUMENTS_OK, given, language, submit
+
+    state = given([*submit(), *DOCUMENTS_OK, *language({"listening": 10, "reading": 90})])
+    rules = policy_by_id(state.policy_id)
+    day = date(2026, 3, 2)
+    assert next_language_attempt(state) == 2
+    assert language_retake_on(state, day) == day + timedelta(days=rules.language.retake_wait_days)
+    assert interview_deadline(state, day) == day + timedelta(days=rules.deadlines.interview_days)
+    assert interview_reminder_after(state, day) == day + timedelta(
+        days=rules.deadlines.interview_reminder_every_days
+    )
+    assert arrival_deadline(state, day) == day + timedelta(days=rules.deadlines.arrival_days)
+    passed = given([*submit(), *DOCUMENTS_OK, *language({"listening": 50, "reading": 50})])
+    assert next_language_attempt(passed) is None
