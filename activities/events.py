@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncpg
-from store.errors import ConcurrencyConflictError, QuotaExhaustedError
-from store.events import NewEvent, append_events
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import models as m
 from activities.logging import activity_log
+from store.errors import ConcurrencyConflictError, QuotaExhaustedError
+from store.events import NewEvent, append_events
 
 
 class EventActivities:
