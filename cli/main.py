@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
