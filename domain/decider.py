@@ -253,9 +253,14 @@ class _Decision:
             )
         if self.s.arrived_on is not None:
             return []
-        return [
-            self._e(ev.RelocationArrived, region=c.region, arrived_on=c.arrived_on or self.today)
-        ]
+        arrived_on = self._not_future(c.arrived_on)
+        issued = self.s.permit_issued_on
+        if issued is not None and arrived_on < issued:
+            raise InvalidCommandError(
+                "arrival_before_permit",
+                f"{arrived_on.isoformat()} is before the permit was issued ({issued.isoformat()})",
+            )
+        return [self._e(ev.RelocationArrived, region=c.region, arrived_on=arrived_on)]
 
     def LapseRelocation(self, c: cmd.LapseRelocation) -> list[ev.Event]:
         self._kandas_relocation()

@@ -162,7 +162,8 @@ class ApplicantWorkflow:
         if s.contract_ends_on is not None:
             lines.append(f"**Contract:** {s.region}, ends {s.contract_ends_on.isoformat()}  ")
         if s.closed_reason:
-            lines.append(f"**Closed:** {s.closed_reason}: {s.closed_detail}")
+            # The detail may hold staff's free text (a name, say): never published in the UI.
+            lines.append(f"**Closed:** {s.closed_reason}")
         return "\n".join(lines)
 
     def _waiting_for(self) -> str:
@@ -195,6 +196,16 @@ class ApplicantWorkflow:
         fact = inbox.parse_fact(item.raw)
         return inbox.fact_command(fact), fact.request_id
 
+    async def _settle_inbox(self) -> None:
+        """Apply queued input until no handler is running and nothing is queued."""
+        while True:
+            await self._drain_inbox()
+            await workflow.wait_condition(
+                lambda: workflow.all_handlers_finished() or bool(self.run_state.inbox)
+            )
+            if not self.run_state.inbox:
+                return
+
     async def _drain_inbox(self) -> None:
         while self.run_state.inbox:
             item = self.run_state.inbox.pop(0)
@@ -225,15 +236,19 @@ class ApplicantWorkflow:
             return  # a retried update: the handler answers with the first result
         decide(self.state, command, now=self.now())
 
+    def _receive(self, name: Any, args: tuple[Any, ...]) -> None:
+        # Exactly one JSON argument is expected; anything else is kept and refused by
+        # validation (a list is never a valid input), never a failed workflow task.
+        raw = args[0] if len(args) == 1 else list(args)
+        self.run_state.inbox.append(InboxItem(name=name, raw=raw, received_at=workflow.now()))
+
     @workflow.signal(name=api.SIGNAL_INTERVIEW)
-    def record_interview(self, raw: Any) -> None:
-        self.run_state.inbox.append(
-            InboxItem(name="interview", raw=raw, received_at=workflow.now())
-        )
+    def record_interview(self, *args: Any) -> None:
+        self._receive("interview", args)
 
     @workflow.signal(name=api.SIGNAL_FACT)
-    def record_fact(self, raw: Any) -> None:
-        self.run_state.inbox.append(InboxItem(name="fact", raw=raw, received_at=workflow.now()))
+    def record_fact(self, *args: Any) -> None:
+        self._receive("fact", args)
 
     async def _update(self, name: Any, raw: Any) -> api.UpdateResult:
         info = workflow.current_update_info()
@@ -317,9 +332,9 @@ class ApplicantWorkflow:
                 break
             await stages[self.state.stage]()
             if self._should_continue_as_new():
-                await workflow.wait_condition(
-                    lambda: workflow.all_handlers_finished() and not self.run_state.inbox
-                )
+                await self._settle_inbox()
+                if self.state.is_closed:
+                    break
                 self.run_state.run_year = None
                 workflow.continue_as_new(
                     api.CaseInput(
@@ -328,7 +343,8 @@ class ApplicantWorkflow:
                         snapshot=self.run_state.model_dump(mode="json"),
                     )
                 )
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        # Input that arrives as the case closes is answered (refused: the case is closed).
+        await self._settle_inbox()
         s = self.state
         return api.CaseResult(
             case_id=s.case_id,

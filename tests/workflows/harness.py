@@ -1,0 +1,374 @@
+"""What the workflow tests share: applicants, a simulated staff member, and a rig that runs
+cases on the time-skipping server with a fresh worker and task queue per test.
+
+Time only skips while a test awaits a case's result. A staff member answering a notice holds
+the clock still (the test server's time-skipping lock) until the answer is in, so an answer
+never loses a race against the deadline it answers. Tests that answer by hand do so before
+they await the result, while the clock runs at wall speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from adapters.ports import StaffNotice
+from adapters.simulator import SimConfig, Simulator, with_check_digit
+from domain.application import Application
+from store.events import read_events
+from worker import build_worker
+from workflows import api
+
+Handle = WorkflowHandle[Any, api.CaseResult]
+Answer = Callable[[Handle, StaffNotice], Awaitable[None]]
+
+FULL_NAME = "Aigerim Testova"
+GOOD_INTERVIEW: dict[str, Any] = {"interviewer_id": "staff-7", "passed": True, "points": 80}
+RPC_TIMEOUT = 10.0
+# Last history events after which a workflow task or an activity is bound to follow.
+BUSY = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+    EventType.EVENT_TYPE_TIMER_FIRED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+}
+
+
+# ---- applicants ---------------------------------------------------------------------------
+def passport_number(*, forged: bool = False) -> str:
+    """A fresh passport number; a forged one has a wrong check digit."""
+    body = uuid.uuid4().hex[:8].upper()
+    number = with_check_digit(body)
+    return body + str((int(number[-1]) + 1) % 10) if forged else number
+
+
+def application(
+    *,
+    track: str = "kandas",
+    kazakh: str = "fluent",
+    weak: bool = False,
+    forged: bool = False,
+    regions: tuple[str, ...] = ("Pavlodar", "Kostanay"),
+) -> Application:
+    """A family of three (kandas) or a single applicant (general) scoring far above the
+    questionnaire minimum at any age the session's clock reaches, or far below it if `weak`."""
+    kandas = track == "kandas"
+    questionnaire: dict[str, Any] = {
+        "education": "doctorate",
+        "kazakh": kazakh,
+        "russian": "fluent",
+        "english": "ielts_7",
+        "work_years": 10,
+    }
+    if weak:
+        questionnaire = {
+            "education": "none",
+            "kazakh": "basic",
+            "russian": "none",
+            "work_years": 0,
+            "health_fit": False,
+        }
+    family = [
+        {"relation": "spouse", "full_name": "Yerlan Testov", "born_on": "1988-01-02"},
+        {"relation": "child", "full_name": "Dana Testova", "born_on": "2020-07-07"},
+    ]
+    return Application.model_validate(
+        {
+            "full_name": FULL_NAME,
+            "born_on": "1990-05-17",
+            "citizenship": "MNG",
+            "track": track,
+            "ethnic_kazakh": kandas,
+            "document": {
+                "number": passport_number(forged=forged),
+                "country": "MNG",
+                "expires_on": "2045-01-01",
+            },
+            "questionnaire": questionnaire,
+            "family": family if kandas else [],
+            "preferred_regions": regions if kandas else [],
+        }
+    )
+
+
+def new_case_id() -> str:
+    return f"wf-{uuid.uuid4().hex[:12]}"
+
+
+# ---- the outside world --------------------------------------------------------------------
+class GatedSimulator(Simulator):
+    """The simulator without latency, and with gates that hold a call until the test opens
+    them (to put staff input in flight while an activity runs)."""
+
+    def __init__(self) -> None:
+        super().__init__(SimConfig(latency_ms=(0, 1)))
+        self.entered: dict[str, asyncio.Event] = {}
+        self.gates: dict[str, asyncio.Event] = {}
+
+    def gate(self, operation: str) -> tuple[asyncio.Event, asyncio.Event]:
+        """(entered, release) for calls of `operation`: "verify" or "disburse"."""
+        self.entered[operation] = asyncio.Event()
+        self.gates[operation] = asyncio.Event()
+        return self.entered[operation], self.gates[operation]
+
+    async def _hold(self, operation: str) -> None:
+        if operation in self.gates:
+            self.entered[operation].set()
+            await self.gates[operation].wait()
+
+    async def verify(self, **kw: Any) -> Any:
+        await self._hold("verify")
+        return await super().verify(**kw)
+
+    async def disburse(self, **kw: Any) -> Any:
+        await self._hold("disburse")
+        return await super().disburse(**kw)
+
+
+# ---- staff --------------------------------------------------------------------------------
+class Staff:
+    """Answers the notices cases send, one answer per notice kind; keeps the rest for the
+    test to answer by hand (`Rig.notice`)."""
+
+    def __init__(self, env: WorkflowEnvironment, sim: Simulator) -> None:
+        self.env = env
+        self.sim = sim
+        self.answers: dict[str, Answer] = {}
+        self.seen: list[StaffNotice] = []
+        self.unanswered: asyncio.Queue[StaffNotice] = asyncio.Queue()
+        self.error: BaseException | None = None
+
+    def on(self, kind: str, answer: Answer) -> None:
+        self.answers[kind] = answer
+
+    def kinds(self, case_id: str) -> list[str]:
+        return [n.kind for n in self.seen if n.case_id == case_id]
+
+    async def run(self) -> None:
+        while True:
+            notice = await self.sim.notices.get()
+            self.seen.append(notice)
+            answer = self.answers.get(notice.kind)
+            if answer is None:
+                self.unanswered.put_nowait(notice)
+                continue
+            handle = self.env.client.get_workflow_handle(api.case_workflow_id(notice.case_id))
+            try:
+                async with self.clock_held():
+                    await asyncio.wait_for(answer(handle, notice), RPC_TIMEOUT)
+            except Exception as exc:  # raised again by the rig when the test ends
+                self.error = self.error or exc
+
+    @asynccontextmanager
+    async def clock_held(self) -> AsyncIterator[None]:
+        service = self.env.client.test_service
+        await service.lock_time_skipping(LockTimeSkippingRequest())
+        try:
+            yield
+        finally:
+            await service.unlock_time_skipping(UnlockTimeSkippingRequest())
+
+
+async def update(handle: Handle, name: str, payload: Any) -> api.UpdateResult:
+    """Execute an update, never waiting forever."""
+    return await asyncio.wait_for(
+        handle.execute_update(name, payload, result_type=api.UpdateResult), RPC_TIMEOUT
+    )
+
+
+async def interview(handle: Handle, notice: StaffNotice) -> None:
+    result = await update(handle, api.UPDATE_INTERVIEW, GOOD_INTERVIEW)
+    assert result.accepted, result.reason
+
+
+async def arrive(handle: Handle, notice: StaffNotice) -> None:
+    status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+    result = await update(handle, api.UPDATE_FACT, {"kind": "arrival", "region": status.region})
+    assert result.accepted, result.reason
+
+
+async def withdraw(handle: Handle, notice: StaffNotice) -> None:
+    fact = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    result = await update(handle, api.UPDATE_FACT, fact)
+    assert result.accepted, result.reason
+
+
+def repay_in(parts: int) -> Answer:
+    """Staff record the repayment in `parts` instalments, each by update."""
+
+    async def repay(handle: Handle, notice: StaffNotice) -> None:
+        status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+        owed = status.outstanding_tiyn
+        amounts = [owed // parts] * (parts - 1)
+        amounts.append(owed - sum(amounts))
+        for i, amount in enumerate(amounts, 1):
+            fact = {"kind": "repayment", "amount_tiyn": amount, "reference": f"TRN-{i}"}
+            result = await update(handle, api.UPDATE_FACT, fact)
+            assert result.accepted, result.reason
+
+    return repay
+
+
+# ---- the rig ------------------------------------------------------------------------------
+class Rig:
+    """One test's worker, task queue, simulator and staff member."""
+
+    def __init__(
+        self, env: WorkflowEnvironment, pool: asyncpg.Pool, *, quarantined: bool = False
+    ) -> None:
+        self.env = env
+        self.quarantined = quarantined
+        self.pool = pool
+        self.sim = GatedSimulator()
+        self.staff = Staff(env, self.sim)
+        self.task_queue = f"wf-test-{uuid.uuid4()}"
+        self.handles: list[Handle] = []
+
+    async def start(self, app: Application, *, case_id: str | None = None, **fields: Any) -> Handle:
+        cid = case_id or new_case_id()
+        handle: Handle = await self.env.client.start_workflow(
+            api.WORKFLOW_NAME,
+            api.CaseInput(case_id=cid, application=app, **fields),
+            id=api.case_workflow_id(cid),
+            task_queue=self.task_queue,
+            result_type=api.CaseResult,
+        )
+        self.handles.append(handle)
+        return handle
+
+    async def finish(self, handle: Handle, *, timeout: float = 30.0) -> api.CaseResult:
+        """The case's result; the clock skips while we wait."""
+        return await asyncio.wait_for(handle.result(), timeout)
+
+    def latest(self, handle: Handle) -> Handle:
+        """The handle of the case's current run (continue-as-new starts new runs)."""
+        return self.env.client.get_workflow_handle(handle.id, result_type=api.CaseResult)
+
+    async def status(self, handle: Handle) -> api.CaseStatus:
+        return await self.latest(handle).query(api.QUERY_STATUS, result_type=api.CaseStatus)
+
+    async def wait_status(
+        self, handle: Handle, ready: Callable[[api.CaseStatus], bool], *, timeout: float = 5.0
+    ) -> api.CaseStatus:
+        """Poll the status query (the clock runs at wall speed) until `ready` holds."""
+        async with asyncio.timeout(timeout):
+            while not ready(status := await self.status(handle)):
+                await asyncio.sleep(0.05)
+        return status
+
+    async def notice(self, kind: str, *, timeout: float = 10.0) -> StaffNotice:
+        """The next unanswered notice of `kind` (others are skipped): the test answers it."""
+        async with asyncio.timeout(timeout):
+            while (notice := await self.staff.unanswered.get()).kind != kind:
+                pass
+        return notice
+
+    async def events(self, case_id: str) -> list[Any]:
+        """The case's business record in PostgreSQL, in order."""
+        async with self.pool.acquire() as conn:
+            return [s.event for s in await read_events(conn, case_id=case_id)]
+
+    async def recorded(self, case_id: str, event_type: str, *, timeout: float = 3.0) -> bool:
+        """Whether an event of `event_type` is recorded within `timeout` (wall) seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                while event_type not in types(await self.events(case_id)):
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            return False
+        return True
+
+    async def run_ids(self, handle: Handle) -> list[str]:
+        """Every run of the case, first to last, following continue-as-new in the histories."""
+        runs = [handle.first_execution_run_id or handle.run_id or ""]
+        while True:
+            history = await self.env.client.get_workflow_handle(
+                handle.id, run_id=runs[-1]
+            ).fetch_history()
+            last = history.events[-1]
+            if not last.HasField("workflow_execution_continued_as_new_event_attributes"):
+                return runs
+            attrs = last.workflow_execution_continued_as_new_event_attributes
+            runs.append(attrs.new_execution_run_id)
+
+    async def task_failures(self, handle: Handle) -> list[str]:
+        """Messages of failed workflow tasks in the current run (a bug, never a business
+        outcome: the case is stuck until the code changes)."""
+        history = await self.latest(handle).fetch_history()
+        return [
+            e.workflow_task_failed_event_attributes.failure.message
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+        ]
+
+    async def idle(self, handle: Handle) -> bool:
+        """True when the run waits on a timer or a condition, with nothing in flight."""
+        latest = self.latest(handle)
+        desc = await latest.describe()
+        if desc.raw_description.pending_activities:
+            return False
+        history = await latest.fetch_history()
+        return history.events[-1].event_type not in BUSY
+
+    async def close(self) -> None:
+        """Terminate the cases still running, once idle: the test server keeps its clock
+        locked for good for a workflow task or activity that a termination cut short (on the
+        quarantine server that no longer matters)."""
+        for handle in self.handles:
+            latest = self.latest(handle)
+            async with asyncio.timeout(RPC_TIMEOUT):
+                while (await latest.describe()).status == WorkflowExecutionStatus.RUNNING:
+                    if self.quarantined or await self.idle(handle):
+                        with contextlib.suppress(RPCError):  # it may have just completed
+                            await latest.terminate(reason="test ended")
+                    else:
+                        await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def rig(
+    env: WorkflowEnvironment, pool: asyncpg.Pool, *, quarantined: bool = False
+) -> AsyncIterator[Rig]:
+    r = Rig(env, pool, quarantined=quarantined)
+    staff = asyncio.create_task(r.staff.run())
+    try:
+        async with build_worker(env.client, pool=pool, sim=r.sim, task_queue=r.task_queue):
+            try:
+                yield r
+            finally:
+                await r.close()
+    finally:
+        staff.cancel()
+    if r.staff.error is not None:
+        raise r.staff.error
+
+
+def types(events: list[Any]) -> list[str]:
+    return [e.type for e in events]
+
+
+def of_type(events: list[Any], name: str) -> list[Any]:
+    return [e for e in events if e.type == name]
+
+
+def one(events: list[Any], name: str) -> Any:
+    [event] = of_type(events, name)
+    return event

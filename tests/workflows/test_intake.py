@@ -1,0 +1,83 @@
+"""Cases that end before a permit: the gates of intake and the interview deadline."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from domain.policy import policy_by_id
+from tests.workflows.harness import Rig, application, of_type, one, types
+
+
+async def test_forged_passport_is_rejected_at_the_document_check(case_rig: Rig) -> None:
+    h = await case_rig.start(application(forged=True))
+    result = await case_rig.finish(h)
+
+    assert result.closed_reason == "rejected"
+    assert "check digit" in result.detail
+    events = await case_rig.events(result.case_id)
+    assert types(events) == ["ApplicationSubmitted", "DocumentsRejected", "CaseClosed"]
+    assert any("check digit" in r for r in one(events, "DocumentsRejected").reasons)
+    assert case_rig.staff.kinds(result.case_id) == []
+
+
+async def test_no_kazakh_fails_three_kaztest_attempts_and_is_rejected_without_interview(
+    case_rig: Rig,
+) -> None:
+    h = await case_rig.start(application(kazakh="none"))
+    result = await case_rig.finish(h)
+
+    assert result.closed_reason == "rejected"
+    assert "KAZTEST" in result.detail
+    events = await case_rig.events(result.case_id)
+    attempts = of_type(events, "LanguageTestScored")
+    assert [(a.attempt, a.passed) for a in attempts] == [(1, False), (2, False), (3, False)]
+    wait = policy_by_id(attempts[0].policy_id).language.retake_wait_days
+    days = [(b.at.date() - a.at.date()).days for a, b in pairwise(attempts)]
+    assert days == [wait, wait]  # each retake on the first day it is allowed
+    breakdown = one(events, "ScoreComputed").breakdown
+    assert breakdown.decision == "reject"
+    assert [g.outcome for g in breakdown.gates if g.name == "language_test"] == ["deny"]
+    assert not of_type(events, "InterviewRecorded") and not of_type(events, "InterviewMissed")
+    assert case_rig.staff.kinds(result.case_id) == []  # no interview was ever asked for
+
+
+async def test_questionnaire_below_the_minimum_is_rejected_without_interview(
+    case_rig: Rig,
+) -> None:
+    h = await case_rig.start(application(weak=True))
+    result = await case_rig.finish(h)
+
+    assert result.closed_reason == "rejected"
+    assert "questionnaire_minimum" in result.detail
+    events = await case_rig.events(result.case_id)
+    scored = one(events, "QuestionnaireScored")
+    assert scored.points < policy_by_id(scored.policy_id).questionnaire.min_points
+    assert one(events, "ScoreComputed").breakdown.decision == "reject"
+    assert "InterviewRecorded" not in types(events)
+    assert case_rig.staff.kinds(result.case_id) == []
+
+
+async def test_no_interview_by_the_deadline_reminds_staff_then_rejects(case_rig: Rig) -> None:
+    h = await case_rig.start(application())
+    result = await case_rig.finish(h)
+
+    assert result.closed_reason == "rejected"
+    assert "interview: no interview held by the deadline" in result.detail
+    kinds = case_rig.staff.kinds(result.case_id)
+    assert kinds[0] == "interview_due" and kinds[-1] == "interview_overdue"
+    assert kinds.count("interview_reminder") >= 1
+    assert set(kinds) == {"interview_due", "interview_reminder", "interview_overdue"}
+
+    events = await case_rig.events(result.case_id)
+    missed = one(events, "InterviewMissed")
+    checks_done = max(
+        e.at for e in events if e.type in ("LanguageTestScored", "SecurityCheckCompleted")
+    )
+    deadline_days = policy_by_id(missed.policy_id).deadlines.interview_days
+    assert (missed.deadline.date() - checks_done.date()).days == deadline_days
+    assert missed.at >= missed.deadline
+    gates = one(events, "ScoreComputed").breakdown.gates
+    assert [g.reason for g in gates if g.name == "interview"] == [
+        "no interview held by the deadline"
+    ]
+    assert types(events)[-1] == "CaseClosed"
