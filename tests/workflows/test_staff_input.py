@@ -244,7 +244,7 @@ async def test_input_queued_at_the_year_end_does_not_stop_continue_as_new(
     await asyncio.sleep(0.6)
     release.set()
 
-    status = await case_rig.wait_status(h, lambda s: bool(s.refused), timeout=2)
+    status = await case_rig.wait_status(h, lambda s: bool(s.refused), timeout=20)
     assert status.refused[0].rule == "invalid_input"
     assert len(await case_rig.run_ids(h)) >= 2
 
