@@ -8,7 +8,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import models as m
 from activities.logging import activity_log
-from store.errors import ConcurrencyConflictError, QuotaExhaustedError
+from store.errors import ConcurrencyConflictError, QuotaExhaustedError, StoreError
 from store.events import NewEvent, append_events
 
 
@@ -36,6 +36,10 @@ class EventActivities:
             raise ApplicationError(
                 str(exc), type="ConcurrencyConflict", non_retryable=True
             ) from exc
+        except StoreError as exc:
+            if exc.retryable:  # the database is away: Temporal retries with backoff
+                raise
+            raise ApplicationError(str(exc), type="StoreRefused", non_retryable=True) from exc
         log.info("events_appended", appended=result.appended, duplicates=result.duplicates)
         return m.AppendResult(
             last_seq=result.last_seq, appended=result.appended, duplicates=result.duplicates

@@ -41,8 +41,18 @@ with workflow.unsafe.imports_passed_through():
     from domain.decider import AUTHORITIES, checks_complete, decide, early_rejection
     from domain.errors import DomainError
     from workflows import api, inbox
-    from workflows.options import ADAPTER_RETRY, ADAPTER_TIMEOUT, STORE_RETRY, STORE_TIMEOUT
+    from workflows.options import (
+        ADAPTER_RETRY,
+        ADAPTER_TIMEOUT,
+        PAUSE_CASE_ON,
+        STORE_RETRY,
+        STORE_TIMEOUT,
+    )
     from workflows.state import InboxItem, RunState
+
+
+class CasePausedError(RuntimeError):
+    """The business record refused an append; the case waits for people to mend it."""
 
 
 def _midnight(day: date) -> datetime:
@@ -111,17 +121,24 @@ class ApplicantWorkflow:
             )
             for e in events
         )
-        result = await workflow.execute_activity_method(
-            EventActivities.append_events,
-            m.AppendInput(
-                case_id=self.state.case_id or self._case_id(events),
-                expected_seq=self.run_state.seq,
-                events=pending,
-            ),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-            summary=f"append {', '.join(e.type for e in events)}",
-        )
+        try:
+            result = await workflow.execute_activity_method(
+                EventActivities.append_events,
+                m.AppendInput(
+                    case_id=self.state.case_id or self._case_id(events),
+                    expected_seq=self.run_state.seq,
+                    events=pending,
+                ),
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=STORE_RETRY,
+                summary=f"append {', '.join(e.type for e in events)}",
+            )
+        except ActivityError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type in PAUSE_CASE_ON:
+                # Not a FailureError: fails the workflow task, so the case waits, intact.
+                raise CasePausedError(f"{cause.type}: {cause.message}") from None
+            raise
         self.run_state.seq = result.last_seq
 
     @staticmethod

@@ -6,7 +6,11 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
-NON_RETRYABLE = ["RejectedRequest", "QuotaExhausted", "ConcurrencyConflict"]
+NON_RETRYABLE = ["RejectedRequest", "QuotaExhausted", "ConcurrencyConflict", "StoreRefused"]
+# The record refused an append for a reason retrying cannot cure (a bug, or a record
+# changed behind the workflow's back): the case pauses (its workflow task fails, visible in
+# the UI) until the code or the record is mended; it never fails and is never lost.
+PAUSE_CASE_ON = ("ConcurrencyConflict", "StoreRefused")
 
 # Transient failures retry with backoff for as long as it takes: a case is never lost to an
 # outage. Invalid requests and business refusals are not retried.
