@@ -135,9 +135,9 @@ class _Decision:
         ]
 
     def RecordInterview(self, c: cmd.RecordInterview) -> list[ev.Event]:
-        _require(self.s, "scoring", rule="interview_stage")
-        if self.s.interview is not None:
+        if self.s.interview is not None:  # said first: it is what staff need to hear
             raise InvalidCommandError("interview_recorded", "the interview is already recorded")
+        _require(self.s, "scoring", rule="interview_stage")
         if not checks_complete(self.s):
             raise WrongStageError(
                 "interview_before_checks",

@@ -519,8 +519,8 @@ REFUSED: list[tuple[str, list[Step], cmd.Command, datetime, type[DomainError], s
         [*SUBMITTED, *CHECKS_OK, *interview()],
         interview()[0][1],
         T0,
-        WrongStageError,
-        "interview_stage",
+        InvalidCommandError,
+        "interview_recorded",
     ),
     (
         "score before the checks",

@@ -56,7 +56,7 @@ async def test_the_same_interview_signalled_twice_is_recorded_once(case_rig: Rig
     [refused] = status.refused
     # the first interview moved the case on, so the second finds it past the interview stage
     # (domain/decider.py checks the stage before `interview_recorded`)
-    assert (refused.name, refused.rule) == ("interview", "interview_stage")
+    assert (refused.name, refused.rule) == ("interview", "interview_recorded")
 
     result = await case_rig.finish(h)  # the case goes on: permit, relocation, then withdrawal
     assert result.closed_reason == "withdrawn"
@@ -132,7 +132,9 @@ async def test_a_valid_interview_update_is_accepted_once_per_request_id(case_rig
     assert (await case_rig.status(h)).refused == ()
     # a second interview that is not a retry is refused by the validator
     other = GOOD_INTERVIEW | {"request_id": "interview-2"}
-    assert (await rejected_by_validator(h, api.UPDATE_INTERVIEW, other)).type == "interview_stage"
+    assert (
+        await rejected_by_validator(h, api.UPDATE_INTERVIEW, other)
+    ).type == "interview_recorded"
 
 
 # ---- garbage never fails the case ---------------------------------------------------------
@@ -178,7 +180,7 @@ async def test_a_burst_of_garbage_in_monitoring_is_refused_and_the_contract_is_f
     assert {r.rule for r in status.refused} >= {
         "invalid_input",
         "missing_field",
-        "interview_stage",
+        "interview_recorded",
         "relocation_stage",
         "repayment_stage",
         "referral_stage",
