@@ -228,26 +228,7 @@ def interview(
     except ValidationError as exc:
         fail(f"invalid interview outcome:\n{_validation_lines(exc)}", 2)
 
-    async def go() -> api.UpdateResult:
-        client = await _client(state)
-        handle = client.get_workflow_handle(api.case_workflow_id(case_id))
-        try:
-            return await handle.execute_update(
-                api.UPDATE_INTERVIEW, payload, result_type=api.UpdateResult
-            )
-        except WorkflowUpdateFailedError as exc:
-            return api.UpdateResult(accepted=False, reason=str(exc.cause))
-        except RPCError as exc:
-            fail(f"case {case_id}: {exc.message}", 1)
-
-    result = asyncio.run(go())
-    _emit(
-        result.model_dump(),
-        as_json,
-        "accepted" if result.accepted else f"[red]refused:[/red] {result.reason}",
-    )
-    if not result.accepted:
-        raise typer.Exit(2)
+    _report(asyncio.run(_send_update(state, case_id, api.UPDATE_INTERVIEW, payload)), as_json)
 
 
 async def _send_update(

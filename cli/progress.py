@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import get_args
 
 from rich.table import Table
 
-STAGE_ORDER = (
-    "documents",
-    "scoring",
-    "decision",
-    "referral",
-    "permit",
-    "relocation",
-    "monitoring",
-    "repayment",
-    "residence",
-    "closed",
-)
+from domain.case import Stage
+
+STAGE_ORDER = tuple(s for s in get_args(Stage) if s != "new")
 
 
 def progress_table(
