@@ -28,10 +28,17 @@ from activities.events import EventActivities
 from activities.payments import PaymentActivities
 from activities.staff import StaffActivities
 from activities.verification import VerificationActivities
+from adapters.ports import AuthorityAnswer, ReplySink
 from adapters.simulator import SimConfig, Simulator
 from store.migrate import migrate
 from store.pool import create_pool
-from workflows.api import SEARCH_ATTRIBUTES, TASK_QUEUE
+from workflows.api import (
+    SEARCH_ATTRIBUTES,
+    SIGNAL_AUTHORITY,
+    TASK_QUEUE,
+    AuthorityReplyInput,
+    case_workflow_id,
+)
 from workflows.applicant import ApplicantWorkflow
 
 
@@ -120,6 +127,7 @@ def activities_for(*, pool: asyncpg.Pool, sim: Simulator) -> Sequence[Any]:
         verification.verify_documents,
         verification.sit_language_test,
         verification.check_authority,
+        verification.request_authority_check,
         verification.check_residence,
         verification.check_departure,
         verification.issue_permit,
@@ -160,6 +168,7 @@ def build_worker(
     task_queue: str = TASK_QUEUE,
     max_cached_workflows: int = 2000,
 ) -> Worker:
+    sim.connect_replies(authority_reply_sink(client))
     return Worker(
         client,
         task_queue=task_queue,
@@ -170,6 +179,22 @@ def build_worker(
         # Let running activities finish (or reach a retryable point) on a clean stop.
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
+
+
+def authority_reply_sink(client: Client) -> ReplySink:
+    """Authorities' later replies become `record_authority_reply` signals to their case."""
+
+    async def deliver(answer: AuthorityAnswer) -> None:
+        reply = AuthorityReplyInput(
+            authority=answer.authority,
+            reference=answer.reference,
+            outcome=answer.outcome,
+            reason=answer.reason,
+        )
+        handle = client.get_workflow_handle(case_workflow_id(answer.case_id))
+        await handle.signal(SIGNAL_AUTHORITY, reply)
+
+    return deliver
 
 
 def simulator_from(settings: Settings) -> Simulator:

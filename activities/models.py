@@ -45,6 +45,18 @@ class AuthorityCheckResult(Model):
     reason: str
 
 
+class AuthorityRequestInput(Model):
+    case_id: str
+    application: Application
+    authority: str
+    request_key: str  # the same key lodges one request, however often the activity retries
+
+
+class AuthorityRequestAck(Model):
+    authority: str
+    reference: str
+
+
 class ResidenceCheckInput(Model):
     case_id: str
     settled_region: Region

@@ -65,6 +65,19 @@ class VerificationActivities:
         )
 
     @activity.defn
+    async def request_authority_check(self, req: m.AuthorityRequestInput) -> m.AuthorityRequestAck:
+        """Lodge a check with an authority; its verdict arrives later, by signal."""
+        async with classified():
+            reference = await self.authorities.request(
+                case_id=req.case_id,
+                application=req.application,
+                authority=req.authority,
+                request_key=req.request_key,
+            )
+        activity_log(case_id=req.case_id, authority=req.authority).info("authority_asked")
+        return m.AuthorityRequestAck(authority=req.authority, reference=reference)
+
+    @activity.defn
     async def check_residence(self, req: m.ResidenceCheckInput) -> m.ResidenceCheckResult:
         async with classified():
             region = await self.address.registered_region(

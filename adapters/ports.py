@@ -6,6 +6,7 @@ Errors: `TransientAdapterError` means "try again later" (Temporal retries the ac
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Literal, Protocol
 
@@ -42,6 +43,18 @@ class AuthorityReply(Model):
     reason: str
 
 
+class AuthorityAnswer(AuthorityReply):
+    """A reply that arrives later, naming the request it answers."""
+
+    case_id: str
+    authority: Literal["security", "criminal_record", "deportation"]
+    reference: str
+
+
+# Where an authority's later reply goes (the composition root signals the case with it).
+ReplySink = Callable[[AuthorityAnswer], Awaitable[None]]
+
+
 class PaymentReceipt(Model):
     reference: str
     duplicate: bool = False
@@ -53,8 +66,11 @@ class StaffNotice(Model):
         "interview_due",
         "interview_reminder",
         "interview_overdue",
+        "interview_escalated",
+        "authority_overdue",
         "arrival_due",
         "referral_due",
+        "referral_overdue",
         "repayment_due",
         "discrepancy_found",
     ]
@@ -79,7 +95,14 @@ class CompetentAuthorities(Protocol):
     async def check(
         self, *, case_id: str, application: Application, authority: str
     ) -> AuthorityReply:
-        """One authority's verdict: security, criminal record or deportation history."""
+        """One authority's verdict at once (periodic re-screening)."""
+        ...
+
+    async def request(
+        self, *, case_id: str, application: Application, authority: str, request_key: str
+    ) -> str:
+        """Lodge a check and return the authority's reference; the verdict comes later, to
+        the reply sink. The same `request_key` returns the same reference, lodging nothing."""
         ...
 
 

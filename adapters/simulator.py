@@ -15,17 +15,22 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import structlog
+
 from adapters.ports import (
+    AuthorityAnswer,
     AuthorityReply,
     DocumentVerdict,
     LanguageAttemptResult,
     PaymentReceipt,
     RejectedRequestError,
+    ReplySink,
     StaffNotice,
     TransientAdapterError,
 )
 from domain.application import Application
 from domain.regions import Region
+from domain.scoring import GateOutcome
 
 LEVEL_BASE = {"none": 12, "basic": 42, "intermediate": 65, "fluent": 85}
 MRZ_WEIGHTS = (7, 3, 1)
@@ -51,6 +56,10 @@ class SimConfig:
     latency_ms: tuple[int, int] = (2, 25)
     failure_rate: float = 0.0
     security_refer_rate: float = 0.0
+    # Authorities answer a lodged check after this long (wall milliseconds)...
+    reply_latency_ms: tuple[int, int] = (20, 400)
+    # ...or, for this share of (case, authority) pairs, never.
+    silence_rate: float = 0.0
 
 
 @dataclass
@@ -59,12 +68,22 @@ class World:
 
     moves: dict[str, tuple[int, Region]] = field(default_factory=dict)
     departures: dict[str, int] = field(default_factory=dict)
+    silent: set[tuple[str, str]] = field(default_factory=set)
+    verdicts: dict[tuple[str, str], tuple[GateOutcome, str]] = field(default_factory=dict)
 
     def plan_move(self, case_id: str, *, after_days: int, to_region: Region) -> None:
         self.moves[case_id] = (after_days, to_region)
 
     def plan_departure(self, case_id: str, *, after_days: int) -> None:
         self.departures[case_id] = after_days
+
+    def plan_verdict(self, case_id: str, authority: str, outcome: GateOutcome, reason: str) -> None:
+        """What the authority will find on this case (instead of the seeded outcome)."""
+        self.verdicts[(case_id, authority)] = (outcome, reason)
+
+    def plan_silence(self, case_id: str, authority: str) -> None:
+        """The authority accepts this case's check request and never answers it."""
+        self.silent.add((case_id, authority))
 
 
 class Simulator:
@@ -78,6 +97,14 @@ class Simulator:
         self.notices: asyncio.Queue[StaffNotice] = asyncio.Queue()
         self.notice_log: list[StaffNotice] = []
         self._chaos = random.Random(self.config.seed ^ 0x5EED)
+        self.requests: dict[str, str] = {}
+        self.replies: ReplySink | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._log = structlog.get_logger("kosh.simulator")
+
+    def connect_replies(self, sink: ReplySink) -> None:
+        """Where authorities send their later replies (set by the composition root)."""
+        self.replies = sink
 
     def _rng(self, *parts: object) -> random.Random:
         key = ":".join(str(p) for p in (self.config.seed, *parts))
@@ -114,6 +141,12 @@ class Simulator:
         self, *, case_id: str, application: Application, authority: str
     ) -> AuthorityReply:
         await self._network(f"authority:{authority}")
+        return self._verdict(case_id, application, authority)
+
+    def _verdict(self, case_id: str, application: Application, authority: str) -> AuthorityReply:
+        planned = self.world.verdicts.get((case_id, authority))
+        if planned is not None:
+            return AuthorityReply(outcome=planned[0], reason=planned[1])
         q = application.questionnaire
         if authority == "deportation" and q.deported_before:
             return AuthorityReply(outcome="deny", reason="deportation on record")
@@ -123,6 +156,52 @@ class Simulator:
         if authority == "security" and refer:
             return AuthorityReply(outcome="refer", reason="name match needs review")
         return AuthorityReply(outcome="clear", reason="no findings")
+
+    async def request(
+        self, *, case_id: str, application: Application, authority: str, request_key: str
+    ) -> str:
+        await self._network(f"authority:{authority}")
+        known = self.requests.get(request_key)
+        if known is not None:
+            return known
+        reference = "AR-" + hashlib.sha256(request_key.encode()).hexdigest()[:10].upper()
+        self.requests[request_key] = reference
+        silent = self._rng(case_id, authority, "silence").random() < self.config.silence_rate
+        if silent or (case_id, authority) in self.world.silent:
+            return reference
+        verdict = self._verdict(case_id, application, authority)
+        answer = AuthorityAnswer(
+            case_id=case_id,
+            authority=authority,  # type: ignore[arg-type]  # validated by the model
+            reference=reference,
+            outcome=verdict.outcome,
+            reason=verdict.reason,
+        )
+        await self._dispatch(answer)
+        return reference
+
+    async def _dispatch(self, answer: AuthorityAnswer) -> None:
+        """Answer later, as real authorities do (days of case time; here, wall latency)."""
+        task = asyncio.create_task(self._answer_later(answer))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _answer_later(self, answer: AuthorityAnswer) -> None:
+        low, high = self.config.reply_latency_ms
+        await asyncio.sleep(self._chaos.uniform(low, high) / 1000)
+        await self._deliver(answer)
+
+    async def _deliver(self, answer: AuthorityAnswer) -> None:
+        if self.replies is None:
+            self._log.warning("authority_reply_undeliverable", case_id=answer.case_id)
+            return
+        try:
+            await self.replies(answer)
+        except Exception as exc:  # an outside party's failed callback: the case's deadline
+            # escalates it to an officer, so a lost reply never leaves the case hanging
+            self._log.warning(
+                "authority_reply_lost", case_id=answer.case_id, error=type(exc).__name__
+            )
 
     async def registered_region(
         self, *, case_id: str, settled_region: Region, settled_on: date, on: date

@@ -27,6 +27,12 @@ Stage = Literal[
 ]
 
 
+class AuthorityRequest(Model):
+    name: str
+    reference: str
+    due_on: date
+
+
 class CaseState(Model):
     case_id: str = ""
     policy_id: str = ""
@@ -37,8 +43,11 @@ class CaseState(Model):
     language: tuple[LanguageResult, ...] = ()
     questionnaire: tuple[Component, ...] = ()
     authority: tuple[Gate, ...] = ()
+    authority_requests: tuple[AuthorityRequest, ...] = ()
+    authority_overdue: tuple[str, ...] = ()
     interview: InterviewResult | None = None
     interview_missed: bool = False
+    interview_escalated_until: date | None = None
     breakdown: ScoreBreakdown | None = None
     permit_number: str | None = None
     permit_issued_on: date | None = None
@@ -68,6 +77,12 @@ class CaseState(Model):
     def outstanding_tiyn(self) -> int:
         """Repayment still owed: demanded minus repaid, never negative."""
         return max(self.demanded_tiyn - self.repaid_tiyn, 0)
+
+    def authority_request(self, name: str) -> AuthorityRequest | None:
+        return next((r for r in self.authority_requests if r.name == name), None)
+
+    def authority_gate(self, name: str) -> Gate | None:
+        return next((g for g in self.authority if g.name == name), None)
 
     @property
     def is_closed(self) -> bool:
@@ -100,9 +115,31 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
             return u(update={"language": (*state.language, result)})
         case ev.QuestionnaireScored():
             return u(update={"questionnaire": event.components})
+        case ev.AuthorityCheckRequested():
+            request = AuthorityRequest(
+                name=event.authority, reference=event.reference, due_on=event.due_on
+            )
+            return u(update={"authority_requests": (*state.authority_requests, request)})
         case ev.SecurityCheckCompleted():
+            # A reply that arrives after the deadline replaces the overdue referral gate.
             gate = Gate(name=event.authority, outcome=event.outcome, reason=event.reason)
-            return u(update={"authority": (*state.authority, gate)})
+            others = tuple(g for g in state.authority if g.name != event.authority)
+            overdue = tuple(a for a in state.authority_overdue if a != event.authority)
+            return u(update={"authority": (*others, gate), "authority_overdue": overdue})
+        case ev.AuthorityCheckOverdue():
+            gate = Gate(
+                name=event.authority,
+                outcome="refer",
+                reason=f"no reply by {event.due_on.isoformat()}",
+            )
+            return u(
+                update={
+                    "authority": (*state.authority, gate),
+                    "authority_overdue": (*state.authority_overdue, event.authority),
+                }
+            )
+        case ev.InterviewEscalated():
+            return u(update={"interview_escalated_until": event.until})
         case ev.InterviewRecorded():
             return u(
                 update={

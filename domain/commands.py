@@ -36,11 +36,29 @@ class ScoreQuestionnaire(Model):
     kind: Literal["ScoreQuestionnaire"] = "ScoreQuestionnaire"
 
 
+class RequestAuthorityCheck(Model):
+    kind: Literal["RequestAuthorityCheck"] = "RequestAuthorityCheck"
+    authority: Authority
+    reference: str = Field(min_length=1, max_length=100)
+
+
 class RecordAuthorityCheck(Model):
     kind: Literal["RecordAuthorityCheck"] = "RecordAuthorityCheck"
     authority: Authority
     outcome: GateOutcome
     reason: str
+    # The reference the authority gave when it accepted the request (None: answered at once).
+    reference: str | None = None
+
+
+class MarkAuthorityOverdue(Model):
+    kind: Literal["MarkAuthorityOverdue"] = "MarkAuthorityOverdue"
+    authority: Authority
+
+
+class EscalateInterview(Model):
+    kind: Literal["EscalateInterview"] = "EscalateInterview"
+    deadline: date
 
 
 class RecordInterview(Model):
@@ -163,7 +181,10 @@ Command = Annotated[
     | RecordDocumentCheck
     | RecordLanguageAttempt
     | ScoreQuestionnaire
+    | RequestAuthorityCheck
     | RecordAuthorityCheck
+    | MarkAuthorityOverdue
+    | EscalateInterview
     | RecordInterview
     | MarkInterviewMissed
     | ComputeScore

@@ -124,15 +124,75 @@ class _Decision:
             self._e(ev.QuestionnaireScored, components=comps, points=sum(x.points for x in comps))
         ]
 
+    def RequestAuthorityCheck(self, c: cmd.RequestAuthorityCheck) -> list[ev.Event]:
+        _require(self.s, "scoring", rule="authority_check_stage")
+        known = self.s.authority_request(c.authority)
+        if known is not None:
+            if known.reference == c.reference:
+                return []
+            raise InvalidCommandError(
+                "authority_requested", f"{c.authority} was already asked ({known.reference})"
+            )
+        due_on = self.today + timedelta(days=self.p.deadlines.authority_check_days)
+        return [
+            self._e(
+                ev.AuthorityCheckRequested,
+                authority=c.authority,
+                reference=c.reference,
+                due_on=due_on,
+            )
+        ]
+
     def RecordAuthorityCheck(self, c: cmd.RecordAuthorityCheck) -> list[ev.Event]:
         _require(self.s, "scoring", rule="authority_check_stage")
-        if any(g.name == c.authority for g in self.s.authority):
-            return []
+        request = self.s.authority_request(c.authority)
+        if request is not None and c.reference != request.reference:
+            raise InvalidCommandError(
+                "authority_reference",
+                f"{c.authority} reply names {c.reference!r}, the request is {request.reference!r}",
+            )
+        gate = self.s.authority_gate(c.authority)
+        if gate is not None:
+            if request is None:
+                return []  # the synchronous check, asked again after a retry
+            late = c.authority in self.s.authority_overdue and self.s.interview is None
+            if not late:
+                raise InvalidCommandError(
+                    "authority_answered", f"{c.authority} has already answered"
+                )
         return [
             self._e(
                 ev.SecurityCheckCompleted, authority=c.authority, outcome=c.outcome, reason=c.reason
             )
         ]
+
+    def MarkAuthorityOverdue(self, c: cmd.MarkAuthorityOverdue) -> list[ev.Event]:
+        _require(self.s, "scoring", rule="authority_check_stage")
+        request = self.s.authority_request(c.authority)
+        if request is None:
+            raise WrongStageError("authority_not_requested", f"{c.authority} was never asked")
+        if self.s.authority_gate(c.authority) is not None:
+            return []
+        if self.today < request.due_on:
+            raise WrongStageError(
+                "authority_not_due", f"{c.authority} may reply until {request.due_on.isoformat()}"
+            )
+        return [self._e(ev.AuthorityCheckOverdue, authority=c.authority, due_on=request.due_on)]
+
+    def EscalateInterview(self, c: cmd.EscalateInterview) -> list[ev.Event]:
+        _require(self.s, "scoring", rule="interview_stage")
+        if self.s.interview is not None or self.s.interview_escalated_until is not None:
+            return []
+        if not checks_complete(self.s):
+            raise WrongStageError(
+                "interview_before_checks", "the checks must finish before the interview is due"
+            )
+        if self.today < c.deadline:
+            raise WrongStageError(
+                "interview_not_due", f"the interview may be held until {c.deadline.isoformat()}"
+            )
+        until = self.today + timedelta(days=self.p.deadlines.interview_escalation_days)
+        return [self._e(ev.InterviewEscalated, deadline=c.deadline, until=until)]
 
     def RecordInterview(self, c: cmd.RecordInterview) -> list[ev.Event]:
         if self.s.interview is not None:  # said first: it is what staff need to hear

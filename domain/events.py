@@ -73,6 +73,31 @@ class SecurityCheckCompleted(EventBase):
     reason: str
 
 
+class AuthorityCheckRequested(EventBase):
+    """A competent authority accepted the request; its reply is due by `due_on`."""
+
+    type: Literal["AuthorityCheckRequested"] = "AuthorityCheckRequested"
+    authority: Authority
+    reference: str
+    due_on: date
+
+
+class AuthorityCheckOverdue(EventBase):
+    """No reply by the due date: the check counts as a referral until a reply arrives."""
+
+    type: Literal["AuthorityCheckOverdue"] = "AuthorityCheckOverdue"
+    authority: Authority
+    due_on: date
+
+
+class InterviewEscalated(EventBase):
+    """The interview deadline passed: a supervisor has until `until` to have it held."""
+
+    type: Literal["InterviewEscalated"] = "InterviewEscalated"
+    deadline: date
+    until: date
+
+
 class InterviewRecorded(EventBase):
     type: Literal["InterviewRecorded"] = "InterviewRecorded"
     interviewer_id: str
@@ -229,6 +254,9 @@ Event = Annotated[
     | LanguageTestScored
     | QuestionnaireScored
     | SecurityCheckCompleted
+    | AuthorityCheckRequested
+    | AuthorityCheckOverdue
+    | InterviewEscalated
     | InterviewRecorded
     | InterviewMissed
     | ScoreComputed

@@ -76,6 +76,7 @@ class Deadlines(Model):
     authority_check_days: int = 20  # ILLUSTRATIVE within the pilot's 29-day window
     interview_days: int = 14  # ILLUSTRATIVE
     interview_reminder_every_days: int = 5  # ILLUSTRATIVE
+    interview_escalation_days: int = 7  # ILLUSTRATIVE: a supervisor's window after the deadline
     referral_decision_days: int = 30  # ILLUSTRATIVE
     kandas_status_working_days: int = 3
     arrival_days: int = 90  # ILLUSTRATIVE

@@ -12,8 +12,10 @@ from pydantic import Field
 from temporalio.common import SearchAttributeKey
 
 from domain.application import Application
+from domain.events import Authority
 from domain.model import Model
 from domain.regions import Region
+from domain.scoring import GateOutcome, ScoreBreakdown
 
 TASK_QUEUE = "kosh-cases"
 WORKFLOW_NAME = "ApplicantWorkflow"
@@ -26,6 +28,8 @@ SA_POLICY = SearchAttributeKey.for_keyword("KoshPolicyVersion")
 SA_SCORE = SearchAttributeKey.for_int("KoshScore")
 SA_CONTRACT_END = SearchAttributeKey.for_datetime("KoshContractEnd")
 SA_CLOSE_REASON = SearchAttributeKey.for_keyword("KoshCloseReason")
+# The next date something must happen (a reply, an interview, an arrival, a repayment...).
+SA_NEXT_DEADLINE = SearchAttributeKey.for_datetime("KoshNextDeadline")
 SEARCH_ATTRIBUTES = (
     SA_STAGE,
     SA_TRACK,
@@ -34,6 +38,7 @@ SEARCH_ATTRIBUTES = (
     SA_SCORE,
     SA_CONTRACT_END,
     SA_CLOSE_REASON,
+    SA_NEXT_DEADLINE,
 )
 
 # Signal, update and query names (stable: staff tools and stored histories use them).
@@ -41,6 +46,7 @@ SIGNAL_INTERVIEW = "record_interview"
 UPDATE_INTERVIEW = "submit_interview"
 SIGNAL_FACT = "record_fact"
 UPDATE_FACT = "submit_fact"
+SIGNAL_AUTHORITY = "record_authority_reply"
 QUERY_STATUS = "status"
 
 
@@ -69,6 +75,16 @@ class InterviewOutcome(Model):
     points: int = Field(ge=0)
     notes: str = Field(default="", max_length=2000)
     request_id: str | None = Field(default=None, max_length=100)
+
+
+class AuthorityReplyInput(Model):
+    """A competent authority's reply to a request (signal `record_authority_reply`, sent by
+    the reply bridge when the authority answers, days or weeks after the request)."""
+
+    authority: Authority
+    reference: str = Field(min_length=1, max_length=100)
+    outcome: GateOutcome
+    reason: str = Field(min_length=1, max_length=500)
 
 
 FactKind = Literal["arrival", "move", "departure", "repayment", "referral", "withdrawal"]
@@ -120,9 +136,13 @@ class CaseStatus(Model):
     score_total: int | None
     decision: str | None
     decision_reasons: tuple[str, ...]
+    breakdown: ScoreBreakdown | None = None
+    # What the case waits for, and until when (case dates), e.g. {"interview": 2026-03-01}.
+    deadlines: dict[str, date] = Field(default_factory=dict)
     contract_ends_on: date | None
     support_paid_tiyn: int
     outstanding_tiyn: int
+    repayment_due_on: date | None = None
     closed_reason: str | None
     closed_detail: str
     events: int

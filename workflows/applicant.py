@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.clock import SECONDS_PER_YEAR, CaseClock
     from domain.decider import AUTHORITIES, checks_complete, decide, early_rejection
     from domain.errors import DomainError
+    from domain.policy import policy_by_id
     from workflows import api, inbox
     from workflows.options import (
         ADAPTER_RETRY,
@@ -49,6 +50,18 @@ with workflow.unsafe.imports_passed_through():
         STORE_TIMEOUT,
     )
     from workflows.state import InboxItem, RunState
+
+
+# Rule changes under running cases (workflow.patched). Each is decided once, when the case
+# starts, and carried across continue-as-new: a case started before the change keeps the old
+# behaviour for life, a new case gets the new one. See docs/decisions/005.
+#
+# 2026-11-deadlines: every wait on someone else has a deadline. Authorities reply
+# asynchronously and an unanswered check becomes a referral at its due date; a missed
+# interview is escalated to a supervisor before it rejects; an undecided referral reminds
+# staff each decision window; the next deadline is published as KoshNextDeadline.
+DEADLINES = "2026-11-deadlines"
+RULE_CHANGES = (DEADLINES,)
 
 
 class CasePausedError(RuntimeError):
@@ -163,8 +176,24 @@ class ApplicantWorkflow:
             pairs.append(api.SA_CONTRACT_END.value_set(_midnight(s.contract_ends_on)))
         if s.closed_reason:
             pairs.append(api.SA_CLOSE_REASON.value_set(s.closed_reason))
+        deadlines = self._deadlines() if self._follows(DEADLINES) else {}
+        if deadlines:
+            # Never unset (the time-skipping server stores an unset Datetime as null): an open
+            # case always has one, except for the minutes its activities take.
+            pairs.append(api.SA_NEXT_DEADLINE.value_set(_midnight(min(deadlines.values()))))
         workflow.upsert_search_attributes(pairs)
         workflow.set_current_details(self._details())
+
+    def _follows(self, change: str) -> bool:
+        return self.run_state.rules.get(change, False)
+
+    def _refresh(self) -> None:
+        """Publish a deadline set outside a decision (cases under the old rules: details only,
+        as their histories hold no upsert here)."""
+        if self._follows(DEADLINES):
+            self._publish()
+        else:
+            workflow.set_current_details(self._details())
 
     def _details(self) -> str:
         s = self.state
@@ -183,10 +212,46 @@ class ApplicantWorkflow:
             lines.append(f"**Closed:** {s.closed_reason}")
         return "\n".join(lines)
 
+    def _deadlines(self) -> dict[str, date]:
+        """Who owes the case what, by when (case dates): the status query and KoshNextDeadline."""
+        s, rs = self.state, self.run_state
+        out: dict[str, date] = {}
+        if s.is_closed:
+            return out
+        if s.stage == "scoring":
+            for request in s.authority_requests:
+                if s.authority_gate(request.name) is None:
+                    out[f"{request.name}_reply"] = request.due_on
+            if checks_complete(s) and s.interview is None and rs.interview_deadline is not None:
+                out["interview"] = rs.interview_deadline
+        if s.stage == "relocation" and s.region and s.arrived_on is None and rs.arrival_deadline:
+            out["arrival"] = rs.arrival_deadline
+        if s.stage == "referral" and rs.referral_deadline is not None:
+            out["referral_decision"] = rs.referral_deadline
+        if s.stage == "monitoring":
+            if s.discrepancy_confirm_on is not None:
+                out["residence_confirmation"] = s.discrepancy_confirm_on
+            if (check := next_residence_check(s)) is not None:
+                out["residence_check"] = check
+            if s.contract_ends_on is not None:
+                out["contract_end"] = s.contract_ends_on
+        if s.stage == "residence":
+            if (due := next_rescreening(s)) is not None:
+                out["rescreening"] = due
+            if s.permit_valid_until is not None:
+                out["permit_term_end"] = s.permit_valid_until
+        if s.stage == "repayment" and s.repayment_due_on is not None:
+            out["repayment"] = s.repayment_due_on
+        return out
+
     def _waiting_for(self) -> str:
         s = self.state
         if s.is_closed:
             return "nothing (closed)"
+        if s.stage == "scoring" and not checks_complete(s):
+            awaited = [r.name for r in s.authority_requests if s.authority_gate(r.name) is None]
+            if awaited:
+                return f"authority replies: {', '.join(awaited)}"
         if s.stage == "scoring" and checks_complete(s) and s.interview is None:
             return "interview"
         if s.stage == "referral":
@@ -210,6 +275,9 @@ class ApplicantWorkflow:
         if item.name == "interview":
             outcome = inbox.parse_interview(item.raw)
             return inbox.interview_command(outcome), outcome.request_id
+        if item.name == "authority":
+            reply = inbox.parse_authority_reply(item.raw)
+            return inbox.authority_command(reply), None
         fact = inbox.parse_fact(item.raw)
         return inbox.fact_command(fact), fact.request_id
 
@@ -278,6 +346,28 @@ class ApplicantWorkflow:
         await workflow.wait_condition(lambda: update_id in self.run_state.request_results)
         return self.run_state.request_results.pop(update_id)
 
+    @workflow.signal(name=api.SIGNAL_AUTHORITY)
+    def record_authority_reply(self, *args: Any) -> None:
+        """An authority's reply: handed to the check awaiting it, else applied (and most
+        likely refused: late, duplicate, unknown) by the main loop like any other input."""
+        raw = args[0] if len(args) == 1 else list(args)
+        item = InboxItem(name="authority", raw=raw, received_at=workflow.now())
+        try:
+            reply = inbox.parse_authority_reply(raw)
+        except DomainError as exc:
+            self._refuse(item, exc.rule, exc.reason)
+            return
+        s = self.state
+        awaited = (
+            s.stage == "scoring"
+            and s.authority_gate(reply.authority) is None
+            and reply.authority not in self.run_state.authority_replies
+        )
+        if awaited:
+            self.run_state.authority_replies[reply.authority] = item
+        else:
+            self.run_state.inbox.append(item)
+
     @workflow.update(name=api.UPDATE_INTERVIEW)
     async def submit_interview(self, raw: Any) -> api.UpdateResult:
         return await self._update("interview", raw)
@@ -316,9 +406,12 @@ class ApplicantWorkflow:
             score_total=b.total if b else None,
             decision=b.decision if b else None,
             decision_reasons=b.reasons if b else (),
+            breakdown=b,
+            deadlines=self._deadlines(),
             contract_ends_on=s.contract_ends_on,
             support_paid_tiyn=s.paid_tiyn,
             outstanding_tiyn=s.outstanding_tiyn,
+            repayment_due_on=s.repayment_due_on if s.stage == "repayment" else None,
             closed_reason=s.closed_reason,
             closed_detail=s.closed_detail,
             events=self.run_state.seq,
@@ -328,6 +421,12 @@ class ApplicantWorkflow:
     # ---- the path ------------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: api.CaseInput) -> api.CaseResult:
+        for change in RULE_CHANGES:
+            if change not in self.run_state.rules:
+                # A first run asks (False while replaying a history from before the change);
+                # a snapshot without the key comes from a case that predates it.
+                first_run = inp.snapshot is None
+                self.run_state.rules[change] = first_run and workflow.patched(change)
         if self.state.stage == "new":
             await self._decide(
                 cmd.SubmitApplication(case_id=inp.case_id, application=inp.application)
@@ -452,7 +551,10 @@ class ApplicantWorkflow:
                 cmd.RecordLanguageAttempt(attempt=attempt, section_percent=result.section_percent)
             )
 
-    async def _authority(self, authority: str) -> None:
+    async def _authority(self, authority: Any) -> None:
+        if self._follows(DEADLINES):
+            await self._authority_by_reply(authority)
+            return
         assert self.state.application is not None
         reply = await self._activity(
             VerificationActivities.check_authority,
@@ -467,12 +569,57 @@ class ApplicantWorkflow:
             )
         )
 
+    async def _authority_by_reply(self, authority: Any) -> None:
+        """Lodge the check, then wait for the authority's reply until its due date; with no
+        reply by then, the check counts as a referral to an officer (never a hang)."""
+        s = self.state
+        assert s.application is not None
+        if s.authority_request(authority) is None:
+            ack = await self._activity(
+                VerificationActivities.request_authority_check,
+                m.AuthorityRequestInput(
+                    case_id=s.case_id,
+                    application=s.application,
+                    authority=authority,
+                    request_key=f"{s.case_id}:authority:{authority}",
+                ),
+                summary=f"ask {authority} for a check",
+            )
+            await self._decide(
+                cmd.RequestAuthorityCheck(authority=authority, reference=ack.reference)
+            )
+        replies = self.run_state.authority_replies
+        while self.state.authority_gate(authority) is None:
+            request = self.state.authority_request(authority)
+            assert request is not None
+            if authority not in replies:
+                try:
+                    await workflow.wait_condition(
+                        lambda: authority in replies,
+                        timeout=self._delay_until(request.due_on, human=True),
+                        timeout_summary=f"{authority} reply due {request.due_on.isoformat()}",
+                    )
+                except TimeoutError:
+                    await self._decide(cmd.MarkAuthorityOverdue(authority=authority))
+                    await self._notify(
+                        "authority_overdue",
+                        f"{authority} did not reply by {request.due_on.isoformat()}; referred",
+                    )
+                    return
+            item = replies.pop(authority)
+            try:
+                command, _ = self._command_for(item)
+                await self._decide(command)
+            except DomainError as exc:
+                self._refuse(item, exc.rule, exc.reason)
+
     async def _interview(self) -> None:
         rs = self.run_state
         if rs.interview_deadline is None or rs.next_reminder is None:
             today = self.now().date()
             rs.interview_deadline = interview_deadline(self.state, today)
             rs.next_reminder = interview_reminder_after(self.state, today)
+            self._refresh()
             await self._notify("interview_due", f"interview due by {rs.interview_deadline}")
             return
         until = min(rs.next_reminder, rs.interview_deadline)
@@ -480,6 +627,17 @@ class ApplicantWorkflow:
             return
         today = self.now().date()
         if today >= rs.interview_deadline:
+            escalate = self._follows(DEADLINES)
+            if escalate and self.state.interview_escalated_until is None:
+                await self._decide(cmd.EscalateInterview(deadline=rs.interview_deadline))
+                rs.interview_deadline = self.state.interview_escalated_until
+                rs.next_reminder = interview_reminder_after(self.state, today)
+                self._refresh()
+                await self._notify(
+                    "interview_escalated",
+                    f"interview deadline passed; a supervisor has until {rs.interview_deadline}",
+                )
+                return
             await self._notify("interview_overdue", "interview deadline passed")
             await self._decide(cmd.MarkInterviewMissed(deadline=_midnight(rs.interview_deadline)))
         elif today >= rs.next_reminder:
@@ -490,11 +648,34 @@ class ApplicantWorkflow:
         await self._decide(cmd.ComputeScore())
 
     async def _referral(self) -> None:
+        if not self._follows(DEADLINES):
+            await self._notify(
+                "referral_due", "a gate referred this case to an officer", once_key="referral_due"
+            )
+            await self._wait(None, label="referral decision")
+            await self._drain_inbox()
+            return
+        await self._referral_with_reminders()
+
+    async def _referral_with_reminders(self) -> None:
+        """Wait for an officer's decision; remind staff each time the decision window passes
+        (a referral is never decided by the clock)."""
+        rs = self.run_state
+        if rs.referral_deadline is None:
+            days = policy_by_id(self.state.policy_id).deadlines.referral_decision_days
+            rs.referral_deadline = self.now().date() + timedelta(days=days)
+            self._refresh()
+            reasons = "; ".join(self.state.breakdown.reasons) if self.state.breakdown else ""
+            await self._notify("referral_due", f"referred to an officer: {reasons}")
+            return
+        if await self._wait(rs.referral_deadline, human=True, label="referral decision due"):
+            return
+        days = policy_by_id(self.state.policy_id).deadlines.referral_decision_days
+        rs.referral_deadline = self.now().date() + timedelta(days=days)
+        self._refresh()
         await self._notify(
-            "referral_due", "a gate referred this case to an officer", once_key="referral_due"
+            "referral_overdue", f"referral still undecided; next {rs.referral_deadline}"
         )
-        await self._wait(None, label="referral decision")
-        await self._drain_inbox()
 
     async def _permit(self) -> None:
         result = await self._activity(
@@ -543,6 +724,7 @@ class ApplicantWorkflow:
         rs = self.run_state
         if rs.arrival_deadline is None:
             rs.arrival_deadline = arrival_deadline(self.state, self.now().date())
+            self._refresh()
             await self._notify("arrival_due", f"arrival in {self.state.region} awaited")
             return
         if not await self._wait(rs.arrival_deadline, human=True, label="arrival deadline"):

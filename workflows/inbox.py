@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from domain import commands as cmd
 from domain.errors import DomainError, InvalidCommandError
-from workflows.api import InterviewOutcome, StaffFact
+from workflows.api import AuthorityReplyInput, InterviewOutcome, StaffFact
 
 
 class InputRefusedError(DomainError):
@@ -39,6 +39,22 @@ def parse_fact(raw: Any) -> StaffFact:
         return StaffFact.model_validate(raw)
     except ValidationError as exc:
         raise InputRefusedError("invalid_input", _validation_reason(exc)) from exc
+
+
+def parse_authority_reply(raw: Any) -> AuthorityReplyInput:
+    try:
+        return AuthorityReplyInput.model_validate(raw)
+    except ValidationError as exc:
+        raise InputRefusedError("invalid_input", _validation_reason(exc)) from exc
+
+
+def authority_command(reply: AuthorityReplyInput) -> cmd.RecordAuthorityCheck:
+    return cmd.RecordAuthorityCheck(
+        authority=reply.authority,
+        outcome=reply.outcome,
+        reason=reply.reason,
+        reference=reply.reference,
+    )
 
 
 def interview_command(outcome: InterviewOutcome) -> cmd.RecordInterview:

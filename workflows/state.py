@@ -14,7 +14,7 @@ from workflows.api import RefusedInput, UpdateResult
 
 
 class InboxItem(BaseModel):
-    name: Literal["interview", "fact"]
+    name: Literal["interview", "fact", "authority"]
     raw: Any
     received_at: datetime
     update_id: str | None = None
@@ -33,3 +33,8 @@ class RunState(BaseModel):
     interview_deadline: date | None = None
     next_reminder: date | None = None
     arrival_deadline: date | None = None
+    referral_deadline: date | None = None
+    # Authority replies that arrived while their check is awaited, by authority.
+    authority_replies: dict[str, InboxItem] = Field(default_factory=dict)
+    # Rule changes this case follows (workflow.patched, decided once when the case starts).
+    rules: dict[str, bool] = Field(default_factory=dict)

@@ -55,5 +55,6 @@ search_attribute --name KoshPolicyVersion --type Keyword
 search_attribute --name KoshScore --type Int
 search_attribute --name KoshContractEnd --type Datetime
 search_attribute --name KoshCloseReason --type Keyword
+search_attribute --name KoshNextDeadline --type Datetime
 
 echo "namespace $KOSH_NAMESPACE ready"

@@ -861,7 +861,10 @@ ONE_OF_EACH: list[cmd.Command] = [
     cmd.RecordDocumentCheck(authentic=True),
     cmd.RecordLanguageAttempt(attempt=1, section_percent=PASS),
     cmd.ScoreQuestionnaire(),
+    cmd.RequestAuthorityCheck(authority="security", reference="AR-1"),
     cmd.RecordAuthorityCheck(authority="security", outcome="clear", reason="ok"),
+    cmd.MarkAuthorityOverdue(authority="security"),
+    cmd.EscalateInterview(deadline=T0.date()),
     cmd.RecordInterview(interviewer_id="s-1", passed=True, points=1),
     cmd.MarkInterviewMissed(deadline=T0),
     cmd.ComputeScore(),
@@ -1063,3 +1066,121 @@ def test_submitting_before_any_policy_is_in_force_is_refused() -> None:
     with pytest.raises(InvalidCommandError) as refused:
         decide(CaseState(), submit()[0][1], now=before)
     assert refused.value.rule == "no_policy_in_force"
+
+
+# --- asynchronous authority replies and deadlines ---------------------------------------------
+
+DUE = T0.date() + timedelta(days=20)  # policy 2026.1: authority_check_days
+ASKED: list[Step] = [
+    *SUBMITTED,
+    *language(PASS),
+    (T0, cmd.ScoreQuestionnaire()),
+    *(
+        (T0, cmd.RequestAuthorityCheck(authority=a, reference=f"AR-{a}"))
+        for a in ("security", "criminal_record", "deportation")
+    ),
+]
+
+
+def reply(authority: str, outcome: str = "clear", reference: str | None = None) -> Any:
+    return cmd.RecordAuthorityCheck.model_validate(
+        {
+            "authority": authority,
+            "outcome": outcome,
+            "reason": "checked",
+            "reference": reference or f"AR-{authority}",
+        }
+    )
+
+
+ANSWERED_BUT_SECURITY: list[Step] = [
+    *ASKED,
+    (T0, reply("criminal_record")),
+    (T0, reply("deportation")),
+]
+SECURITY_OVERDUE: list[Step] = [
+    *ANSWERED_BUT_SECURITY,
+    (on(DUE), cmd.MarkAuthorityOverdue(authority="security")),
+]
+
+
+def test_a_request_records_its_reference_and_due_date() -> None:
+    [asked] = when(SUBMITTED, cmd.RequestAuthorityCheck(authority="security", reference="AR-9"))
+    assert (asked.type, asked.reference, asked.due_on) == ("AuthorityCheckRequested", "AR-9", DUE)
+    state = given(ASKED)
+    assert [r.name for r in state.authority_requests] == [
+        "security",
+        "criminal_record",
+        "deportation",
+    ]
+
+
+def test_the_same_request_twice_records_it_once_and_another_reference_is_refused() -> None:
+    again = cmd.RequestAuthorityCheck(authority="security", reference="AR-security")
+    assert when(ASKED, again) == []
+    with pytest.raises(InvalidCommandError) as refused:
+        when(ASKED, cmd.RequestAuthorityCheck(authority="security", reference="AR-other"))
+    assert refused.value.rule == "authority_requested"
+
+
+def test_a_reply_naming_another_request_is_refused() -> None:
+    with pytest.raises(InvalidCommandError) as refused:
+        when(ASKED, reply("security", reference="AR-forged"))
+    assert refused.value.rule == "authority_reference"
+
+
+def test_a_second_reply_is_refused_as_already_answered() -> None:
+    with pytest.raises(InvalidCommandError) as refused:
+        when([*ASKED, (T0, reply("security"))], reply("security", "deny"))
+    assert refused.value.rule == "authority_answered"
+
+
+def test_an_authority_is_not_overdue_before_its_due_date() -> None:
+    with pytest.raises(WrongStageError) as refused:
+        when(ASKED, cmd.MarkAuthorityOverdue(authority="security"), on(DUE - timedelta(days=1)))
+    assert refused.value.rule == "authority_not_due"
+    with pytest.raises(WrongStageError) as never_asked:
+        when(SUBMITTED, cmd.MarkAuthorityOverdue(authority="security"), on(DUE))
+    assert never_asked.value.rule == "authority_not_requested"
+
+
+def test_no_reply_by_the_due_date_refers_the_case_to_an_officer() -> None:
+    state = given(SECURITY_OVERDUE)
+    [gate] = [g for g in state.authority if g.name == "security"]
+    assert (gate.outcome, gate.reason) == ("refer", f"no reply by {DUE.isoformat()}")
+    assert state.authority_overdue == ("security",)
+    [scored, *_] = when([*SECURITY_OVERDUE, *interview()], cmd.ComputeScore(), on(DUE))
+    assert scored.breakdown.decision == "refer"
+    assert f"security: no reply by {DUE.isoformat()}" in scored.breakdown.reasons
+
+
+def test_a_late_reply_before_the_interview_replaces_the_referral() -> None:
+    [late] = when(SECURITY_OVERDUE, reply("security", "deny"), on(DUE + timedelta(days=3)))
+    state = fold([late], given(SECURITY_OVERDUE))
+    assert [(g.name, g.outcome) for g in state.authority if g.name == "security"] == [
+        ("security", "deny")
+    ]
+    assert state.authority_overdue == ()
+
+
+def test_a_late_reply_after_the_interview_is_refused() -> None:
+    # the interview moved the case to its decision: replies are no longer taken
+    with pytest.raises(WrongStageError) as refused:
+        when([*SECURITY_OVERDUE, *interview()], reply("security"), on(DUE))
+    assert refused.value.rule == "authority_check_stage"
+
+
+def test_an_escalated_interview_gets_the_supervisor_window_once() -> None:
+    checked = [*SUBMITTED, *CHECKS_OK]
+    deadline = T0.date() + timedelta(days=14)
+    with pytest.raises(WrongStageError) as early:
+        when(checked, cmd.EscalateInterview(deadline=deadline), on(deadline - timedelta(days=1)))
+    assert early.value.rule == "interview_not_due"
+    [escalated] = when(checked, cmd.EscalateInterview(deadline=deadline), on(deadline))
+    assert (escalated.type, escalated.until) == (
+        "InterviewEscalated",
+        deadline + timedelta(days=7),
+    )
+    again = [*checked, (on(deadline), cmd.EscalateInterview(deadline=deadline))]
+    assert given(again).interview_escalated_until == deadline + timedelta(days=7)
+    assert when(again, cmd.EscalateInterview(deadline=deadline), on(deadline)) == []

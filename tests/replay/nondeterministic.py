@@ -20,3 +20,16 @@ class ReorderedWorkflow(ApplicantWorkflow):
     async def run(self, inp: api.CaseInput) -> api.CaseResult:
         await workflow.sleep(1)
         return await super().run(inp)
+
+
+@workflow.defn(name=api.WORKFLOW_NAME)
+class UnguardedRuleChangeWorkflow(ApplicantWorkflow):
+    """The 2026-11 deadlines applied to every case, without asking `workflow.patched`: a
+    case started before the change cannot replay."""
+
+    @workflow.run
+    async def run(self, inp: api.CaseInput) -> api.CaseResult:
+        return await super().run(inp)
+
+    def _follows(self, change: str) -> bool:
+        return True

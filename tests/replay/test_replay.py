@@ -1,8 +1,10 @@
 """Determinism: stored histories replay against today's workflow code, and the guard works.
 
-Histories in tests/histories/ were recorded from released behaviour (one file per run of a
-case; a five-year kandas case spans several runs because of continue-as-new). Record anew,
-after a deliberate and versioned change, with: KOSH_RECORD_HISTORIES=1 pytest tests/replay
+Histories in tests/histories/<release>/ were recorded from released behaviour (one file per
+run of a case; a five-year kandas case spans several runs because of continue-as-new). Every
+release's histories must replay for as long as cases started under it may still run. Record
+the current release's, after a deliberate and versioned change, with:
+KOSH_RECORD_HISTORIES=1 pytest tests/replay
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from adapters.simulator import SimConfig, Simulator, with_check_digit
+from adapters.simulator import with_check_digit
 from domain.application import Application, Document, FamilyMember, Questionnaire
-from tests.replay.nondeterministic import ReorderedWorkflow
+from tests.replay.nondeterministic import ReorderedWorkflow, UnguardedRuleChangeWorkflow
+from tests.workflows.harness import GatedSimulator
 from worker import build_worker, workflow_runner
 from workflows import api
-from workflows.applicant import ApplicantWorkflow
+from workflows.applicant import DEADLINES, ApplicantWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
+BEFORE_DEADLINES = HISTORIES / "2026-10-first-release"
+CURRENT = HISTORIES / DEADLINES
 
 
 def replayer(*workflows: type) -> Replayer:
@@ -65,7 +70,7 @@ def kandas_family() -> Application:
 
 async def run_case(env: WorkflowEnvironment, pool: asyncpg.Pool) -> list[WorkflowHistory]:
     """A whole kandas case to `fulfilled`, answered by a minimal staff; every run's history."""
-    sim = Simulator(SimConfig(latency_ms=(0, 1)))
+    sim = GatedSimulator()  # no latency; authorities answer before their request returns
     case_id = f"replay-{uuid.uuid4().hex[:8]}"
     queue = f"tq-{case_id}"
 
@@ -115,7 +120,21 @@ async def all_runs(client: Client, workflow_id: str) -> list[WorkflowHistory]:
 
 
 def stored_histories() -> list[Path]:
-    return sorted(HISTORIES.glob("*.json"))
+    return sorted(HISTORIES.glob("*/*.json"))
+
+
+def patches(history: WorkflowHistory) -> set[str]:
+    """Patch ids the run recorded (`workflow.patched` markers)."""
+    converter = pydantic_data_converter.payload_converter
+    return {
+        converter.from_payloads(list(marker.details["patch-data"].payloads))[0]["id"]
+        for marker in (
+            e.marker_recorded_event_attributes
+            for e in history.events
+            if e.HasField("marker_recorded_event_attributes")
+        )
+        if marker.marker_name == "core_patch"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +143,9 @@ async def fresh_runs(
 ) -> list[WorkflowHistory]:
     runs = await run_case(time_env, embedded_pool)
     if os.environ.get("KOSH_RECORD_HISTORIES") == "1":
-        HISTORIES.mkdir(exist_ok=True)
+        CURRENT.mkdir(parents=True, exist_ok=True)
         for i, history in enumerate(runs, start=1):
-            (HISTORIES / f"kandas-fulfilled-run{i}.json").write_text(history.to_json())
+            (CURRENT / f"kandas-fulfilled-run{i}.json").write_text(history.to_json())
     return runs
 
 
@@ -143,7 +162,30 @@ async def test_stored_histories_replay(path: Path) -> None:
 
 
 def test_histories_are_stored() -> None:
-    assert len(stored_histories()) >= 2
+    assert len(list(BEFORE_DEADLINES.glob("*.json"))) >= 2
+    assert len(list(CURRENT.glob("*.json"))) >= 2
+
+
+async def test_a_case_started_before_the_deadlines_change_keeps_the_old_rules() -> None:
+    """Its first run carries no patch marker, and replaying it with the change applied
+    unconditionally fails: the `workflow.patched` guard is what keeps it running."""
+    first = WorkflowHistory.from_json(
+        "old", (BEFORE_DEADLINES / "kandas-fulfilled-run1.json").read_text()
+    )
+    assert patches(first) == set()
+    await replayer().replay_workflow(first)
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer(UnguardedRuleChangeWorkflow).replay_workflow(first)
+
+
+async def test_a_new_case_follows_the_deadlines_change(fresh_runs: list[WorkflowHistory]) -> None:
+    assert patches(fresh_runs[0]) == {DEADLINES}
+    types = {
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in fresh_runs[0].events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    }
+    assert "request_authority_check" in types and "check_authority" not in types
 
 
 async def test_a_non_deterministic_change_is_caught(fresh_runs: list[WorkflowHistory]) -> None:

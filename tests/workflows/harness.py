@@ -23,7 +23,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.ports import StaffNotice
+from adapters.ports import AuthorityAnswer, StaffNotice
 from adapters.simulator import SimConfig, Simulator, with_check_digit
 from domain.application import Application
 from store.events import read_events
@@ -115,8 +115,9 @@ def new_case_id() -> str:
 
 # ---- the outside world --------------------------------------------------------------------
 class GatedSimulator(Simulator):
-    """The simulator without latency, and with gates that hold a call until the test opens
-    them (to put staff input in flight while an activity runs)."""
+    """The simulator without latency, with authorities that answer at once, and with gates
+    that hold a call until the test opens them (to put staff input in flight while an
+    activity runs)."""
 
     def __init__(self) -> None:
         super().__init__(SimConfig(latency_ms=(0, 1)))
@@ -141,6 +142,11 @@ class GatedSimulator(Simulator):
     async def disburse(self, **kw: Any) -> Any:
         await self._hold("disburse")
         return await super().disburse(**kw)
+
+    async def _dispatch(self, answer: AuthorityAnswer) -> None:
+        # Authorities answer before the request activity returns: the time-skipping clock
+        # is held while an activity runs, so the reply never races the reply deadline.
+        await self._deliver(answer)
 
 
 # ---- staff --------------------------------------------------------------------------------

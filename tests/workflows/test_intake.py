@@ -57,7 +57,7 @@ async def test_questionnaire_below_the_minimum_is_rejected_without_interview(
     assert case_rig.staff.kinds(result.case_id) == []
 
 
-async def test_no_interview_by_the_deadline_reminds_staff_then_rejects(case_rig: Rig) -> None:
+async def test_no_interview_by_the_deadline_escalates_then_rejects(case_rig: Rig) -> None:
     h = await case_rig.start(application())
     result = await case_rig.finish(h)
 
@@ -66,15 +66,28 @@ async def test_no_interview_by_the_deadline_reminds_staff_then_rejects(case_rig:
     kinds = case_rig.staff.kinds(result.case_id)
     assert kinds[0] == "interview_due" and kinds[-1] == "interview_overdue"
     assert kinds.count("interview_reminder") >= 1
-    assert set(kinds) == {"interview_due", "interview_reminder", "interview_overdue"}
+    assert kinds.count("interview_escalated") == 1
+    escalated_at = kinds.index("interview_escalated")
+    assert "interview_reminder" in kinds[:escalated_at]  # reminded before the deadline...
+    assert "interview_reminder" in kinds[escalated_at:]  # ...and in the supervisor's window
+    assert set(kinds) == {
+        "interview_due",
+        "interview_reminder",
+        "interview_escalated",
+        "interview_overdue",
+    }
 
     events = await case_rig.events(result.case_id)
-    missed = one(events, "InterviewMissed")
+    deadlines = policy_by_id(events[0].policy_id).deadlines
     checks_done = max(
         e.at for e in events if e.type in ("LanguageTestScored", "SecurityCheckCompleted")
     )
-    deadline_days = policy_by_id(missed.policy_id).deadlines.interview_days
-    assert (missed.deadline.date() - checks_done.date()).days == deadline_days
+    escalation = one(events, "InterviewEscalated")
+    assert (escalation.deadline - checks_done.date()).days == deadlines.interview_days
+    assert escalation.at.date() == escalation.deadline
+    assert (escalation.until - escalation.deadline).days == deadlines.interview_escalation_days
+    missed = one(events, "InterviewMissed")
+    assert missed.deadline.date() == escalation.until
     assert missed.at >= missed.deadline
     gates = one(events, "ScoreComputed").breakdown.gates
     assert [g.reason for g in gates if g.name == "interview"] == [
