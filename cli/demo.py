@@ -107,6 +107,8 @@ def plan_world(world: World, scenarios: dict[str, str]) -> World:
             world.plan_move(case_id, after_days=420, to_region="Almaty")
         if name == "general_departed":
             world.plan_departure(case_id, after_days=300)
+            # the criminal-record office never answers: overdue -> referral -> an officer
+            world.plan_silence(case_id, "criminal_record")
     return world
 
 
@@ -162,7 +164,7 @@ class SimulatedStaff:
         if name is None:
             return  # not a demo case: real staff answer it (`kosh interview`, ...)
         handle = self.client.get_workflow_handle(api.case_workflow_id(notice.case_id))
-        if notice.kind in ("interview_due", "interview_reminder"):
+        if notice.kind in ("interview_due", "interview_reminder", "interview_escalated"):
             await self._update(
                 handle,
                 api.UPDATE_INTERVIEW,
@@ -178,7 +180,7 @@ class SimulatedStaff:
             await self._update(
                 handle, api.UPDATE_FACT, {"kind": "arrival", "region": status.region}
             )
-        elif notice.kind == "referral_due":
+        elif notice.kind in ("referral_due", "referral_overdue"):
             await self._update(
                 handle,
                 api.UPDATE_FACT,
@@ -221,15 +223,18 @@ class SimulatedStaff:
 async def submit(
     client: Client, case: DemoCase, *, seconds_per_year: float, human_floor_seconds: float
 ) -> None:
+    inp = api.CaseInput(
+        case_id=case.case_id,
+        application=case.application,
+        seconds_per_year=seconds_per_year,
+        human_floor_seconds=human_floor_seconds,
+    )
     await client.start_workflow(
         api.WORKFLOW_NAME,
-        api.CaseInput(
-            case_id=case.case_id,
-            application=case.application,
-            seconds_per_year=seconds_per_year,
-            human_floor_seconds=human_floor_seconds,
-        ),
+        inp,
         id=api.case_workflow_id(case.case_id),
         task_queue=api.TASK_QUEUE,
+        static_summary=api.static_summary(inp),
+        static_details=api.static_details(inp),
     )
     await asyncio.sleep(0)

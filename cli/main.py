@@ -164,7 +164,12 @@ def submit(
     async def go() -> None:
         client = await _client(state)
         await client.start_workflow(
-            api.WORKFLOW_NAME, inp, id=api.case_workflow_id(cid), task_queue=api.TASK_QUEUE
+            api.WORKFLOW_NAME,
+            inp,
+            id=api.case_workflow_id(cid),
+            task_queue=api.TASK_QUEUE,
+            static_summary=api.static_summary(inp),
+            static_details=api.static_details(inp),
         )
 
     asyncio.run(go())
@@ -192,10 +197,17 @@ def status(
         f"case {s.case_id}: stage [bold]{s.stage}[/bold], track {s.track}, policy {s.policy_id}",
         f"  waiting for: {s.waiting_for}   case date: {s.case_time.date()}",
     ]
+    for what, day in sorted(s.deadlines.items(), key=lambda kv: kv[1]):
+        lines.append(f"  due: {what} by {day}")
     if s.decision:
         lines.append(
             f"  decision: {s.decision} (score {s.score_total}): " + "; ".join(s.decision_reasons)
         )
+    if s.breakdown is not None:
+        for g in s.breakdown.gates:
+            lines.append(f"    gate {g.name}: {g.outcome} ({g.reason})")
+        for c in s.breakdown.components:
+            lines.append(f"    {c.name}: {c.points}/{c.max_points} ({c.reason})")
     if s.contract_ends_on:
         lines.append(f"  contract in {s.region} until {s.contract_ends_on}")
     elif s.region:
@@ -204,6 +216,8 @@ def status(
         f"  support paid: {s.support_paid_tiyn / 100:,.2f} KZT, "
         f"owed: {s.outstanding_tiyn / 100:,.2f} KZT, events: {s.events}"
     )
+    if s.repayment_due_on:
+        lines.append(f"  repayment due by {s.repayment_due_on}")
     if s.closed_reason:
         lines.append(f"  closed: {s.closed_reason} — {s.closed_detail}")
     for r in s.refused:

@@ -67,6 +67,20 @@ class CaseInput(Model):
     snapshot: dict[str, object] | None = None
 
 
+def static_summary(inp: CaseInput) -> str:
+    """The one line the Temporal UI shows for a case forever: no personal data."""
+    return f"{inp.application.track} case {inp.case_id}"
+
+
+def static_details(inp: CaseInput) -> str:
+    clock = f"{inp.seconds_per_year} s per case year" if inp.seconds_per_year else "real time"
+    return (
+        f"**Case:** {inp.case_id}  \n**Track:** {inp.application.track}  \n"
+        f"**Clock:** {clock}  \n"
+        "Live state: the `status` query and this workflow's current details."
+    )
+
+
 class InterviewOutcome(Model):
     """Staff's interview result (signal `record_interview`, update `submit_interview`)."""
 

@@ -250,12 +250,15 @@ class Rig:
 
     async def start(self, app: Application, *, case_id: str | None = None, **fields: Any) -> Handle:
         cid = case_id or new_case_id()
+        inp = api.CaseInput(case_id=cid, application=app, **fields)
         handle: Handle = await self.env.client.start_workflow(
             api.WORKFLOW_NAME,
-            api.CaseInput(case_id=cid, application=app, **fields),
+            inp,
             id=api.case_workflow_id(cid),
             task_queue=self.task_queue,
             result_type=api.CaseResult,
+            static_summary=api.static_summary(inp),
+            static_details=api.static_details(inp),
         )
         self.handles.append(handle)
         return handle

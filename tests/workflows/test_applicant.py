@@ -248,6 +248,7 @@ async def test_search_attributes_and_details_carry_no_personal_data(case_rig: Ri
 
     metadata = await h.query("__temporal_workflow_metadata")
     published = [str(p.value) for p in attrs] + [metadata.current_details]
+    published += [await desc.static_summary() or "", await desc.static_details() or ""]
     personal = [FULL_NAME, *FULL_NAME.split(), app.document.number, app.born_on.isoformat()]
     personal += [m.full_name for m in app.family]
     assert not [(p, v) for p in personal for v in published if p in v]
@@ -264,3 +265,32 @@ async def test_free_text_reasons_are_not_published_in_the_workflow_details(
 
     metadata = await h.query("__temporal_workflow_metadata")
     assert FULL_NAME not in metadata.current_details
+
+
+async def test_operators_see_what_a_case_waits_for_and_until_when(case_rig: Rig) -> None:
+    h = await case_rig.start(application())
+    await case_rig.notice("interview_due")  # the clock now runs at wall speed
+    status = await case_rig.wait_status(h, lambda s: "interview" in s.deadlines)
+    assert status.waiting_for == "interview"
+
+    desc = await h.describe()
+    assert await desc.static_summary() == f"kandas case {status.case_id}"
+    deadline = desc.typed_search_attributes.get(api.SA_NEXT_DEADLINE)
+    assert deadline is not None and deadline.date() == status.deadlines["interview"]
+    metadata = await h.query("__temporal_workflow_metadata")
+    assert "**Waiting for:** interview" in metadata.current_details
+
+    # every timer and activity in the history says what it is for
+    history = await h.fetch_history()
+    timers = [e for e in history.events if e.HasField("timer_started_event_attributes")]
+    activities = [
+        e for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert timers and activities
+    converter = case_rig.env.client.data_converter.payload_converter
+    summaries = [
+        converter.from_payloads([e.user_metadata.summary])[0] for e in [*timers, *activities]
+    ]
+    assert all(isinstance(x, str) and x for x in summaries)
+    assert "interview deadline" in summaries[: len(timers)]
+    assert {"ask security for a check", "verify documents"} <= set(summaries)
