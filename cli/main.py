@@ -272,7 +272,11 @@ def _report(result: api.UpdateResult, as_json: bool) -> None:
 def fact(
     case_id: Annotated[str, typer.Argument(help="Case id.")],
     kind: Annotated[
-        str, typer.Argument(help="arrival | move | departure | repayment | referral | withdrawal")
+        str,
+        typer.Argument(
+            help="arrival | move | departure | repayment | referral | withdrawal | death | "
+            "citizenship | revocation"
+        ),
     ],
     region: Annotated[
         str | None, typer.Option(help="arrival: the region; move: new region.")
@@ -286,7 +290,9 @@ def fact(
         bool | None, typer.Option("--approve/--reject", help="referral: the officer's decision.")
     ] = None,
     officer: Annotated[str | None, typer.Option(help="referral: officer's staff id.")] = None,
-    reason: Annotated[str | None, typer.Option(help="referral/withdrawal: the reason.")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="referral/withdrawal/revocation: the reason.")
+    ] = None,
     state: StateOpt = None,
     as_json: JsonFlag = False,
 ) -> None:

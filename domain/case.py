@@ -243,7 +243,7 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
             return state
         case ev.RescreeningCompleted():
             return u(update={"rescreenings": state.rescreenings + 1})
-        case ev.DepartureRecorded():
+        case ev.DepartureRecorded() | ev.DeathRecorded() | ev.CitizenshipGranted():
             return state
         case ev.CaseClosed():
             return u(

@@ -176,6 +176,21 @@ class Withdraw(Model):
     reason: str = Field(default="withdrawn by the applicant", max_length=2000)
 
 
+class RecordDeath(Model):
+    kind: Literal["RecordDeath"] = "RecordDeath"
+    died_on: date | None = None
+
+
+class RecordCitizenship(Model):
+    kind: Literal["RecordCitizenship"] = "RecordCitizenship"
+    granted_on: date | None = None
+
+
+class RevokePermit(Model):
+    kind: Literal["RevokePermit"] = "RevokePermit"
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 Command = Annotated[
     SubmitApplication
     | RecordDocumentCheck
@@ -205,6 +220,9 @@ Command = Annotated[
     | RecordRescreening
     | RecordDeparture
     | EndPermitTerm
-    | Withdraw,
+    | Withdraw
+    | RecordDeath
+    | RecordCitizenship
+    | RevokePermit,
     Field(discriminator="kind"),
 ]

@@ -455,16 +455,60 @@ class _Decision:
         return out
 
     def RecordDeparture(self, c: cmd.RecordDeparture) -> list[ev.Event]:
-        _require(self.s, "relocation", "monitoring", "residence", rule="departure_stage")
         on = self._not_future(c.departed_on)
         out: list[ev.Event] = [self._e(ev.DepartureRecorded, departed_on=on, source=c.source)]
         if self.s.stage == "monitoring":
             return out + self._left(None, on, c.source)
+        if self.s.stage == "repayment":
+            return out  # the debt does not leave with the debtor: it is still owed
         return [
             *out,
             *self._release("departed"),
             self._close("departed", f"left Kazakhstan on {on.isoformat()}"),
         ]
+
+    def RecordDeath(self, c: cmd.RecordDeath) -> list[ev.Event]:
+        """Closes the case at any stage; a death is never a breach of the contract."""
+        on = self._not_future(c.died_on)
+        return [
+            self._e(ev.DeathRecorded, died_on=on),
+            *self._release("died"),
+            self._close("died", f"died on {on.isoformat()}{self._still_owed()}"),
+        ]
+
+    def RecordCitizenship(self, c: cmd.RecordCitizenship) -> list[ev.Event]:
+        """A citizen needs no permit: the case closes, the contract with it, without a breach."""
+        _require(
+            self.s,
+            "relocation",
+            "monitoring",
+            "repayment",
+            "residence",
+            rule="citizenship_stage",
+        )
+        on = self._not_future(c.granted_on)
+        return [
+            self._e(ev.CitizenshipGranted, granted_on=on),
+            *self._release("citizenship_granted"),
+            self._close(
+                "citizenship_granted",
+                f"citizenship granted on {on.isoformat()}{self._still_owed()}",
+            ),
+        ]
+
+    def RevokePermit(self, c: cmd.RevokePermit) -> list[ev.Event]:
+        _require(
+            self.s, "relocation", "monitoring", "repayment", "residence", rule="revocation_stage"
+        )
+        return [
+            self._e(ev.PermitRevoked, reason=c.reason),
+            *self._release("revoked"),
+            self._close("revoked", f"permit revoked{self._still_owed()}"),
+        ]
+
+    def _still_owed(self) -> str:
+        owed = self.s.outstanding_tiyn
+        return f"; {owed} tiyn still owed, referred for collection" if owed else ""
 
     def EndPermitTerm(self, c: cmd.EndPermitTerm) -> list[ev.Event]:
         _require(self.s, "residence", rule="permit_term_stage")

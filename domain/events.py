@@ -26,6 +26,8 @@ CloseReason = Literal[
     "revoked",
     "permit_term_ended",
     "relocation_lapsed",
+    "died",
+    "citizenship_granted",
 ]
 SupportMeasure = Literal["relocation_subsidy", "rent"]
 Authority = Literal["security", "criminal_record", "deportation"]
@@ -236,6 +238,16 @@ class DepartureRecorded(EventBase):
     source: Literal["border", "staff"]
 
 
+class DeathRecorded(EventBase):
+    type: Literal["DeathRecorded"] = "DeathRecorded"
+    died_on: date
+
+
+class CitizenshipGranted(EventBase):
+    type: Literal["CitizenshipGranted"] = "CitizenshipGranted"
+    granted_on: date
+
+
 class PermitRevoked(EventBase):
     type: Literal["PermitRevoked"] = "PermitRevoked"
     reason: str
@@ -279,6 +291,8 @@ Event = Annotated[
     | RescreeningCompleted
     | DepartureRecorded
     | PermitRevoked
+    | DeathRecorded
+    | CitizenshipGranted
     | CaseClosed,
     Field(discriminator="type"),
 ]

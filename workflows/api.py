@@ -101,7 +101,17 @@ class AuthorityReplyInput(Model):
     reason: str = Field(min_length=1, max_length=500)
 
 
-FactKind = Literal["arrival", "move", "departure", "repayment", "referral", "withdrawal"]
+FactKind = Literal[
+    "arrival",
+    "move",
+    "departure",
+    "repayment",
+    "referral",
+    "withdrawal",
+    "death",
+    "citizenship",
+    "revocation",
+]
 
 
 class StaffFact(Model):
@@ -109,7 +119,7 @@ class StaffFact(Model):
 
     arrival: region (+ on); move: region (new, optional) + on; departure: on;
     repayment: amount_tiyn + reference; referral: approve + officer_id + reason;
-    withdrawal: reason.
+    withdrawal: reason; death: on; citizenship: on; revocation: reason.
     """
 
     kind: FactKind

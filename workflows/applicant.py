@@ -8,6 +8,7 @@ main loop between steps, so appends stay ordered and a bad input never breaks th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -518,7 +519,7 @@ class ApplicantWorkflow:
 
     async def _scoring(self) -> None:
         if not checks_complete(self.state):
-            await asyncio.gather(
+            checks = asyncio.gather(
                 self._language_test(),
                 self._decide(cmd.ScoreQuestionnaire()),
                 *(
@@ -527,11 +528,29 @@ class ApplicantWorkflow:
                     if a not in {g.name for g in self.state.authority}
                 ),
             )
+            if self._follows(DEADLINES):
+                await self._while_checks_run(checks)
+            else:
+                await checks
             return
         if early_rejection(self.state):
             await self._decide(cmd.ComputeScore())
             return
         await self._interview()
+
+    async def _while_checks_run(self, checks: asyncio.Future[Any]) -> None:
+        """The checks take weeks (retakes, authorities): staff input is applied as it comes,
+        and a case closed meanwhile (withdrawn, departed, deceased) stops them."""
+        while not checks.done():
+            await workflow.wait_condition(lambda: checks.done() or bool(self.run_state.inbox))
+            await self._drain_inbox()
+            if self.state.is_closed and not checks.done():
+                async with self.lock:  # no check is inside a decision while it is stopped
+                    checks.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checks
+                return
+        checks.result()
 
     async def _language_test(self) -> None:
         while (attempt := next_language_attempt(self.state)) is not None:

@@ -95,4 +95,12 @@ def fact_command(fact: StaffFact) -> cmd.Command:
             )
         case "withdrawal":
             return cmd.Withdraw(reason=fact.reason or "withdrawn by the applicant")
+        case "death":
+            return cmd.RecordDeath(died_on=fact.on)
+        case "citizenship":
+            return cmd.RecordCitizenship(granted_on=fact.on)
+        case "revocation":
+            _need(fact, "reason")
+            assert fact.reason is not None
+            return cmd.RevokePermit(reason=fact.reason)
     raise InvalidCommandError("unknown_fact", f"unknown fact kind {fact.kind!r}")

@@ -737,14 +737,6 @@ REFUSED: list[tuple[str, list[Step], cmd.Command, datetime, type[DomainError], s
         "repayment_stage",
     ),
     (
-        "departure before a permit",
-        [*SUBMITTED, *CHECKS_OK],
-        cmd.RecordDeparture(),
-        T0,
-        WrongStageError,
-        "departure_stage",
-    ),
-    (
         "re-screening under a kandas contract",
         PAID,
         cmd.RecordRescreening(outcome="clear", reason="ok"),
@@ -886,6 +878,9 @@ ONE_OF_EACH: list[cmd.Command] = [
     cmd.RecordDeparture(),
     cmd.EndPermitTerm(),
     cmd.Withdraw(),
+    cmd.RecordDeath(),
+    cmd.RecordCitizenship(),
+    cmd.RevokePermit(reason="r"),
 ]
 CLOSED_CASES = {
     "rejected": [*submit(), (T0, cmd.RecordDocumentCheck(authentic=False))],
@@ -1184,3 +1179,71 @@ def test_an_escalated_interview_gets_the_supervisor_window_once() -> None:
     again = [*checked, (on(deadline), cmd.EscalateInterview(deadline=deadline))]
     assert given(again).interview_escalated_until == deadline + timedelta(days=7)
     assert when(again, cmd.EscalateInterview(deadline=deadline), on(deadline)) == []
+
+
+# --- ends at any stage: departure, death, citizenship, revocation -----------------------------
+
+LATER = on(date(2027, 1, 6))
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [SUBMITTED, [*SUBMITTED, *CHECKS_OK], KANDAS_TO_PERMIT],
+    ids=["scoring", "interview", "permit"],
+)
+def test_a_departure_before_the_permit_closes_the_case(steps: list[Step]) -> None:
+    events = when(steps, cmd.RecordDeparture(departed_on=T0.date(), source="staff"))
+    assert types(events) == ["DepartureRecorded", "CaseClosed"]
+    assert events[-1].reason == "departed"
+
+
+def test_a_departure_while_repaying_keeps_the_debt() -> None:
+    state = given(LEFT)
+    assert state.stage == "repayment"
+    events = when(LEFT, cmd.RecordDeparture(source="staff"), LATER)
+    assert types(events) == ["DepartureRecorded"]
+    assert fold(events, state).outstanding_tiyn == OWED
+
+
+@pytest.mark.parametrize(
+    ("steps", "released"),
+    [(SUBMITTED, False), (KANDAS_TO_RELOCATION, True), (PAID, False), (LEFT, False)],
+    ids=["scoring", "relocation", "monitoring", "repayment"],
+)
+def test_a_death_closes_the_case_without_a_breach(steps: list[Step], released: bool) -> None:
+    events = when(steps, cmd.RecordDeath(died_on=date(2027, 1, 2)), LATER)
+    assert types(events) == [
+        "DeathRecorded",
+        *(["QuotaPlaceReleased"] if released else []),
+        "CaseClosed",
+    ]
+    closed = events[-1]
+    assert closed.reason == "died"
+    assert "RepaymentDemanded" not in types(events)
+    owed = given(steps).outstanding_tiyn
+    assert (f"{owed} tiyn still owed" in closed.detail) == (owed > 0)
+
+
+def test_citizenship_closes_a_contract_without_a_breach_and_needs_a_permit() -> None:
+    events = when(PAID, cmd.RecordCitizenship(), LATER)
+    assert types(events) == ["CitizenshipGranted", "CaseClosed"]
+    assert events[-1].reason == "citizenship_granted"
+    with pytest.raises(WrongStageError) as refused:
+        when(SUBMITTED, cmd.RecordCitizenship())
+    assert refused.value.rule == "citizenship_stage"
+
+
+def test_a_revocation_closes_the_case_and_frees_a_reserved_place() -> None:
+    events = when(KANDAS_TO_RELOCATION, cmd.RevokePermit(reason="false statements"))
+    assert types(events) == ["PermitRevoked", "QuotaPlaceReleased", "CaseClosed"]
+    assert events[-1].reason == "revoked"
+    assert "false statements" not in events[-1].detail  # free text stays in the record only
+    with pytest.raises(WrongStageError) as refused:
+        when([*SUBMITTED, *CHECKS_OK], cmd.RevokePermit(reason="x"))
+    assert refused.value.rule == "revocation_stage"
+
+
+def test_a_death_dated_in_the_future_is_refused() -> None:
+    with pytest.raises(InvalidCommandError) as refused:
+        when(PAID, cmd.RecordDeath(died_on=date(2030, 1, 1)), LATER)
+    assert refused.value.rule == "date_in_future"
