@@ -28,15 +28,17 @@ from activities.events import EventActivities
 from activities.payments import PaymentActivities
 from activities.staff import StaffActivities
 from activities.verification import VerificationActivities
-from adapters.ports import AuthorityAnswer, ReplySink
+from adapters.ports import AuthorityAnswer, RegistrationNotice, ReplySink
 from adapters.simulator import SimConfig, Simulator
 from store.migrate import migrate
 from store.pool import create_pool
 from workflows.api import (
     SEARCH_ATTRIBUTES,
     SIGNAL_AUTHORITY,
+    SIGNAL_FACT,
     TASK_QUEUE,
     AuthorityReplyInput,
+    StaffFact,
     case_workflow_id,
 )
 from workflows.applicant import ApplicantWorkflow
@@ -128,6 +130,7 @@ def activities_for(*, pool: asyncpg.Pool, sim: Simulator) -> Sequence[Any]:
         verification.sit_language_test,
         verification.check_authority,
         verification.request_authority_check,
+        verification.watch_registration,
         verification.check_residence,
         verification.check_departure,
         verification.issue_permit,
@@ -182,16 +185,23 @@ def build_worker(
 
 
 def authority_reply_sink(client: Client) -> ReplySink:
-    """Authorities' later replies become `record_authority_reply` signals to their case."""
+    """Authorities' later replies become `record_authority_reply` signals to their case; the
+    address registry's notice of a registration becomes an arrival (`record_fact`)."""
 
-    async def deliver(answer: AuthorityAnswer) -> None:
+    async def deliver(message: AuthorityAnswer | RegistrationNotice) -> None:
+        handle = client.get_workflow_handle(case_workflow_id(message.case_id))
+        if isinstance(message, RegistrationNotice):
+            arrival = StaffFact(
+                kind="arrival", region=message.region, request_id=f"registry:{message.reference}"
+            )
+            await handle.signal(SIGNAL_FACT, arrival)
+            return
         reply = AuthorityReplyInput(
-            authority=answer.authority,
-            reference=answer.reference,
-            outcome=answer.outcome,
-            reason=answer.reason,
+            authority=message.authority,
+            reference=message.reference,
+            outcome=message.outcome,
+            reason=message.reason,
         )
-        handle = client.get_workflow_handle(case_workflow_id(answer.case_id))
         await handle.signal(SIGNAL_AUTHORITY, reply)
 
     return deliver

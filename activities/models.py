@@ -57,6 +57,16 @@ class AuthorityRequestAck(Model):
     reference: str
 
 
+class WatchInput(Model):
+    case_id: str
+    region: Region
+    request_key: str
+
+
+class WatchAck(Model):
+    reference: str
+
+
 class ResidenceCheckInput(Model):
     case_id: str
     settled_region: Region

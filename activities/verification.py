@@ -78,6 +78,16 @@ class VerificationActivities:
         return m.AuthorityRequestAck(authority=req.authority, reference=reference)
 
     @activity.defn
+    async def watch_registration(self, req: m.WatchInput) -> m.WatchAck:
+        """Ask the address registry to report the family's registration in the region."""
+        async with classified():
+            reference = await self.address.watch(
+                case_id=req.case_id, region=req.region, request_key=req.request_key
+            )
+        activity_log(case_id=req.case_id).info("registration_watched")
+        return m.WatchAck(reference=reference)
+
+    @activity.defn
     async def check_residence(self, req: m.ResidenceCheckInput) -> m.ResidenceCheckResult:
         async with classified():
             region = await self.address.registered_region(

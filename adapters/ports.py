@@ -51,8 +51,16 @@ class AuthorityAnswer(AuthorityReply):
     reference: str
 
 
-# Where an authority's later reply goes (the composition root signals the case with it).
-ReplySink = Callable[[AuthorityAnswer], Awaitable[None]]
+class RegistrationNotice(Model):
+    """The address registry's notice that a watched family registered in a region."""
+
+    case_id: str
+    region: Region
+    reference: str
+
+
+# Where outside parties' later messages go (the composition root signals the case with them).
+ReplySink = Callable[[AuthorityAnswer | RegistrationNotice], Awaitable[None]]
 
 
 class PaymentReceipt(Model):
@@ -111,6 +119,11 @@ class AddressRegistry(Protocol):
         self, *, case_id: str, settled_region: Region, settled_on: date, on: date
     ) -> Region | None:
         """Region of the registered address on `on` (None: no registration in Kazakhstan)."""
+        ...
+
+    async def watch(self, *, case_id: str, region: Region, request_key: str) -> str:
+        """Ask to be told when the family registers an address in `region` (a notice to the
+        reply sink); returns the watch's reference, the same for the same `request_key`."""
         ...
 
 

@@ -23,6 +23,7 @@ from adapters.ports import (
     DocumentVerdict,
     LanguageAttemptResult,
     PaymentReceipt,
+    RegistrationNotice,
     RejectedRequestError,
     ReplySink,
     StaffNotice,
@@ -69,6 +70,7 @@ class World:
     moves: dict[str, tuple[int, Region]] = field(default_factory=dict)
     departures: dict[str, int] = field(default_factory=dict)
     silent: set[tuple[str, str]] = field(default_factory=set)
+    registrations: set[str] = field(default_factory=set)
     verdicts: dict[tuple[str, str], tuple[GateOutcome, str]] = field(default_factory=dict)
 
     def plan_move(self, case_id: str, *, after_days: int, to_region: Region) -> None:
@@ -80,6 +82,10 @@ class World:
     def plan_verdict(self, case_id: str, authority: str, outcome: GateOutcome, reason: str) -> None:
         """What the authority will find on this case (instead of the seeded outcome)."""
         self.verdicts[(case_id, authority)] = (outcome, reason)
+
+    def plan_registration(self, case_id: str) -> None:
+        """The family registers in its reserved region soon after it is reserved."""
+        self.registrations.add(case_id)
 
     def plan_silence(self, case_id: str, authority: str) -> None:
         """The authority accepts this case's check request and never answers it."""
@@ -180,18 +186,31 @@ class Simulator:
         await self._dispatch(answer)
         return reference
 
-    async def _dispatch(self, answer: AuthorityAnswer) -> None:
+    async def watch(self, *, case_id: str, region: Region, request_key: str) -> str:
+        await self._network("address")
+        known = self.requests.get(request_key)
+        if known is not None:
+            return known
+        reference = "AW-" + hashlib.sha256(request_key.encode()).hexdigest()[:10].upper()
+        self.requests[request_key] = reference
+        if case_id in self.world.registrations:
+            await self._dispatch(
+                RegistrationNotice(case_id=case_id, region=region, reference=reference)
+            )
+        return reference
+
+    async def _dispatch(self, answer: AuthorityAnswer | RegistrationNotice) -> None:
         """Answer later, as real authorities do (days of case time; here, wall latency)."""
         task = asyncio.create_task(self._answer_later(answer))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _answer_later(self, answer: AuthorityAnswer) -> None:
+    async def _answer_later(self, answer: AuthorityAnswer | RegistrationNotice) -> None:
         low, high = self.config.reply_latency_ms
         await asyncio.sleep(self._chaos.uniform(low, high) / 1000)
         await self._deliver(answer)
 
-    async def _deliver(self, answer: AuthorityAnswer) -> None:
+    async def _deliver(self, answer: AuthorityAnswer | RegistrationNotice) -> None:
         if self.replies is None:
             self._log.warning("authority_reply_undeliverable", case_id=answer.case_id)
             return

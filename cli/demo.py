@@ -105,6 +105,9 @@ def plan_world(world: World, scenarios: dict[str, str]) -> World:
     for case_id, name in scenarios.items():
         if name.startswith("kandas_breach"):
             world.plan_move(case_id, after_days=420, to_region="Almaty")
+        if name.startswith("kandas") and name != "kandas_fulfilled":
+            # the address registry reports these families' registration; staff record the rest
+            world.plan_registration(case_id)
         if name == "general_departed":
             world.plan_departure(case_id, after_days=300)
             # the criminal-record office never answers: overdue -> referral -> an officer
@@ -175,7 +178,7 @@ class SimulatedStaff:
                     "request_id": f"{notice.case_id}:interview",
                 },
             )
-        elif notice.kind == "arrival_due":
+        elif notice.kind == "arrival_due" and notice.case_id not in self.sim.world.registrations:
             status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
             await self._update(
                 handle, api.UPDATE_FACT, {"kind": "arrival", "region": status.region}

@@ -15,6 +15,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from activities import models as m
@@ -116,9 +117,12 @@ class ApplicantWorkflow:
         return True
 
     # ---- decisions and the record --------------------------------------------------------
-    async def _decide(self, command: cmd.Command) -> list[ev.Event]:
-        """Decide, append to the business record, then fold. Raises DomainError on refusal."""
+    async def _decide(self, command: cmd.Command, *, unless_closed: bool = False) -> list[ev.Event]:
+        """Decide, append to the business record, then fold. Raises DomainError on refusal.
+        `unless_closed`: a check's result that finds the case closed is dropped, not refused."""
         async with self.lock:
+            if unless_closed and self.state.is_closed:
+                return []
             events = decide(self.state, command, now=self.now())
             if events:
                 await self._append(events)
@@ -488,6 +492,9 @@ class ApplicantWorkflow:
             arg,
             start_to_close_timeout=ADAPTER_TIMEOUT,
             retry_policy=ADAPTER_RETRY,
+            # A call to another agency is never abandoned mid-flight: when the checks stop
+            # (the case closed meanwhile), the workflow waits for the call's outcome.
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             summary=summary,
         )
 
@@ -502,6 +509,7 @@ class ApplicantWorkflow:
             m.NotifyInput(notice=notice),
             start_to_close_timeout=ADAPTER_TIMEOUT,
             retry_policy=ADAPTER_RETRY,
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             summary=f"notify staff: {kind}",
         )
 
@@ -521,7 +529,7 @@ class ApplicantWorkflow:
         if not checks_complete(self.state):
             checks = asyncio.gather(
                 self._language_test(),
-                self._decide(cmd.ScoreQuestionnaire()),
+                self._decide(cmd.ScoreQuestionnaire(), unless_closed=True),
                 *(
                     self._authority(a)
                     for a in AUTHORITIES
@@ -539,26 +547,32 @@ class ApplicantWorkflow:
         await self._interview()
 
     async def _while_checks_run(self, checks: asyncio.Future[Any]) -> None:
-        """The checks take weeks (retakes, authorities): staff input is applied as it comes,
-        and a case closed meanwhile (withdrawn, departed, deceased) stops them."""
+        """The checks take weeks (retakes, authorities): staff input is applied as it comes.
+        A case closed meanwhile (withdrawn, departed, deceased) ends its checks' waits at
+        once; a call already made to an agency is let finish, its answer no longer recorded
+        (nothing is cancelled mid-flight, so no call outlives the workflow)."""
         while not checks.done():
             await workflow.wait_condition(lambda: checks.done() or bool(self.run_state.inbox))
             await self._drain_inbox()
-            if self.state.is_closed and not checks.done():
-                async with self.lock:  # no check is inside a decision while it is stopped
-                    checks.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await checks
-                return
-        checks.result()
+        await checks
+
+    def _closed(self) -> bool:
+        return bool(self.state.is_closed)
 
     async def _language_test(self) -> None:
-        while (attempt := next_language_attempt(self.state)) is not None:
+        while not self._closed() and (attempt := next_language_attempt(self.state)) is not None:
             if attempt > 1:
                 retake = language_retake_on(self.state, self.now().date())
-                await workflow.sleep(
-                    self._delay_until(retake) or 0.001, summary="KAZTEST retake wait"
-                )
+                delay = self._delay_until(retake) or 0.001
+                if self._follows(DEADLINES):
+                    with contextlib.suppress(TimeoutError):
+                        await workflow.wait_condition(
+                            self._closed, timeout=delay, timeout_summary="KAZTEST retake wait"
+                        )
+                else:
+                    await workflow.sleep(delay, summary="KAZTEST retake wait")
+                if self._closed():
+                    return
             result = await self._activity(
                 VerificationActivities.sit_language_test,
                 m.LanguageTestInput(
@@ -567,7 +581,8 @@ class ApplicantWorkflow:
                 summary=f"KAZTEST attempt {attempt}",
             )
             await self._decide(
-                cmd.RecordLanguageAttempt(attempt=attempt, section_percent=result.section_percent)
+                cmd.RecordLanguageAttempt(attempt=attempt, section_percent=result.section_percent),
+                unless_closed=True,
             )
 
     async def _authority(self, authority: Any) -> None:
@@ -605,25 +620,32 @@ class ApplicantWorkflow:
                 summary=f"ask {authority} for a check",
             )
             await self._decide(
-                cmd.RequestAuthorityCheck(authority=authority, reference=ack.reference)
+                cmd.RequestAuthorityCheck(authority=authority, reference=ack.reference),
+                unless_closed=True,
             )
         replies = self.run_state.authority_replies
-        while self.state.authority_gate(authority) is None:
+        while self.state.authority_gate(authority) is None and not self._closed():
             request = self.state.authority_request(authority)
             assert request is not None
             if authority not in replies:
                 try:
                     await workflow.wait_condition(
-                        lambda: authority in replies,
+                        lambda: authority in replies or self._closed(),
                         timeout=self._delay_until(request.due_on, human=True),
                         timeout_summary=f"{authority} reply due {request.due_on.isoformat()}",
                     )
                 except TimeoutError:
-                    await self._decide(cmd.MarkAuthorityOverdue(authority=authority))
+                    await self._decide(
+                        cmd.MarkAuthorityOverdue(authority=authority), unless_closed=True
+                    )
+                    if self._closed():
+                        return
                     await self._notify(
                         "authority_overdue",
                         f"{authority} did not reply by {request.due_on.isoformat()}; referred",
                     )
+                    return
+                if self._closed():
                     return
             item = replies.pop(authority)
             try:
@@ -744,6 +766,17 @@ class ApplicantWorkflow:
         if rs.arrival_deadline is None:
             rs.arrival_deadline = arrival_deadline(self.state, self.now().date())
             self._refresh()
+            if self._follows(DEADLINES):
+                assert self.state.region is not None
+                await self._activity(
+                    VerificationActivities.watch_registration,
+                    m.WatchInput(
+                        case_id=self.state.case_id,
+                        region=self.state.region,
+                        request_key=f"{self.state.case_id}:registration:{self.state.region}",
+                    ),
+                    summary=f"watch address registry for {self.state.region}",
+                )
             await self._notify("arrival_due", f"arrival in {self.state.region} awaited")
             return
         if not await self._wait(rs.arrival_deadline, human=True, label="arrival deadline"):

@@ -23,7 +23,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.ports import AuthorityAnswer, StaffNotice
+from adapters.ports import AuthorityAnswer, RegistrationNotice, StaffNotice
 from adapters.simulator import SimConfig, Simulator, with_check_digit
 from domain.application import Application
 from store.events import read_events
@@ -125,7 +125,8 @@ class GatedSimulator(Simulator):
         self.gates: dict[str, asyncio.Event] = {}
 
     def gate(self, operation: str) -> tuple[asyncio.Event, asyncio.Event]:
-        """(entered, release) for calls of `operation`: "verify" or "disburse"."""
+        """(entered, release) for calls of `operation`: "verify", "disburse" or "request"
+        (an authority check)."""
         self.entered[operation] = asyncio.Event()
         self.gates[operation] = asyncio.Event()
         return self.entered[operation], self.gates[operation]
@@ -143,7 +144,11 @@ class GatedSimulator(Simulator):
         await self._hold("disburse")
         return await super().disburse(**kw)
 
-    async def _dispatch(self, answer: AuthorityAnswer) -> None:
+    async def request(self, **kw: Any) -> Any:
+        await self._hold("request")
+        return await super().request(**kw)
+
+    async def _dispatch(self, answer: AuthorityAnswer | RegistrationNotice) -> None:
         # Authorities answer before the request activity returns: the time-skipping clock
         # is held while an activity runs, so the reply never races the reply deadline.
         await self._deliver(answer)

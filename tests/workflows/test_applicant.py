@@ -294,3 +294,20 @@ async def test_operators_see_what_a_case_waits_for_and_until_when(case_rig: Rig)
     assert all(isinstance(x, str) and x for x in summaries)
     assert "interview deadline" in summaries[: len(timers)]
     assert {"ask security for a check", "verify documents"} <= set(summaries)
+
+
+async def test_the_address_registry_reports_the_arrival(case_rig: Rig) -> None:
+    case_rig.staff.on("interview_due", interview)
+    h = await case_rig.start(application())
+    cid = h.id.removeprefix("case-")
+    case_rig.sim.world.plan_registration(cid)
+    assert await case_rig.recorded(cid, "SocialContractSigned", timeout=10)
+
+    events = await case_rig.events(cid)
+    reserved = one(events, "QuotaPlaceReserved")
+    arrived = one(events, "RelocationArrived")
+    assert arrived.region == reserved.region
+    assert arrived.arrived_on == reserved.at.date()  # registered as soon as the place was held
+    assert "arrival_due" in case_rig.staff.kinds(cid)  # told, but nothing left to do
+    status = await case_rig.status(h)
+    assert status.refused == ()

@@ -7,6 +7,7 @@ the timer fires.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,42 @@ async def test_a_withdrawal_during_a_kaztest_retake_wait_stops_the_checks(case_r
     assert closed.at < attempt.at + timedelta(days=retake_wait)  # not held until the retake
     assert types(events)[-1] == "CaseClosed"
     assert not of_type(events, "ScoreComputed")
+    assert await case_rig.task_failures(h) == []
+
+
+async def test_a_withdrawal_while_an_authority_is_being_asked_waits_for_that_call(
+    case_rig: Rig,
+) -> None:
+    entered, release = case_rig.sim.gate("request")
+    h = await case_rig.start(application())
+    cid = h.id.removeprefix("case-")
+    await asyncio.wait_for(entered.wait(), 10)  # an authority request is in flight
+
+    fact = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    answering = asyncio.create_task(update(h, api.UPDATE_FACT, fact))
+    assert await case_rig.recorded(cid, "CaseClosed")  # closed while the call still runs
+    release.set()
+    assert (await answering).accepted
+    result = await case_rig.finish(h)
+
+    assert result.closed_reason == "withdrawn"
+    # the workflow closed only after every call it made had an outcome: none abandoned
+    history = await h.fetch_history()
+    scheduled = {
+        e.event_id for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
+    }
+    ended = {
+        attrs.scheduled_event_id
+        for e in history.events
+        for attrs in (
+            e.activity_task_completed_event_attributes,
+            e.activity_task_failed_event_attributes,
+            e.activity_task_canceled_event_attributes,
+            e.activity_task_timed_out_event_attributes,
+        )
+        if attrs.scheduled_event_id
+    }
+    assert scheduled and scheduled == ended
     assert await case_rig.task_failures(h) == []
 
 
