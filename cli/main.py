@@ -216,6 +216,12 @@ def status(
         f"  support paid: {s.support_paid_tiyn / 100:,.2f} KZT, "
         f"owed: {s.outstanding_tiyn / 100:,.2f} KZT, events: {s.events}"
     )
+    for p in s.payments:
+        sign = "-" if p.kind == "repayment" else " "
+        lines.append(
+            f"   {sign}{p.amount_tiyn / 100:>14,.2f} KZT  {p.on}  {p.measure} {p.period}"
+            f"  ({p.reference})"
+        )
     if s.repayment_due_on:
         lines.append(f"  repayment due by {s.repayment_due_on}")
     if s.closed_reason:

@@ -33,6 +33,17 @@ class AuthorityRequest(Model):
     due_on: date
 
 
+class Payment(Model):
+    """One disbursement or repayment, as the status shows it."""
+
+    kind: Literal["support", "repayment"]
+    measure: str
+    period: str
+    amount_tiyn: int
+    reference: str
+    on: date
+
+
 class CaseState(Model):
     case_id: str = ""
     policy_id: str = ""
@@ -61,6 +72,7 @@ class CaseState(Model):
     contract_ends_on: date | None = None
     paid_keys: frozenset[str] = frozenset()
     paid_tiyn: int = 0
+    payments: tuple[Payment, ...] = ()
     residence_checks: int = 0
     last_checked_on: date | None = None
     discrepancy_confirm_on: date | None = None
@@ -205,6 +217,17 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
                 update={
                     "paid_keys": state.paid_keys | {event.idempotency_key},
                     "paid_tiyn": state.paid_tiyn + event.amount_tiyn,
+                    "payments": (
+                        *state.payments,
+                        Payment(
+                            kind="support",
+                            measure=event.measure,
+                            period=event.period,
+                            amount_tiyn=event.amount_tiyn,
+                            reference=event.payment_reference,
+                            on=event.at.date(),
+                        ),
+                    ),
                 }
             )
         case ev.ResidenceConfirmed():
@@ -237,6 +260,17 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
                 update={
                     "repaid_tiyn": state.repaid_tiyn + event.amount_tiyn,
                     "repayment_refs": state.repayment_refs | {event.reference},
+                    "payments": (
+                        *state.payments,
+                        Payment(
+                            kind="repayment",
+                            measure="repayment",
+                            period=event.at.date().isoformat(),
+                            amount_tiyn=event.amount_tiyn,
+                            reference=event.reference,
+                            on=event.at.date(),
+                        ),
+                    ),
                 }
             )
         case ev.RepaymentReferred() | ev.ContractFulfilled() | ev.PermitRevoked():

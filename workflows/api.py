@@ -12,6 +12,7 @@ from pydantic import Field
 from temporalio.common import SearchAttributeKey
 
 from domain.application import Application
+from domain.case import Payment
 from domain.events import Authority
 from domain.model import Model
 from domain.regions import Region
@@ -166,6 +167,7 @@ class CaseStatus(Model):
     contract_ends_on: date | None
     support_paid_tiyn: int
     outstanding_tiyn: int
+    payments: tuple[Payment, ...] = ()  # every disbursement and repayment, in order
     repayment_due_on: date | None = None
     closed_reason: str | None
     closed_detail: str

@@ -416,6 +416,7 @@ class ApplicantWorkflow:
             contract_ends_on=s.contract_ends_on,
             support_paid_tiyn=s.paid_tiyn,
             outstanding_tiyn=s.outstanding_tiyn,
+            payments=s.payments,
             repayment_due_on=s.repayment_due_on if s.stage == "repayment" else None,
             closed_reason=s.closed_reason,
             closed_detail=s.closed_detail,

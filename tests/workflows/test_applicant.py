@@ -86,6 +86,10 @@ async def test_kandas_case_is_fulfilled_after_five_years(case_rig: Rig) -> None:
     status = await case_rig.status(h)
     assert (status.stage, status.closed_reason) == ("closed", "fulfilled")
     assert (status.support_paid_tiyn, status.events) == (result.support_paid_tiyn, result.events)
+    # the payments survive every continue-as-new: the last run lists all of them
+    assert [(p.kind, p.reference, p.amount_tiyn) for p in status.payments] == [
+        ("support", p.payment_reference, p.amount_tiyn) for p in paid
+    ]
 
 
 async def test_general_track_ends_with_the_permit_term(case_rig: Rig) -> None:
@@ -178,6 +182,9 @@ async def test_move_found_by_the_address_registry_demands_back_the_support_paid(
         assert referred.at.date() > demanded.due_on
     status = await case_rig.status(h)
     assert status.outstanding_tiyn == demanded.amount_tiyn - result.repaid_tiyn
+    assert [p.reference for p in status.payments if p.kind == "repayment"] == [
+        r.reference for r in received
+    ]
 
 
 async def test_no_arrival_by_the_deadline_lapses_and_releases_the_quota_place(
