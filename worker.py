@@ -53,6 +53,8 @@ class Settings:
     sim_seed: int = 7
     sim_failure_rate: float = 0.0
     migrate_on_start: bool = False
+    # Connections per worker process: appends are short, so a few serve many activities.
+    db_pool_size: int = 10
     max_cached_workflows: int = 2000
     log_json: bool = field(default_factory=lambda: not sys.stderr.isatty())
 
@@ -67,9 +69,23 @@ class Settings:
             "sim_seed": int(env.get("KOSH_SIM_SEED", "7")),
             "sim_failure_rate": float(env.get("KOSH_SIM_FAILURE_RATE", "0")),
             "migrate_on_start": env.get("KOSH_MIGRATE_ON_START", "") in ("1", "true"),
+            "db_pool_size": _positive_int(env, "KOSH_DB_POOL_SIZE", cls.db_pool_size),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def _positive_int(env: Any, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r}: must be a whole number") from None
+    if value < 1:
+        raise SystemExit(f"{name}={raw!r}: must be at least 1")
+    return value
 
 
 def configure_logging(*, json: bool, stream: Any = None) -> None:
@@ -218,7 +234,7 @@ async def run_worker(
     if not settings.database_url:
         raise SystemExit("KOSH_DATABASE_URL is not set (or run `kosh dev`)")
     client = await connect(settings.temporal_address, settings.namespace)
-    pool = await create_pool(settings.database_url)
+    pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
     try:
         if settings.migrate_on_start:
             async with pool.acquire() as conn:

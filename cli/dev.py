@@ -31,6 +31,7 @@ from temporalio.client import Client
 from adapters.simulator import SimConfig, Simulator
 from cli import demo
 from cli.progress import progress_table
+from cli.reconcile import reconcile
 from cli.stack import StackInfo, clear_stack, write_stack
 from store.embedded import EmbeddedPostgres
 from store.migrate import migrate
@@ -224,7 +225,11 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
                 human_floor_seconds=opts.human_floor_seconds,
             )
             await staff.start_case(case)
-        return await _watch(opts, console, pool, ui_url, started, len(cases), stop)
+        summary = await _watch(opts, console, pool, ui_url, started, len(cases), stop)
+        if summary is not None and cases:
+            ids = [c.case_id for c in cases]
+            summary["reconciliation"] = await reconcile(client, pool, sim, ids)
+        return summary
     finally:
         for task in tasks:
             task.cancel()

@@ -63,6 +63,19 @@ class DuplicatePaymentError(StoreError):
         return (type(self), (self.key,))
 
 
+class PlaceAlreadyHeldError(StoreError):
+    """A case that holds a quota place tried to reserve another: one place per case."""
+
+    def __init__(self, case_id: str, region: str, year: int) -> None:
+        self.case_id = case_id
+        self.region = region
+        self.year = year
+        super().__init__(f"case {case_id} already holds a place in {region} {year}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.case_id, self.region, self.year))
+
+
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,  # class 08: connection failures
     asyncpg.CannotConnectNowError,  # starting up or shutting down

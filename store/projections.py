@@ -13,7 +13,13 @@ from typing import Any
 
 from domain import events as ev
 from domain.case import CaseState, evolve, fold
-from store.errors import DuplicatePaymentError, QuotaExhaustedError, StoreError, translated
+from store.errors import (
+    DuplicatePaymentError,
+    PlaceAlreadyHeldError,
+    QuotaExhaustedError,
+    StoreError,
+    translated,
+)
 from store.pool import Conn
 from store.queries import balance_owed, list_cases, payments_for, quota_usage
 from store.records import STORED_COLUMNS, StoredEvent, stored_from_row
@@ -79,11 +85,6 @@ async def apply_projections(
     conn: Conn, *, case_id: str, expected_seq: int, appended: Sequence[StoredEvent]
 ) -> None:
     """Project events just appended as seqs expected_seq+1.. (call inside the append's tx)."""
-    for stored in appended:
-        await _project_quota(conn, stored.event)
-    for row in filter(None, map(payment_row, appended)):
-        if await conn.fetchval(INSERT_PAYMENT, *row) is None:
-            raise DuplicatePaymentError(row[0])
     current = await conn.fetchrow(LOAD_CASE, case_id)
     state, last = (CaseState(), 0) if current is None else _loaded(current)
     if last != expected_seq:
@@ -91,7 +92,16 @@ async def apply_projections(
             f"cases projection of {case_id} is at seq {last} but the log is at {expected_seq}: "
             "run rebuild_projections"
         )
-    state = fold((s.event for s in appended), state)
+    for stored in appended:
+        event = stored.event
+        if isinstance(event, ev.QuotaPlaceReserved) and state.region and state.quota_year:
+            # one place per case, enforced by the record itself, not only by the decider
+            raise PlaceAlreadyHeldError(case_id, state.region, state.quota_year)
+        await _project_quota(conn, event)
+        state = fold([event], state)
+    for row in filter(None, map(payment_row, appended)):
+        if await conn.fetchval(INSERT_PAYMENT, *row) is None:
+            raise DuplicatePaymentError(row[0])
     await conn.execute(UPSERT_CASE, *case_row(case_id, state, appended[-1]))
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -38,7 +39,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     state = tmp_path_factory.mktemp("kosh-state")
     kosh = Path(sys.executable).parent / "kosh"
     args = [
@@ -71,7 +72,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 
 def test_every_case_closes_with_its_scenarios_reason(
-    demo_run: tuple[Path, dict[str, object]],
+    demo_run: tuple[Path, dict[str, Any]],
 ) -> None:
     _, summary = demo_run
     expected = Counter(c.scenario.expected for c in demo.cohort(N, seed=SEED))
@@ -80,7 +81,21 @@ def test_every_case_closes_with_its_scenarios_reason(
     assert isinstance(summary["events"], int) and summary["events"] > N * 5
 
 
-def test_dev_leaves_no_process_and_no_stack_file(demo_run: tuple[Path, dict[str, object]]) -> None:
+def test_the_three_books_agree(demo_run: tuple[Path, dict[str, Any]]) -> None:
+    """Workflows, the PostgreSQL record and the payment adapter: same events, same tenge,
+    same places."""
+    _, summary = demo_run
+    books = summary["reconciliation"]
+    events, paid, places = books["events"], books["support_paid_tiyn"], books["quota_places"]
+    assert events["workflows"] == events["record"] == summary["events"]
+    assert events["cases_differing"] == []
+    assert paid["adapter"] == paid["ledger"] == paid["workflows"] > 0
+    assert places["ledger_in_use"] == places["kandas_cases_holding_a_place"] > 0
+    assert places["held_by_these_workflows"] == places["held_by_these_in_record"] > 0
+    assert books["ok"] is True
+
+
+def test_dev_leaves_no_process_and_no_stack_file(demo_run: tuple[Path, dict[str, Any]]) -> None:
     state, _ = demo_run
     assert not (state / "stack.json").exists()
     ps = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True).stdout
@@ -89,7 +104,7 @@ def test_dev_leaves_no_process_and_no_stack_file(demo_run: tuple[Path, dict[str,
 
 
 async def test_postgres_holds_exactly_the_workflows_events(
-    demo_run: tuple[Path, dict[str, object]],
+    demo_run: tuple[Path, dict[str, Any]],
 ) -> None:
     state, _ = demo_run
     server = TemporalDevServer(state, free_port(), free_port())

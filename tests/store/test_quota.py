@@ -4,7 +4,7 @@ import random
 import asyncpg
 import pytest
 
-from store.errors import QuotaExhaustedError
+from store.errors import PlaceAlreadyHeldError, QuotaExhaustedError
 from store.events import append_events, count_events
 from store.queries import quota_usage
 from tests.store.factories import new, new_case_id, released, reserved, submitted
@@ -73,3 +73,69 @@ async def test_sixteen_concurrent_reservers_get_exactly_ten_places(pool: asyncpg
     assert sum(outcomes) == 10
     assert stored == 10
     assert (usage.region, usage.reserved, usage.available) == ("Akmola", 10, 0)
+
+
+async def test_two_hundred_concurrent_reservers_get_exactly_thirty_places(
+    pool: asyncpg.Pool,
+) -> None:
+    """Many workflows at once, each its own case, on a pool smaller than the crowd."""
+    year = fresh_year()
+    cases = await asyncio.gather(*(open_case(pool) for _ in range(200)))
+
+    async def reserve(case_id: str) -> bool:
+        async with pool.acquire() as conn:
+            try:
+                await append_events(
+                    conn,
+                    case_id=case_id,
+                    expected_seq=1,
+                    events=[new(reserved("Kostanay", year=year, capacity=30))],
+                )
+            except QuotaExhaustedError:
+                return False
+            return True
+
+    outcomes = await asyncio.gather(*map(reserve, cases))
+    async with pool.acquire() as conn:
+        [usage] = await quota_usage(conn, year=year)
+        holders = await conn.fetch(
+            "SELECT case_id FROM events WHERE type = 'QuotaPlaceReserved' AND case_id = ANY($1)",
+            cases,
+        )
+        # the refused ones recorded nothing: their logs still end at the submission
+        refused = [c for c, won in zip(cases, outcomes, strict=True) if not won]
+        lengths = {await count_events(conn, case_id=c) for c in refused}
+    assert sum(outcomes) == len(holders) == 30
+    assert {r["case_id"] for r in holders} == {
+        c for c, won in zip(cases, outcomes, strict=True) if won
+    }
+    assert (usage.capacity, usage.reserved, usage.in_use, usage.available) == (30, 30, 30, 0)
+    assert lengths == {1}
+
+
+async def test_a_case_holds_one_place_at_a_time(pool: asyncpg.Pool) -> None:
+    year = fresh_year()
+    case_id = await open_case(pool)
+    async with pool.acquire() as conn:
+        await append_events(
+            conn, case_id=case_id, expected_seq=1, events=[new(reserved(year=year))]
+        )
+        with pytest.raises(PlaceAlreadyHeldError) as caught:
+            await append_events(
+                conn, case_id=case_id, expected_seq=2, events=[new(reserved("Abai", year=year))]
+            )
+        assert (caught.value.region, caught.value.year) == ("Pavlodar", year)
+        assert caught.value.retryable is False
+        assert await count_events(conn, case_id=case_id) == 2
+        assert [u.region for u in await quota_usage(conn, year=year)] == ["Pavlodar"]
+
+        # a released place returns to the pool, and the case may then hold another
+        await append_events(
+            conn, case_id=case_id, expected_seq=2, events=[new(released(year=year))]
+        )
+        await append_events(
+            conn, case_id=case_id, expected_seq=3, events=[new(reserved("Abai", year=year))]
+        )
+        usage = {u.region: u for u in await quota_usage(conn, year=year)}
+    assert (usage["Pavlodar"].in_use, usage["Pavlodar"].released) == (0, 1)
+    assert usage["Abai"].in_use == 1

@@ -1,0 +1,66 @@
+"""Three books that must agree: each workflow's own state, the business record in PostgreSQL,
+and what the outside world saw (the payment adapter's ledger).
+
+Run by `kosh dev --exit-when-done` over the cases it submitted: a disagreement is a lost or
+doubled event, a place counted twice, or a tenge paid twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client
+
+from adapters.simulator import Simulator
+from store.events import count_events
+from store.queries import case_state, payments_for, quota_usage
+from workflows import api
+
+
+async def reconcile(
+    client: Client, pool: asyncpg.Pool, sim: Simulator, case_ids: list[str]
+) -> dict[str, Any]:
+    """Figures from each book for `case_ids`, and whether they agree (`ok`)."""
+    statuses = [
+        await client.get_workflow_handle(api.case_workflow_id(c)).query(
+            api.QUERY_STATUS, result_type=api.CaseStatus
+        )
+        for c in case_ids
+    ]
+    wanted = set(case_ids)
+    async with pool.acquire() as conn:
+        recorded = {c: await count_events(conn, case_id=c) for c in case_ids}
+        ledger = [p for p in await payments_for(conn) if p.case_id in wanted]
+        states = {c: await case_state(conn, case_id=c) for c in case_ids}
+        in_use = sum(u.in_use for u in await quota_usage(conn))
+        holding_anywhere = await conn.fetchval(
+            "SELECT count(*) FROM cases WHERE region IS NOT NULL AND track = 'kandas'"
+        )
+    mismatched = sorted(s.case_id for s in statuses if s.events != recorded[s.case_id])
+    events = {
+        "workflows": sum(s.events for s in statuses),
+        "record": sum(recorded.values()),
+        "cases_differing": mismatched,
+    }
+    paid = {
+        "adapter": sum(sim.total_paid(c) for c in case_ids),
+        "ledger": sum(p.amount_tiyn for p in ledger if p.kind == "disbursement"),
+        "workflows": sum(s.support_paid_tiyn for s in statuses),
+    }
+    places = {
+        # every place reserved and not released, across the whole record...
+        "ledger_in_use": in_use,
+        "kandas_cases_holding_a_place": holding_anywhere,
+        # ...and, for these cases, the workflows' own view against the record's
+        "held_by_these_workflows": sum(1 for s in statuses if s.region is not None),
+        "held_by_these_in_record": sum(1 for st in states.values() if st and st.region),
+    }
+    ok = (
+        not mismatched
+        and events["workflows"] == events["record"]
+        and len(set(paid.values())) == 1
+        and places["ledger_in_use"] == places["kandas_cases_holding_a_place"]
+        and places["held_by_these_workflows"] == places["held_by_these_in_record"]
+    )
+    return {"ok": ok, "events": events, "support_paid_tiyn": paid, "quota_places": places}
