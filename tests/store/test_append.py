@@ -1,9 +1,11 @@
+import asyncio
+
 import asyncpg
 import pytest
 
 from domain import events as ev
 from store.errors import ConcurrencyConflictError
-from store.events import append_events, count_events, last_seq, read_events
+from store.events import AppendResult, NewEvent, append_events, count_events, last_seq, read_events
 from tests.store.factories import POLICY, approved, at, new, new_case_id, submitted
 
 
@@ -154,3 +156,29 @@ def test_naive_event_times_are_refused() -> None:
     naive = ev.DocumentsVerified.model_construct(policy_id=POLICY, at=at(1).replace(tzinfo=None))
     with pytest.raises(ValueError, match="timezone-aware"):
         new(naive)
+
+
+async def test_two_writers_at_once_one_wins_the_other_gets_a_conflict(pool: asyncpg.Pool) -> None:
+    """Two writers read the case at seq 1 and append at the same moment, on two connections."""
+    case_id = new_case_id()
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=case_id, expected_seq=0, events=[new(submitted(case_id))])
+    contenders = [new(ev.DocumentsVerified(policy_id=POLICY, at=at(day))) for day in (1, 2)]
+
+    async def write(candidate: NewEvent) -> AppendResult | ConcurrencyConflictError:
+        async with pool.acquire() as conn:
+            try:
+                return await append_events(
+                    conn, case_id=case_id, expected_seq=1, events=[candidate]
+                )
+            except ConcurrencyConflictError as exc:
+                return exc
+
+    results = await asyncio.gather(*map(write, contenders))
+    conflicts = [r for r in results if isinstance(r, ConcurrencyConflictError)]
+    assert len(conflicts) == 1
+    assert (conflicts[0].expected_seq, conflicts[0].actual_seq) == (1, 2)
+    async with pool.acquire() as conn:
+        stored = await read_events(conn, case_id=case_id)
+    winner = contenders[results.index(next(r for r in results if r not in conflicts))]
+    assert [s.event_id for s in stored] == [stored[0].event_id, winner.event_id]
