@@ -6,21 +6,24 @@ Nothing else constructs infrastructure. Configured by environment variables (see
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import structlog
+import uvicorn
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -28,8 +31,11 @@ from activities.events import EventActivities
 from activities.payments import PaymentActivities
 from activities.staff import StaffActivities
 from activities.verification import VerificationActivities
-from adapters.ports import AuthorityAnswer, RegistrationNotice, ReplySink
-from adapters.simulator import SimConfig, Simulator
+from adapters.callbacks import CaseGoneError, callback_app
+from adapters.http import AgencySettings, HttpAgencies
+from adapters.notifier import LogNotifier
+from adapters.ports import AuthorityAnswer, RegistrationNotice, ReplySink, StaffNotifier
+from adapters.simulator import Simulator
 from store.migrate import migrate
 from store.pool import create_pool
 from workflows.api import (
@@ -50,8 +56,15 @@ class Settings:
     namespace: str = "default"
     database_url: str = ""
     task_queue: str = TASK_QUEUE
-    sim_seed: int = 7
-    sim_failure_rate: float = 0.0
+    # The outside agencies over HTTP (`kosh sim` serves a simulator of them).
+    agencies_url: str = ""
+    agencies_token: str | None = None
+    agencies_timeout: float = 10.0
+    # kosh's callback receiver: where agencies send later answers (public URL), where it
+    # listens, and the token they must present.
+    callback_url: str = ""
+    callback_listen: str = "0.0.0.0:8080"
+    callback_token: str | None = None
     migrate_on_start: bool = False
     # Connections per worker process: appends are short, so a few serve many activities.
     db_pool_size: int = 10
@@ -66,8 +79,12 @@ class Settings:
             "namespace": env.get("KOSH_NAMESPACE", cls.namespace),
             "database_url": env.get("KOSH_DATABASE_URL", ""),
             "task_queue": env.get("KOSH_TASK_QUEUE", TASK_QUEUE),
-            "sim_seed": int(env.get("KOSH_SIM_SEED", "7")),
-            "sim_failure_rate": float(env.get("KOSH_SIM_FAILURE_RATE", "0")),
+            "agencies_url": env.get("KOSH_AGENCIES_URL", ""),
+            "agencies_token": env.get("KOSH_AGENCIES_TOKEN") or None,
+            "agencies_timeout": _positive_float(env, "KOSH_AGENCIES_TIMEOUT", 10.0),
+            "callback_url": env.get("KOSH_CALLBACK_URL", ""),
+            "callback_listen": env.get("KOSH_CALLBACK_LISTEN", cls.callback_listen),
+            "callback_token": env.get("KOSH_CALLBACK_TOKEN") or None,
             "migrate_on_start": env.get("KOSH_MIGRATE_ON_START", "") in ("1", "true"),
             "db_pool_size": _positive_int(env, "KOSH_DB_POOL_SIZE", cls.db_pool_size),
         }
@@ -85,6 +102,19 @@ def _positive_int(env: Any, name: str, default: int) -> int:
         raise SystemExit(f"{name}={raw!r}: must be a whole number") from None
     if value < 1:
         raise SystemExit(f"{name}={raw!r}: must be at least 1")
+    return value
+
+
+def _positive_float(env: Any, name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r}: must be a number of seconds") from None
+    if value <= 0:
+        raise SystemExit(f"{name}={raw!r}: must be more than 0")
     return value
 
 
@@ -136,10 +166,15 @@ async def register_search_attributes(client: Client, namespace: str = "default")
     )
 
 
-def activities_for(*, pool: asyncpg.Pool, sim: Simulator) -> Sequence[Any]:
-    """Every activity, bound to its adapters."""
+def activities_for(*, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier) -> Sequence[Any]:
+    """Every activity, bound to its adapters (`agencies` implements every agency port)."""
     verification = VerificationActivities(
-        documents=sim, language=sim, authorities=sim, address=sim, border=sim, permits=sim
+        documents=agencies,
+        language=agencies,
+        authorities=agencies,
+        address=agencies,
+        border=agencies,
+        permits=agencies,
     )
     return [
         verification.verify_documents,
@@ -151,8 +186,8 @@ def activities_for(*, pool: asyncpg.Pool, sim: Simulator) -> Sequence[Any]:
         verification.check_departure,
         verification.issue_permit,
         verification.grant_kandas_status,
-        PaymentActivities(payments=sim).disburse_support,
-        StaffActivities(notifier=sim).notify_staff,
+        PaymentActivities(payments=agencies).disburse_support,
+        StaffActivities(notifier=notifier).notify_staff,
         EventActivities(pool=pool).append_events,
     ]
 
@@ -183,17 +218,24 @@ def build_worker(
     client: Client,
     *,
     pool: asyncpg.Pool,
-    sim: Simulator,
+    sim: Simulator | None = None,
+    agencies: HttpAgencies | None = None,
+    notifier: StaffNotifier | None = None,
     task_queue: str = TASK_QUEUE,
     max_cached_workflows: int = 2000,
 ) -> Worker:
-    sim.connect_replies(authority_reply_sink(client))
+    """A worker on the agencies over HTTP, or on the in-process simulator (tests)."""
+    if agencies is None:
+        if sim is None:
+            raise ValueError("a worker needs agencies: HttpAgencies, or a Simulator in tests")
+        sim.connect_replies(authority_reply_sink(client))  # in-process: replies go straight in
+    notifier = notifier or sim or LogNotifier()
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[ApplicantWorkflow],
         workflow_runner=workflow_runner(),
-        activities=activities_for(pool=pool, sim=sim),
+        activities=activities_for(pool=pool, agencies=agencies or sim, notifier=notifier),
         max_cached_workflows=max_cached_workflows,
         # Let running activities finish (or reach a retryable point) on a clean stop.
         graceful_shutdown_timeout=timedelta(seconds=10),
@@ -206,35 +248,85 @@ def authority_reply_sink(client: Client) -> ReplySink:
 
     async def deliver(message: AuthorityAnswer | RegistrationNotice) -> None:
         handle = client.get_workflow_handle(case_workflow_id(message.case_id))
+        name: str
+        payload: Any
         if isinstance(message, RegistrationNotice):
-            arrival = StaffFact(
+            name = SIGNAL_FACT
+            payload = StaffFact(
                 kind="arrival", region=message.region, request_id=f"registry:{message.reference}"
             )
-            await handle.signal(SIGNAL_FACT, arrival)
-            return
-        reply = AuthorityReplyInput(
-            authority=message.authority,
-            reference=message.reference,
-            outcome=message.outcome,
-            reason=message.reason,
-        )
-        await handle.signal(SIGNAL_AUTHORITY, reply)
+        else:
+            name = SIGNAL_AUTHORITY
+            payload = AuthorityReplyInput(
+                authority=message.authority,
+                reference=message.reference,
+                outcome=message.outcome,
+                reason=message.reason,
+            )
+        try:
+            await handle.signal(name, payload)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:  # no such case, or it has closed
+                raise CaseGoneError(f"case {message.case_id} is not running") from exc
+            raise
 
     return deliver
 
 
-def simulator_from(settings: Settings) -> Simulator:
-    return Simulator(SimConfig(seed=settings.sim_seed, failure_rate=settings.sim_failure_rate))
+def http_agencies(settings: Settings) -> HttpAgencies:
+    return HttpAgencies(
+        AgencySettings(
+            base_url=settings.agencies_url,
+            token=settings.agencies_token,
+            timeout_seconds=settings.agencies_timeout,
+            callback_url=settings.callback_url,
+        )
+    )
 
 
-async def run_worker(
-    settings: Settings, *, sim: Simulator | None = None, stop: asyncio.Event | None = None
-) -> None:
-    """Run one worker until `stop` is set (or forever)."""
-    if not settings.database_url:
-        raise SystemExit("KOSH_DATABASE_URL is not set (or run `kosh dev`)")
+class _QuietServer(uvicorn.Server):
+    """uvicorn inside a process that owns its own signal handling."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any, listen: str) -> AsyncIterator[str]:
+    """Serve an ASGI app on `listen` (host:port; port 0 picks a free one) until the block
+    ends; yields its base URL."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise SystemExit(f"{listen!r}: expected host:port")
+    server = _QuietServer(uvicorn.Config(app, host=host, port=int(port), log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():  # could not bind, say: the error is in the task
+            await task
+            raise SystemExit(f"could not serve on {listen}")
+        await asyncio.sleep(0.02)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{bound}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run one worker, and its callback receiver, until `stop` is set (or forever)."""
+    for name, value in (
+        ("KOSH_DATABASE_URL", settings.database_url),
+        ("KOSH_AGENCIES_URL", settings.agencies_url),
+        ("KOSH_CALLBACK_URL", settings.callback_url),
+    ):
+        if not value:
+            raise SystemExit(f"{name} is not set (see README: Running a worker; or `kosh dev`)")
     client = await connect(settings.temporal_address, settings.namespace)
     pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
+    agencies = http_agencies(settings)
+    receiver = callback_app(authority_reply_sink(client), token=settings.callback_token)
     try:
         if settings.migrate_on_start:
             async with pool.acquire() as conn:
@@ -242,16 +334,20 @@ async def run_worker(
         worker = build_worker(
             client,
             pool=pool,
-            sim=sim or simulator_from(settings),
+            agencies=agencies,
             task_queue=settings.task_queue,
             max_cached_workflows=settings.max_cached_workflows,
         )
-        structlog.get_logger("kosh.worker").info(
-            "worker_started", task_queue=settings.task_queue, address=settings.temporal_address
-        )
-        async with worker:
+        async with serving(receiver, settings.callback_listen) as url, worker:
+            structlog.get_logger("kosh.worker").info(
+                "worker_started",
+                task_queue=settings.task_queue,
+                address=settings.temporal_address,
+                callbacks=url,
+            )
             await (stop or asyncio.Event()).wait()
     finally:
+        await agencies.aclose()
         await pool.close()
 
 

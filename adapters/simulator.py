@@ -56,6 +56,9 @@ class SimConfig:
     seed: int = 7
     latency_ms: tuple[int, int] = (2, 25)
     failure_rate: float = 0.0
+    # A share of calls that hang for stall_ms before answering (callers time out).
+    stall_rate: float = 0.0
+    stall_ms: int = 5000
     security_refer_rate: float = 0.0
     # Authorities answer a lodged check after this long (wall milliseconds)...
     reply_latency_ms: tuple[int, int] = (20, 400)
@@ -119,6 +122,8 @@ class Simulator:
     async def _network(self, operation: str) -> None:
         low, high = self.config.latency_ms
         await asyncio.sleep(self._chaos.uniform(low, high) / 1000)
+        if self._chaos.random() < self.config.stall_rate:  # a caller's timeout fires first
+            await asyncio.sleep(self.config.stall_ms / 1000)
         if self._chaos.random() < self.config.failure_rate:
             raise TransientAdapterError(f"simulated outage in {operation}")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -28,6 +29,10 @@ from rich.console import Console
 from rich.live import Live
 from temporalio.client import Client
 
+from adapters.callbacks import PATH as CALLBACK_PATH
+from adapters.callbacks import callback_app
+from adapters.http import AgencySettings, HttpAgencies
+from adapters.sim_server import AgencySimulator
 from adapters.simulator import SimConfig, Simulator
 from cli import demo
 from cli.progress import progress_table
@@ -36,7 +41,14 @@ from cli.stack import StackInfo, clear_stack, write_stack
 from store.embedded import EmbeddedPostgres
 from store.migrate import migrate
 from store.pool import create_pool
-from worker import build_worker, configure_logging, connect, search_attribute_flags
+from worker import (
+    authority_reply_sink,
+    build_worker,
+    configure_logging,
+    connect,
+    search_attribute_flags,
+    serving,
+)
 
 log = structlog.get_logger("kosh.dev")
 
@@ -55,6 +67,11 @@ class DevOptions:
     human_floor_seconds: float = 5.0
     exit_when_done: bool = False
     seed: int = 7
+    # Injected into the simulated agencies: a share of calls fails (503, some after doing the
+    # work: a payment made whose answer is lost) and a share hangs past the client timeout.
+    sim_error_rate: float = 0.0
+    sim_stall_rate: float = 0.0
+    agency_timeout: float = 2.0
 
 
 def temporal_binary() -> str:
@@ -189,6 +206,7 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
     pg = EmbeddedPostgres(opts.state / "pg")
     pool: asyncpg.Pool | None = None
     tasks: list[asyncio.Task[Any]] = []
+    services = contextlib.AsyncExitStack()
     try:
         temporal.start()
         client = await temporal.wait_ready()
@@ -212,9 +230,32 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         cases = demo.cohort(opts.demo, seed=opts.seed, prefix=f"demo{int(time.time())}")
         book.add(cases)
         book.save(opts.state / "demo.json")
-        sim = Simulator(SimConfig(seed=opts.seed), book.world())
+        sim = Simulator(
+            SimConfig(
+                seed=opts.seed,
+                failure_rate=opts.sim_error_rate,
+                stall_rate=opts.sim_stall_rate,
+                stall_ms=int(opts.agency_timeout * 1000) + 500,
+            ),
+            book.world(),
+        )
         staff = demo.SimulatedStaff(client, sim, book.scenarios)
-        worker = build_worker(client, pool=pool, sim=sim)
+        # The agencies over HTTP: the simulator served on loopback, kosh's callback receiver
+        # beside it (a fresh token each start), the worker talking to both like in production.
+        token = secrets.token_urlsafe(16)
+        agency_sim = AgencySimulator(sim, callback_token=token)
+        sim_url = await services.enter_async_context(serving(agency_sim.app(), "127.0.0.1:0"))
+        receiver = callback_app(authority_reply_sink(client), token=token)
+        recv_url = await services.enter_async_context(serving(receiver, "127.0.0.1:0"))
+        agencies = HttpAgencies(
+            AgencySettings(
+                base_url=sim_url,
+                timeout_seconds=opts.agency_timeout,
+                callback_url=recv_url + CALLBACK_PATH,
+            )
+        )
+        services.push_async_callback(agencies.aclose)
+        worker = build_worker(client, pool=pool, agencies=agencies, notifier=sim)
         tasks.append(asyncio.create_task(worker.run()))
         tasks.append(asyncio.create_task(staff.run()))
         for case in cases:
@@ -236,6 +277,8 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
+        with contextlib.suppress(Exception):
+            await services.aclose()
         if pool is not None:
             await pool.close()
         temporal.stop()

@@ -8,14 +8,15 @@ import json
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from cli import records
+from cli.common import JsonFlag, StateOpt, _emit, _validation_lines, err, fail, out
 from cli.stack import find_stack, state_dir
 from domain.application import Application
 from domain.policy import POLICIES, policy_by_id, policy_in_force
@@ -31,22 +32,6 @@ policy_app = typer.Typer(no_args_is_help=True, help="The versioned rules.")
 schema_app = typer.Typer(no_args_is_help=True, help="Published JSON Schemas.")
 app.add_typer(policy_app, name="policy")
 app.add_typer(schema_app, name="schema")
-out = Console()
-err = Console(stderr=True)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-StateOpt = Annotated[Path | None, typer.Option("--state", help="State folder (default .kosh/).")]
-
-
-def fail(message: str, code: int) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
-
-
-def _validation_lines(exc: ValidationError) -> str:
-    return "\n".join(
-        f"  {'.'.join(str(p) for p in e['loc']) or '(document)'}: {e['msg']}" for e in exc.errors()
-    )
 
 
 async def _client(state: Path | None) -> Client:
@@ -59,13 +44,6 @@ async def _client(state: Path | None) -> Client:
             "start `kosh dev` or set KOSH_TEMPORAL_ADDRESS",
             1,
         )
-
-
-def _emit(data: Any, as_json: bool, human: str) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(data, default=str, indent=2) + "\n")
-    else:
-        out.print(human)
 
 
 @app.command()
@@ -84,6 +62,18 @@ def dev(
         bool, typer.Option(help="Stop when every case is closed; print a JSON summary last.")
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the demo cohort and the simulator.")] = 7,
+    sim_error_rate: Annotated[
+        float,
+        typer.Option(
+            help="Share of agency calls that fail (503; some after the work was done).",
+            min=0.0,
+            max=0.9,
+        ),
+    ] = 0.0,
+    sim_stall_rate: Annotated[
+        float,
+        typer.Option(help="Share of agency calls that hang past kosh's timeout.", min=0.0, max=0.9),
+    ] = 0.0,
 ) -> None:
     """Run the embedded stack: Temporal dev server + UI, PostgreSQL, worker (and a demo)."""
     from cli.dev import DevOptions, PortTakenError, run_dev
@@ -96,6 +86,8 @@ def dev(
         seconds_per_year=seconds_per_year,
         exit_when_done=exit_when_done,
         seed=seed,
+        sim_error_rate=sim_error_rate,
+        sim_stall_rate=sim_stall_rate,
     )
     try:
         summary = asyncio.run(run_dev(opts, err))
@@ -106,6 +98,9 @@ def dev(
         return
     if summary is not None:
         sys.stdout.write(json.dumps(summary) + "\n")
+        books = summary.get("reconciliation")
+        if books is not None and not books["ok"]:
+            fail("the workflows, the record and the agencies disagree (see reconciliation)", 1)
 
 
 @app.command("worker")
@@ -354,6 +349,13 @@ def schema_application() -> None:
     """The JSON Schema an application file must satisfy."""
     sys.stdout.write(json.dumps(Application.model_json_schema(), indent=2) + "\n")
 
+
+app.command()(records.events)
+app.command()(records.payments)
+app.command()(records.quotas)
+app.command()(records.cases)
+app.add_typer(records.db_app, name="db")
+app.add_typer(records.projections_app, name="projections")
 
 if __name__ == "__main__":
     app()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ActivityCancellationType
 
@@ -487,12 +489,27 @@ class ApplicantWorkflow:
             return workflow.info().is_continue_as_new_suggested()
         return year != self.run_state.run_year or workflow.info().is_continue_as_new_suggested()
 
+    def _adapter_retry(self) -> RetryPolicy:
+        """Temporal's backoff, on the case's clock: with a compressed demo clock, a retry a
+        second later would cost the case weeks, so the waits shrink with it (never below
+        50 ms; real-time cases use ADAPTER_RETRY as it is)."""
+        clock = self.run_state.clock
+        if clock.speedup <= 1:
+            return ADAPTER_RETRY
+        first = min(ADAPTER_RETRY.initial_interval, clock.wall_delay(timedelta(hours=6)))
+        first = max(first, timedelta(milliseconds=50))
+        return dataclasses.replace(
+            ADAPTER_RETRY,
+            initial_interval=first,
+            maximum_interval=max(clock.wall_delay(timedelta(days=2)), first * 4),
+        )
+
     async def _activity(self, method: Any, arg: Any, *, summary: str) -> Any:
         return await workflow.execute_activity_method(
             method,
             arg,
             start_to_close_timeout=ADAPTER_TIMEOUT,
-            retry_policy=ADAPTER_RETRY,
+            retry_policy=self._adapter_retry(),
             # A call to another agency is never abandoned mid-flight: when the checks stop
             # (the case closed meanwhile), the workflow waits for the call's outcome.
             cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -509,7 +526,7 @@ class ApplicantWorkflow:
             StaffActivities.notify_staff,
             m.NotifyInput(notice=notice),
             start_to_close_timeout=ADAPTER_TIMEOUT,
-            retry_policy=ADAPTER_RETRY,
+            retry_policy=self._adapter_retry(),
             cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             summary=f"notify staff: {kind}",
         )

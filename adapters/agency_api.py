@@ -1,0 +1,143 @@
+"""The wire contract between kosh and the outside agencies (docs/agencies-api.md).
+
+Request and response bodies, shared by the HTTP clients (adapters/http.py) and the
+simulator that serves them (adapters/sim_server.py), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from domain.application import Application
+from domain.model import Model
+from domain.regions import Region
+from domain.scoring import GateOutcome
+
+Authority = Literal["security", "criminal_record", "deportation"]
+
+# Paths (POST unless noted). {authority} is one of Authority.
+DOCUMENTS = "/documents/verifications"
+KAZTEST = "/kaztest/attempts"
+AUTHORITY_CHECKS = "/authorities/{authority}/checks"  # async: 202, the verdict by callback
+AUTHORITY_SCREENINGS = "/authorities/{authority}/screenings"  # sync re-screening
+ADDRESS_LOOKUP = "/address/registrations/lookup"
+ADDRESS_WATCHES = "/address/watches"  # async: a registration notice by callback
+BORDER_DEPARTURES = "/border/departures/lookup"
+PERMITS = "/migration/permits"
+KANDAS = "/migration/kandas-certificates"
+DISBURSEMENTS = "/treasury/disbursements"
+LEDGER = "/treasury/ledger"  # GET: every payment made (for reconciliation)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class CaseBody(Model):
+    case_id: str = Field(min_length=1, max_length=100)
+
+
+class ApplicantBody(CaseBody):
+    application: Application
+
+
+class AttemptBody(ApplicantBody):
+    attempt: int = Field(ge=1, le=10)
+
+
+class CallbackBody(ApplicantBody):
+    callback_url: str = Field(min_length=1, max_length=500)
+
+
+class WatchBody(CaseBody):
+    region: Region
+    callback_url: str = Field(min_length=1, max_length=500)
+
+
+class LookupBody(CaseBody):
+    settled_region: Region
+    settled_on: date
+    on: date
+
+
+class DeparturesBody(CaseBody):
+    since: date
+    until: date
+
+
+class DisburseBody(CaseBody):
+    amount_tiyn: int = Field(gt=0)
+    purpose: str = Field(min_length=1, max_length=100)
+
+
+class DocumentVerdictOut(Model):
+    authentic: bool
+    reasons: tuple[str, ...] = ()
+
+
+class AttemptOut(Model):
+    attempt: int
+    section_percent: dict[str, int]
+
+
+class VerdictOut(Model):
+    outcome: GateOutcome
+    reason: str
+
+
+class AcceptedOut(Model):
+    reference: str
+
+
+class RegionOut(Model):
+    region: Region | None
+
+
+class DepartureOut(Model):
+    departed_on: date | None
+
+
+class NumberOut(Model):
+    number: str
+
+
+class ReceiptOut(Model):
+    reference: str
+    duplicate: bool = False
+
+
+class LedgerEntry(Model):
+    idempotency_key: str
+    case_id: str
+    amount_tiyn: int
+    reference: str
+
+
+class LedgerOut(Model):
+    payments: tuple[LedgerEntry, ...]
+
+
+class ProblemOut(Model):
+    """Every error body: what went wrong, and whether trying again can help."""
+
+    error: str
+    detail: str
+    retryable: bool
+
+
+# Callbacks from the agencies to kosh (POSTed to the request's callback_url).
+class AuthorityReplyCallback(Model):
+    kind: Literal["authority_reply"] = "authority_reply"
+    case_id: str
+    authority: Authority
+    reference: str
+    outcome: GateOutcome
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RegistrationCallback(Model):
+    kind: Literal["registration"] = "registration"
+    case_id: str
+    region: Region
+    reference: str
