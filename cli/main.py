@@ -17,6 +17,7 @@ from temporalio.service import RPCError
 
 from cli import records
 from cli.common import JsonFlag, StateOpt, _emit, _validation_lines, err, fail, out
+from cli.sim import sim
 from cli.stack import find_stack, state_dir
 from domain.application import Application
 from domain.policy import POLICIES, policy_by_id, policy_in_force
@@ -350,6 +351,7 @@ def schema_application() -> None:
     sys.stdout.write(json.dumps(Application.model_json_schema(), indent=2) + "\n")
 
 
+app.command()(sim)
 app.command()(records.events)
 app.command()(records.payments)
 app.command()(records.quotas)

@@ -269,3 +269,19 @@ def test_dockerignore_keeps_local_state_and_secrets_out() -> None:
     assert any("__pycache__" in pattern for pattern in ignored)
     # `pip install .` needs these.
     assert not {"pyproject.toml", "README.md", "*.md"} & ignored
+
+
+def test_the_worker_talks_to_the_agencies_over_http_and_receives_their_callbacks() -> None:
+    all_services = services()
+    env = environment(all_services[WORKER])
+    sim_host, _, sim_port = env["KOSH_AGENCIES_URL"].removeprefix("http://").partition(":")
+    assert sim_host in all_services, f"{sim_host} is not a service"
+    assert words(all_services[sim_host]["command"])[:1] == ["sim"]
+    assert sim_port in words(all_services[sim_host]["command"])
+    assert depends_on(all_services[WORKER])[sim_host] == "service_healthy"
+    # agencies call back on the worker service name, at the port the receiver listens on
+    listen_port = env["KOSH_CALLBACK_LISTEN"].rpartition(":")[2]
+    assert env["KOSH_CALLBACK_URL"] == f"http://{WORKER}:{listen_port}/callbacks"
+    sim_env = environment(all_services[sim_host])
+    assert sim_env["KOSH_CALLBACK_TOKEN"] == env["KOSH_CALLBACK_TOKEN"]
+    assert sim_env["KOSH_SIM_API_TOKEN"] == env["KOSH_AGENCIES_TOKEN"]
