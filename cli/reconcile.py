@@ -48,6 +48,9 @@ async def reconcile(
         "ledger": sum(p.amount_tiyn for p in ledger if p.kind == "disbursement"),
         "workflows": sum(s.support_paid_tiyn for s in statuses),
     }
+    adapter_keys = {k for k, (case, _, _) in sim.ledger.items() if case in wanted}
+    ledger_keys = {p.idempotency_key for p in ledger if p.kind == "disbursement"}
+    paid_keys_differing = sorted(adapter_keys ^ ledger_keys)
     places = {
         # every place reserved and not released, across the whole record...
         "ledger_in_use": in_use,
@@ -60,7 +63,14 @@ async def reconcile(
         not mismatched
         and events["workflows"] == events["record"]
         and len(set(paid.values())) == 1
+        and not paid_keys_differing
         and places["ledger_in_use"] == places["kandas_cases_holding_a_place"]
         and places["held_by_these_workflows"] == places["held_by_these_in_record"]
     )
-    return {"ok": ok, "events": events, "support_paid_tiyn": paid, "quota_places": places}
+    return {
+        "ok": ok,
+        "events": events,
+        "support_paid_tiyn": paid,
+        "payment_keys_differing": paid_keys_differing,
+        "quota_places": places,
+    }
