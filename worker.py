@@ -34,7 +34,13 @@ from activities.verification import VerificationActivities
 from adapters.callbacks import CaseGoneError, callback_app
 from adapters.http import AgencySettings, HttpAgencies
 from adapters.notifier import LogNotifier
-from adapters.ports import AuthorityAnswer, RegistrationNotice, ReplySink, StaffNotifier
+from adapters.ports import (
+    AgencyMessage,
+    RegistrationNotice,
+    RepaymentNotice,
+    ReplySink,
+    StaffNotifier,
+)
 from adapters.simulator import Simulator
 from store.migrate import migrate
 from store.pool import create_pool
@@ -168,6 +174,7 @@ async def register_search_attributes(client: Client, namespace: str = "default")
 
 def activities_for(*, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier) -> Sequence[Any]:
     """Every activity, bound to its adapters (`agencies` implements every agency port)."""
+    payments = PaymentActivities(payments=agencies)
     verification = VerificationActivities(
         documents=agencies,
         language=agencies,
@@ -186,7 +193,8 @@ def activities_for(*, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier
         verification.check_departure,
         verification.issue_permit,
         verification.grant_kandas_status,
-        PaymentActivities(payments=agencies).disburse_support,
+        payments.disburse_support,
+        payments.issue_repayment_invoice,
         StaffActivities(notifier=notifier).notify_staff,
         EventActivities(pool=pool).append_events,
     ]
@@ -246,7 +254,7 @@ def authority_reply_sink(client: Client) -> ReplySink:
     """Authorities' later replies become `record_authority_reply` signals to their case; the
     address registry's notice of a registration becomes an arrival (`record_fact`)."""
 
-    async def deliver(message: AuthorityAnswer | RegistrationNotice) -> None:
+    async def deliver(message: AgencyMessage) -> None:
         handle = client.get_workflow_handle(case_workflow_id(message.case_id))
         name: str
         payload: Any
@@ -254,6 +262,14 @@ def authority_reply_sink(client: Client) -> ReplySink:
             name = SIGNAL_FACT
             payload = StaffFact(
                 kind="arrival", region=message.region, request_id=f"registry:{message.reference}"
+            )
+        elif isinstance(message, RepaymentNotice):
+            name = SIGNAL_FACT
+            payload = StaffFact(
+                kind="repayment",
+                amount_tiyn=message.amount_tiyn,
+                reference=message.reference,
+                request_id=f"treasury:{message.reference}",
             )
         else:
             name = SIGNAL_AUTHORITY

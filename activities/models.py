@@ -108,6 +108,17 @@ class DisburseResult(Model):
     duplicate: bool
 
 
+class InvoiceInput(Model):
+    case_id: str
+    idempotency_key: str
+    amount_tiyn: int
+    due_on: date
+
+
+class InvoiceResult(Model):
+    invoice: str
+
+
 class NotifyInput(Model):
     notice: StaffNotice
 

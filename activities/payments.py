@@ -1,4 +1,5 @@
-"""Support disbursement: exactly once per idempotency key, however often Temporal retries."""
+"""The treasury: support paid, and repayment invoiced, each exactly once per idempotency key,
+however often Temporal retries."""
 
 from __future__ import annotations
 
@@ -26,3 +27,16 @@ class PaymentActivities:
             )
         log.info("support_disbursed", amount_tiyn=req.amount_tiyn, duplicate=receipt.duplicate)
         return m.DisburseResult(reference=receipt.reference, duplicate=receipt.duplicate)
+
+    @activity.defn
+    async def issue_repayment_invoice(self, req: m.InvoiceInput) -> m.InvoiceResult:
+        log = activity_log(case_id=req.case_id, idempotency_key=req.idempotency_key)
+        async with classified():
+            number = await self.payments.invoice(
+                idempotency_key=req.idempotency_key,
+                case_id=req.case_id,
+                amount_tiyn=req.amount_tiyn,
+                due_on=req.due_on,
+            )
+        log.info("repayment_invoiced", amount_tiyn=req.amount_tiyn)
+        return m.InvoiceResult(invoice=number)

@@ -29,6 +29,7 @@ BORDER_DEPARTURES = "/border/departures/lookup"
 PERMITS = "/migration/permits"
 KANDAS = "/migration/kandas-certificates"
 DISBURSEMENTS = "/treasury/disbursements"
+INVOICES = "/treasury/repayment-invoices"  # async: each repayment received by callback
 LEDGER = "/treasury/ledger"  # GET: every payment made (for reconciliation)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -69,6 +70,12 @@ class DeparturesBody(CaseBody):
 class DisburseBody(CaseBody):
     amount_tiyn: int = Field(gt=0)
     purpose: str = Field(min_length=1, max_length=100)
+
+
+class InvoiceBody(CaseBody):
+    amount_tiyn: int = Field(gt=0)
+    due_on: date
+    callback_url: str = Field(min_length=1, max_length=500)
 
 
 class DocumentVerdictOut(Model):
@@ -134,6 +141,14 @@ class AuthorityReplyCallback(Model):
     reference: str
     outcome: GateOutcome
     reason: str = Field(min_length=1, max_length=500)
+
+
+class RepaymentCallback(Model):
+    kind: Literal["repayment"] = "repayment"
+    case_id: str
+    invoice: str
+    amount_tiyn: int = Field(gt=0)
+    reference: str = Field(min_length=1, max_length=100)
 
 
 class RegistrationCallback(Model):

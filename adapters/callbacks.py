@@ -19,12 +19,17 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from adapters import agency_api as wire
-from adapters.ports import AuthorityAnswer, RegistrationNotice, ReplySink
+from adapters.ports import (
+    AgencyMessage,
+    AuthorityAnswer,
+    RegistrationNotice,
+    RepaymentNotice,
+    ReplySink,
+)
 
 PATH = "/callbacks"
-CALLBACK: TypeAdapter[wire.AuthorityReplyCallback | wire.RegistrationCallback] = TypeAdapter(
-    Annotated[wire.AuthorityReplyCallback | wire.RegistrationCallback, Field(discriminator="kind")]
-)
+Callback = wire.AuthorityReplyCallback | wire.RegistrationCallback | wire.RepaymentCallback
+CALLBACK: TypeAdapter[Callback] = TypeAdapter(Annotated[Callback, Field(discriminator="kind")])
 log = structlog.get_logger("kosh.callbacks")
 
 
@@ -46,7 +51,7 @@ def callback_app(deliver: ReplySink, *, token: str | None) -> Starlette:
                     401, "unauthorized", "a valid bearer token is required", retryable=False
                 )
         raw = await request.body()
-        message: AuthorityAnswer | RegistrationNotice
+        message: AgencyMessage
         try:
             body = CALLBACK.validate_json(raw)
         except ValidationError as exc:
@@ -55,7 +60,14 @@ def callback_app(deliver: ReplySink, *, token: str | None) -> Starlette:
                 for e in exc.errors()
             )
             return _problem(422, "invalid_callback", fields, retryable=False)
-        if isinstance(body, wire.RegistrationCallback):
+        if isinstance(body, wire.RepaymentCallback):
+            message = RepaymentNotice(
+                case_id=body.case_id,
+                invoice=body.invoice,
+                amount_tiyn=body.amount_tiyn,
+                reference=body.reference,
+            )
+        elif isinstance(body, wire.RegistrationCallback):
             message = RegistrationNotice(
                 case_id=body.case_id, region=body.region, reference=body.reference
             )

@@ -132,6 +132,18 @@ class HttpAgencies:
         out = await self._call(wire.DISBURSEMENTS, body, wire.ReceiptOut, key=idempotency_key)
         return PaymentReceipt(reference=out.reference, duplicate=out.duplicate)
 
+    async def invoice(
+        self, *, idempotency_key: str, case_id: str, amount_tiyn: int, due_on: date
+    ) -> str:
+        body = wire.InvoiceBody(
+            case_id=case_id,
+            amount_tiyn=amount_tiyn,
+            due_on=due_on,
+            callback_url=self._callback_url(),
+        )
+        out = await self._call(wire.INVOICES, body, wire.AcceptedOut, key=idempotency_key)
+        return out.reference
+
     async def ledger(self) -> list[wire.LedgerEntry]:
         """Every payment the treasury made (reconciliation)."""
         try:

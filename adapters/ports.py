@@ -59,8 +59,18 @@ class RegistrationNotice(Model):
     reference: str
 
 
+class RepaymentNotice(Model):
+    """The treasury's notice that money came in against a repayment invoice."""
+
+    case_id: str
+    invoice: str
+    amount_tiyn: int
+    reference: str
+
+
+AgencyMessage = AuthorityAnswer | RegistrationNotice | RepaymentNotice
 # Where outside parties' later messages go (the composition root signals the case with them).
-ReplySink = Callable[[AuthorityAnswer | RegistrationNotice], Awaitable[None]]
+ReplySink = Callable[[AgencyMessage], Awaitable[None]]
 
 
 class PaymentReceipt(Model):
@@ -148,6 +158,13 @@ class Payments(Protocol):
         self, *, idempotency_key: str, case_id: str, amount_tiyn: int, purpose: str
     ) -> PaymentReceipt:
         """Pay once per idempotency key; a repeated key returns the first receipt."""
+        ...
+
+    async def invoice(
+        self, *, idempotency_key: str, case_id: str, amount_tiyn: int, due_on: date
+    ) -> str:
+        """Issue (once per key) the invoice a family repays against; the treasury notifies
+        each payment received later (a RepaymentNotice to the reply sink)."""
         ...
 
 

@@ -25,9 +25,10 @@ from starlette.routing import Route
 
 from adapters import agency_api as wire
 from adapters.ports import (
+    AgencyMessage,
     AuthorityAnswer,
-    RegistrationNotice,
     RejectedRequestError,
+    RepaymentNotice,
     TransientAdapterError,
 )
 from adapters.simulator import Simulator
@@ -92,7 +93,7 @@ class AgencySimulator:
         sim.connect_replies(self.call_back)
 
     # ---- callbacks to kosh --------------------------------------------------------------
-    async def call_back(self, message: AuthorityAnswer | RegistrationNotice) -> None:
+    async def call_back(self, message: AgencyMessage) -> None:
         url = self.callback_urls.get(message.case_id)
         if url is None or self.http is None:
             log.warning("callback_without_url", case_id=message.case_id)
@@ -105,6 +106,13 @@ class AgencySimulator:
                 reference=message.reference,
                 outcome=message.outcome,
                 reason=message.reason,
+            )
+        elif isinstance(message, RepaymentNotice):
+            body = wire.RepaymentCallback(
+                case_id=message.case_id,
+                invoice=message.invoice,
+                amount_tiyn=message.amount_tiyn,
+                reference=message.reference,
             )
         else:
             body = wire.RegistrationCallback(
@@ -137,6 +145,7 @@ class AgencySimulator:
             Route(wire.PERMITS, self._guard(self.permit), methods=["POST"]),
             Route(wire.KANDAS, self._guard(self.kandas), methods=["POST"]),
             Route(wire.DISBURSEMENTS, self._guard(self.disburse), methods=["POST"]),
+            Route(wire.INVOICES, self._guard(self.invoice), methods=["POST"]),
             Route(wire.LEDGER, self._guard(self.ledger), methods=["GET"]),
         ]
         return Starlette(routes=routes, lifespan=self._lifespan)
@@ -242,6 +251,19 @@ class AgencySimulator:
         )
         out = wire.ReceiptOut(reference=receipt.reference, duplicate=receipt.duplicate)
         return _ok(out, 409 if receipt.duplicate else 201)  # 409: already paid, same receipt
+
+    async def invoice(self, request: Request) -> Response:
+        key = _key(request)
+        body = await _parse(request, wire.InvoiceBody)
+        self.callback_urls[body.case_id] = body.callback_url
+        known = key in self.sim.invoices
+        number = await self.sim.invoice(
+            idempotency_key=key,
+            case_id=body.case_id,
+            amount_tiyn=body.amount_tiyn,
+            due_on=body.due_on,
+        )
+        return _ok(wire.AcceptedOut(reference=number), 409 if known else 201)
 
     async def ledger(self, request: Request) -> Response:
         entries = tuple(

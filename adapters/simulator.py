@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import structlog
 
 from adapters.ports import (
+    AgencyMessage,
     AuthorityAnswer,
     AuthorityReply,
     DocumentVerdict,
@@ -25,6 +26,7 @@ from adapters.ports import (
     PaymentReceipt,
     RegistrationNotice,
     RejectedRequestError,
+    RepaymentNotice,
     ReplySink,
     StaffNotice,
     TransientAdapterError,
@@ -74,6 +76,7 @@ class World:
     departures: dict[str, int] = field(default_factory=dict)
     silent: set[tuple[str, str]] = field(default_factory=set)
     registrations: set[str] = field(default_factory=set)
+    repayments: dict[str, int] = field(default_factory=dict)
     verdicts: dict[tuple[str, str], tuple[GateOutcome, str]] = field(default_factory=dict)
 
     def plan_move(self, case_id: str, *, after_days: int, to_region: Region) -> None:
@@ -85,6 +88,10 @@ class World:
     def plan_verdict(self, case_id: str, authority: str, outcome: GateOutcome, reason: str) -> None:
         """What the authority will find on this case (instead of the seeded outcome)."""
         self.verdicts[(case_id, authority)] = (outcome, reason)
+
+    def plan_repayment(self, case_id: str, *, parts: int = 1) -> None:
+        """The family repays an invoice in `parts` transfers, soon after it is issued."""
+        self.repayments[case_id] = parts
 
     def plan_registration(self, case_id: str) -> None:
         """The family registers in its reserved region soon after it is reserved."""
@@ -107,6 +114,7 @@ class Simulator:
         self.notice_log: list[StaffNotice] = []
         self._chaos = random.Random(self.config.seed ^ 0x5EED)
         self.requests: dict[str, str] = {}
+        self.invoices: dict[str, tuple[str, int]] = {}
         self.replies: ReplySink | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._log = structlog.get_logger("kosh.simulator")
@@ -204,18 +212,18 @@ class Simulator:
             )
         return reference
 
-    async def _dispatch(self, answer: AuthorityAnswer | RegistrationNotice) -> None:
+    async def _dispatch(self, answer: AgencyMessage) -> None:
         """Answer later, as real authorities do (days of case time; here, wall latency)."""
         task = asyncio.create_task(self._answer_later(answer))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _answer_later(self, answer: AuthorityAnswer | RegistrationNotice) -> None:
+    async def _answer_later(self, answer: AgencyMessage) -> None:
         low, high = self.config.reply_latency_ms
         await asyncio.sleep(self._chaos.uniform(low, high) / 1000)
         await self._deliver(answer)
 
-    async def _deliver(self, answer: AuthorityAnswer | RegistrationNotice) -> None:
+    async def _deliver(self, answer: AgencyMessage) -> None:
         if self.replies is None:
             self._log.warning("authority_reply_undeliverable", case_id=answer.case_id)
             return
@@ -267,6 +275,29 @@ class Simulator:
         if self._chaos.random() < self.config.failure_rate:
             raise TransientAdapterError("paid, but the answer was lost")
         return PaymentReceipt(reference=reference)
+
+    async def invoice(
+        self, *, idempotency_key: str, case_id: str, amount_tiyn: int, due_on: date
+    ) -> str:
+        await self._network("treasury")
+        known = self.invoices.get(idempotency_key)
+        if known is not None:
+            if known[1] != amount_tiyn:
+                raise RejectedRequestError(f"key {idempotency_key} was used for another invoice")
+            return known[0]
+        number = "INV-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
+        self.invoices[idempotency_key] = (number, amount_tiyn)
+        parts = self.world.repayments.get(case_id, 0)
+        amounts = [amount_tiyn // parts] * (parts - 1) if parts else []
+        if parts:
+            amounts.append(amount_tiyn - sum(amounts))
+        for i, amount in enumerate(amounts, 1):
+            await self._dispatch(
+                RepaymentNotice(
+                    case_id=case_id, invoice=number, amount_tiyn=amount, reference=f"{number}-{i}"
+                )
+            )
+        return number
 
     def total_paid(self, case_id: str | None = None) -> int:
         return sum(a for c, a, _ in self.ledger.values() if case_id in (None, c))

@@ -105,6 +105,8 @@ def plan_world(world: World, scenarios: dict[str, str]) -> World:
     for case_id, name in scenarios.items():
         if name.startswith("kandas_breach"):
             world.plan_move(case_id, after_days=420, to_region="Almaty")
+        if name == "kandas_breach_repaid":
+            world.plan_repayment(case_id, parts=2)  # two transfers against the invoice
         if name.startswith("kandas") and name != "kandas_fulfilled":
             # the address registry reports these families' registration; staff record the rest
             world.plan_registration(case_id)
@@ -137,7 +139,8 @@ class DemoBook:
 
 
 class SimulatedStaff:
-    """Answers notices: interviews, arrivals, repayments, referrals; withdraws on request."""
+    """Answers notices: interviews, arrivals, referrals; withdraws on request. (Repayments
+    come from the treasury: the simulated world plans them.)"""
 
     def __init__(self, client: Client, sim: Simulator, scenarios: dict[str, str]) -> None:
         self.client = client
@@ -194,19 +197,6 @@ class SimulatedStaff:
                     "reason": "record reviewed: no bar to residence",
                 },
             )
-        elif notice.kind == "repayment_due" and name == "kandas_breach_repaid":
-            status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
-            half = status.outstanding_tiyn // 2
-            for part, amount in enumerate((half, status.outstanding_tiyn - half), start=1):
-                await self._update(
-                    handle,
-                    api.UPDATE_FACT,
-                    {
-                        "kind": "repayment",
-                        "amount_tiyn": amount,
-                        "reference": f"TRN-{notice.case_id}-{part}",
-                    },
-                )
 
     async def _update(self, handle: Any, name: str, payload: dict[str, Any]) -> None:
         self.actions += 1

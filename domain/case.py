@@ -81,6 +81,7 @@ class CaseState(Model):
     repaid_tiyn: int = 0
     repayment_refs: frozenset[str] = frozenset()
     repayment_due_on: date | None = None
+    repayment_invoice: str | None = None
     rescreenings: int = 0
     closed_reason: ev.CloseReason | None = None
     closed_detail: str = ""
@@ -255,6 +256,8 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
                     "stage": "repayment",
                 }
             )
+        case ev.RepaymentInvoiced():
+            return u(update={"repayment_invoice": event.invoice})
         case ev.RepaymentReceived():
             return u(
                 update={

@@ -191,6 +191,11 @@ class RevokePermit(Model):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class RecordInvoice(Model):
+    kind: Literal["RecordInvoice"] = "RecordInvoice"
+    invoice: str = Field(min_length=1, max_length=100)
+
+
 Command = Annotated[
     SubmitApplication
     | RecordDocumentCheck
@@ -214,6 +219,7 @@ Command = Annotated[
     | RecordSupportPayment
     | RecordResidenceCheck
     | RecordMove
+    | RecordInvoice
     | RecordRepayment
     | ReferRepayment
     | FulfilContract

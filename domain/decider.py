@@ -419,6 +419,24 @@ class _Decision:
             out.append(self._close("breach_repaid", "support repaid in full"))
         return out
 
+    def RecordInvoice(self, c: cmd.RecordInvoice) -> list[ev.Event]:
+        _require(self.s, "repayment", rule="repayment_stage")
+        if self.s.repayment_invoice is not None:
+            if self.s.repayment_invoice == c.invoice:
+                return []
+            raise InvalidCommandError(
+                "invoice_issued", f"invoice {self.s.repayment_invoice} was already issued"
+            )
+        assert self.s.repayment_due_on is not None
+        return [
+            self._e(
+                ev.RepaymentInvoiced,
+                invoice=c.invoice,
+                amount_tiyn=self.s.outstanding_tiyn,
+                due_on=self.s.repayment_due_on,
+            )
+        ]
+
     def ReferRepayment(self, c: cmd.ReferRepayment) -> list[ev.Event]:
         _require(self.s, "repayment", rule="repayment_stage")
         assert self.s.repayment_due_on is not None

@@ -210,6 +210,15 @@ class RepaymentDemanded(EventBase):
     rule: str
 
 
+class RepaymentInvoiced(EventBase):
+    """The treasury issued the invoice the family repays against."""
+
+    type: Literal["RepaymentInvoiced"] = "RepaymentInvoiced"
+    invoice: str
+    amount_tiyn: int
+    due_on: date
+
+
 class RepaymentReceived(EventBase):
     type: Literal["RepaymentReceived"] = "RepaymentReceived"
     amount_tiyn: int
@@ -285,6 +294,7 @@ Event = Annotated[
     | ResidenceDiscrepancyFound
     | RegionLeft
     | RepaymentDemanded
+    | RepaymentInvoiced
     | RepaymentReceived
     | RepaymentReferred
     | ContractFulfilled

@@ -854,6 +854,20 @@ class ApplicantWorkflow:
 
     async def _repayment(self) -> None:
         s = self.state
+        if self._follows(DEADLINES) and s.repayment_invoice is None:
+            assert s.repayment_due_on is not None
+            issued = await self._activity(
+                PaymentActivities.issue_repayment_invoice,
+                m.InvoiceInput(
+                    case_id=s.case_id,
+                    idempotency_key=f"{s.case_id}:repayment:invoice",
+                    amount_tiyn=s.outstanding_tiyn,
+                    due_on=s.repayment_due_on,
+                ),
+                summary="invoice the repayment",
+            )
+            await self._decide(cmd.RecordInvoice(invoice=issued.invoice))
+            return
         await self._notify(
             "repayment_due", f"repayment due by {s.repayment_due_on}", once_key="repayment_due"
         )

@@ -871,6 +871,7 @@ ONE_OF_EACH: list[cmd.Command] = [
     pay_subsidy()[1],
     cmd.RecordResidenceCheck(reported_region="Pavlodar", checked_on=ARRIVED),
     cmd.RecordMove(new_region="Almaty"),
+    cmd.RecordInvoice(invoice="INV-1"),
     cmd.RecordRepayment(amount_tiyn=1, reference="r"),
     cmd.ReferRepayment(),
     cmd.FulfilContract(),
@@ -1247,3 +1248,17 @@ def test_a_death_dated_in_the_future_is_refused() -> None:
     with pytest.raises(InvalidCommandError) as refused:
         when(PAID, cmd.RecordDeath(died_on=date(2030, 1, 1)), LATER)
     assert refused.value.rule == "date_in_future"
+
+
+def test_the_repayment_invoice_is_issued_once_for_the_whole_debt() -> None:
+    [invoiced] = when(LEFT, cmd.RecordInvoice(invoice="INV-7"), LATER)
+    assert (invoiced.type, invoiced.amount_tiyn, invoiced.due_on) == (
+        "RepaymentInvoiced",
+        OWED,
+        REPAY_DUE,
+    )
+    issued = [*LEFT, (LATER, cmd.RecordInvoice(invoice="INV-7"))]
+    assert when(issued, cmd.RecordInvoice(invoice="INV-7"), LATER) == []
+    with pytest.raises(InvalidCommandError) as refused:
+        when(issued, cmd.RecordInvoice(invoice="INV-8"), LATER)
+    assert refused.value.rule == "invoice_issued"

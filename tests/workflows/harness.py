@@ -23,7 +23,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.ports import AuthorityAnswer, RegistrationNotice, StaffNotice
+from adapters.ports import AgencyMessage, StaffNotice
 from adapters.simulator import SimConfig, Simulator, with_check_digit
 from domain.application import Application
 from store.events import read_events
@@ -148,7 +148,7 @@ class GatedSimulator(Simulator):
         await self._hold("request")
         return await super().request(**kw)
 
-    async def _dispatch(self, answer: AuthorityAnswer | RegistrationNotice) -> None:
+    async def _dispatch(self, answer: AgencyMessage) -> None:
         # Authorities answer before the request activity returns: the time-skipping clock
         # is held while an activity runs, so the reply never races the reply deadline.
         await self._deliver(answer)

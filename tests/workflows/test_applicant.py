@@ -318,3 +318,25 @@ async def test_the_address_registry_reports_the_arrival(case_rig: Rig) -> None:
     assert "arrival_due" in case_rig.staff.kinds(cid)  # told, but nothing left to do
     status = await case_rig.status(h)
     assert status.refused == ()
+
+
+async def test_the_treasury_invoices_the_debt_and_reports_each_transfer(case_rig: Rig) -> None:
+    case_rig.staff.on("interview_due", interview)
+    case_rig.staff.on("arrival_due", arrive)
+    h = await case_rig.start(application())
+    cid = h.id.removeprefix("case-")
+    case_rig.sim.world.plan_move(cid, after_days=200, to_region="Almaty")
+    case_rig.sim.world.plan_repayment(cid, parts=3)
+    result = await case_rig.finish(h)
+
+    assert result.closed_reason == "breach_repaid"
+    events = await case_rig.events(cid)
+    demanded = one(events, "RepaymentDemanded")
+    invoiced = one(events, "RepaymentInvoiced")
+    assert (invoiced.amount_tiyn, invoiced.due_on) == (demanded.amount_tiyn, demanded.due_on)
+    assert case_rig.sim.invoices == {
+        f"{cid}:repayment:invoice": (invoiced.invoice, demanded.amount_tiyn)
+    }
+    received = of_type(events, "RepaymentReceived")
+    assert [r.reference for r in received] == [f"{invoiced.invoice}-{i}" for i in (1, 2, 3)]
+    assert sum(r.amount_tiyn for r in received) == demanded.amount_tiyn == result.repaid_tiyn
