@@ -11,7 +11,7 @@ import asyncio
 import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar, get_args
@@ -28,11 +28,11 @@ from domain.application import Track
 from domain.case import Stage
 from domain.model import tenge
 from domain.regions import ALL_REGIONS
-from store.errors import StoreError, translated
+from store.errors import StoreError
 from store.events import count_events, read_events
 from store.migrate import migrate, migration_files
 from store.pool import Conn, create_pool
-from store.projections import rebuild_projections
+from store.projections import rebuild_and_compare
 from store.queries import Payment, balance_owed, list_cases, payments_for, quota_usage
 
 T = TypeVar("T")
@@ -387,59 +387,6 @@ def db_migrate(state: StateOpt = None, as_json: JsonFlag = False) -> None:
     _emit({"applied": applied, "schema_version": latest}, as_json, f"{done}; schema at {latest}")
 
 
-# Each projection and what names one of its rows in a report.
-PROJECTIONS = {
-    "cases": "case_id",
-    "quota_ledger": "region || ' ' || year",
-    "payments": "idempotency_key",
-}
-# SHARE on events, as rebuild_projections takes it: no append lands between the copy of the
-# live tables and the rebuild, so any difference is drift, not a race.
-LOCK_LOG = "LOCK TABLE events IN SHARE MODE"
-COPY_LIVE = "CREATE TEMP TABLE live_{table} ON COMMIT DROP AS TABLE {table}"
-DIFFERENT_ROWS = """
-SELECT DISTINCT {key} AS key
-FROM ((TABLE {table} EXCEPT ALL TABLE live_{table})
-      UNION ALL (TABLE live_{table} EXCEPT ALL TABLE {table})) AS changed
-ORDER BY key
-"""
-ROW_COUNTS = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t}) AS {t}" for t in PROJECTIONS)
-
-
-@dataclass(frozen=True)
-class Rebuilt:
-    events: int
-    rows: dict[str, int]
-    differs: dict[str, list[str]] = field(default_factory=dict)
-
-
-async def _rebuild(conn: Conn, *, keep: bool) -> Rebuilt:
-    """Rebuild the projections in a transaction and name the rows that were not as rebuilt.
-
-    `keep=False` rolls the rebuild back: the live tables are left exactly as they were.
-    """
-    tx = conn.transaction()
-    with translated():
-        await tx.start()
-        try:
-            await conn.execute(LOCK_LOG)
-            for table in PROJECTIONS:
-                await conn.execute(COPY_LIVE.format(table=table))
-            await rebuild_projections(conn)
-            differs: dict[str, list[str]] = {}
-            for table, key in PROJECTIONS.items():
-                found = await conn.fetch(DIFFERENT_ROWS.format(table=table, key=key))
-                if found:
-                    differs[table] = [row["key"] for row in found]
-            counts = await conn.fetchrow(ROW_COUNTS)
-            rebuilt = Rebuilt(await count_events(conn), dict(counts), differs)
-        except BaseException:
-            await tx.rollback()
-            raise
-        await (tx.commit() if keep else tx.rollback())
-    return rebuilt
-
-
 def _rows(keys: list[str]) -> str:
     shown = ", ".join(keys[:3]) + (", …" if len(keys) > 3 else "")
     return f"{len(keys)} row{'s' if len(keys) != 1 else ''}: {shown}"
@@ -459,7 +406,7 @@ def projections_rebuild(
     as_json: JsonFlag = False,
 ) -> None:
     """Recompute cases, quota_ledger and payments from the event log; report row counts."""
-    result = _with_db(state, lambda conn: _rebuild(conn, keep=not check))
+    result = _with_db(state, lambda conn: rebuild_and_compare(conn, keep=not check))
     if as_json:
         data = {
             "events": result.events,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from domain import events as ev
@@ -25,11 +26,13 @@ from store.queries import balance_owed, list_cases, payments_for, quota_usage
 from store.records import STORED_COLUMNS, StoredEvent, stored_from_row
 
 __all__ = [
+    "Rebuilt",
     "apply_projections",
     "balance_owed",
     "list_cases",
     "payments_for",
     "quota_usage",
+    "rebuild_and_compare",
     "rebuild_projections",
 ]
 
@@ -240,3 +243,55 @@ class _Rebuild:
 
     def quota_rows(self) -> Iterable[tuple[Any, ...]]:
         return [(region, year, *tally) for (region, year), tally in self.quotas.items()]
+
+
+# Each projection and what names one of its rows in a report.
+PROJECTIONS = {
+    "cases": "case_id",
+    "quota_ledger": "region || ' ' || year",
+    "payments": "idempotency_key",
+}
+COPY_LIVE = "CREATE TEMP TABLE live_{table} ON COMMIT DROP AS TABLE {table}"
+DIFFERENT_ROWS = """
+SELECT DISTINCT {key} AS key
+FROM ((TABLE {table} EXCEPT ALL TABLE live_{table})
+      UNION ALL (TABLE live_{table} EXCEPT ALL TABLE {table})) AS changed
+ORDER BY key
+"""
+COUNT_LOG = "SELECT count(*) FROM events"
+ROW_COUNTS = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t}) AS {t}" for t in PROJECTIONS)
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    events: int
+    rows: dict[str, int]
+    differs: dict[str, list[str]] = field(default_factory=dict)
+
+
+async def rebuild_and_compare(conn: Conn, *, keep: bool) -> Rebuilt:
+    """Rebuild the projections in a transaction and name the rows that were not as rebuilt
+    (`kosh projections rebuild [--check]`).
+
+    `keep=False` rolls the rebuild back: the live tables are left exactly as they were.
+    """
+    tx = conn.transaction()
+    with translated():
+        await tx.start()
+        try:
+            await conn.execute(LOCK_LOG)
+            for table in PROJECTIONS:
+                await conn.execute(COPY_LIVE.format(table=table))
+            await rebuild_projections(conn)
+            differs: dict[str, list[str]] = {}
+            for table, key in PROJECTIONS.items():
+                found = await conn.fetch(DIFFERENT_ROWS.format(table=table, key=key))
+                if found:
+                    differs[table] = [row["key"] for row in found]
+            counts = await conn.fetchrow(ROW_COUNTS)
+            rebuilt = Rebuilt(await conn.fetchval(COUNT_LOG), dict(counts), differs)
+        except BaseException:
+            await tx.rollback()
+            raise
+        await (tx.commit() if keep else tx.rollback())
+    return rebuilt
