@@ -29,6 +29,7 @@ from domain.application import Application
 from domain.regions import Region
 
 Out = TypeVar("Out", bound=BaseModel)
+Body = TypeVar("Body", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,14 @@ class HttpAgencies:
 
     # ---- documents, language, authorities -------------------------------------------------
     async def verify(self, *, case_id: str, application: Application) -> DocumentVerdict:
-        body = wire.ApplicantBody(case_id=case_id, application=application)
+        body = _wire(wire.ApplicantBody, case_id=case_id, application=application)
         out = await self._call(wire.DOCUMENTS, body, wire.DocumentVerdictOut)
         return DocumentVerdict(authentic=out.authentic, reasons=out.reasons)
 
     async def sit_test(
         self, *, case_id: str, application: Application, attempt: int
     ) -> LanguageAttemptResult:
-        body = wire.AttemptBody(case_id=case_id, application=application, attempt=attempt)
+        body = _wire(wire.AttemptBody, case_id=case_id, application=application, attempt=attempt)
         out = await self._call(wire.KAZTEST, body, wire.AttemptOut)
         return LanguageAttemptResult(attempt=out.attempt, section_percent=out.section_percent)
 
@@ -82,7 +83,7 @@ class HttpAgencies:
         self, *, case_id: str, application: Application, authority: str
     ) -> AuthorityReply:
         path = wire.AUTHORITY_SCREENINGS.format(authority=authority)
-        body = wire.ApplicantBody(case_id=case_id, application=application)
+        body = _wire(wire.ApplicantBody, case_id=case_id, application=application)
         out = await self._call(path, body, wire.VerdictOut)
         return AuthorityReply(outcome=out.outcome, reason=out.reason)
 
@@ -90,8 +91,11 @@ class HttpAgencies:
         self, *, case_id: str, application: Application, authority: str, request_key: str
     ) -> str:
         path = wire.AUTHORITY_CHECKS.format(authority=authority)
-        body = wire.CallbackBody(
-            case_id=case_id, application=application, callback_url=self._callback_url()
+        body = _wire(
+            wire.CallbackBody,
+            case_id=case_id,
+            application=application,
+            callback_url=self._callback_url(),
         )
         return (await self._call(path, body, wire.AcceptedOut, key=request_key)).reference
 
@@ -99,28 +103,34 @@ class HttpAgencies:
     async def registered_region(
         self, *, case_id: str, settled_region: Region, settled_on: date, on: date
     ) -> Region | None:
-        body = wire.LookupBody(
-            case_id=case_id, settled_region=settled_region, settled_on=settled_on, on=on
+        body = _wire(
+            wire.LookupBody,
+            case_id=case_id,
+            settled_region=settled_region,
+            settled_on=settled_on,
+            on=on,
         )
         return (await self._call(wire.ADDRESS_LOOKUP, body, wire.RegionOut)).region
 
     async def watch(self, *, case_id: str, region: Region, request_key: str) -> str:
-        body = wire.WatchBody(case_id=case_id, region=region, callback_url=self._callback_url())
+        body = _wire(
+            wire.WatchBody, case_id=case_id, region=region, callback_url=self._callback_url()
+        )
         return (
             await self._call(wire.ADDRESS_WATCHES, body, wire.AcceptedOut, key=request_key)
         ).reference
 
     async def departed_on(self, *, case_id: str, since: date, until: date) -> date | None:
-        body = wire.DeparturesBody(case_id=case_id, since=since, until=until)
+        body = _wire(wire.DeparturesBody, case_id=case_id, since=since, until=until)
         return (await self._call(wire.BORDER_DEPARTURES, body, wire.DepartureOut)).departed_on
 
     async def issue_permit(self, *, case_id: str) -> str:
-        body = wire.CaseBody(case_id=case_id)
+        body = _wire(wire.CaseBody, case_id=case_id)
         out = await self._call(wire.PERMITS, body, wire.NumberOut, key=f"{case_id}:permit")
         return out.number
 
     async def grant_kandas_status(self, *, case_id: str) -> str:
-        body = wire.CaseBody(case_id=case_id)
+        body = _wire(wire.CaseBody, case_id=case_id)
         out = await self._call(wire.KANDAS, body, wire.NumberOut, key=f"{case_id}:kandas")
         return out.number
 
@@ -128,14 +138,15 @@ class HttpAgencies:
     async def disburse(
         self, *, idempotency_key: str, case_id: str, amount_tiyn: int, purpose: str
     ) -> PaymentReceipt:
-        body = wire.DisburseBody(case_id=case_id, amount_tiyn=amount_tiyn, purpose=purpose)
+        body = _wire(wire.DisburseBody, case_id=case_id, amount_tiyn=amount_tiyn, purpose=purpose)
         out = await self._call(wire.DISBURSEMENTS, body, wire.ReceiptOut, key=idempotency_key)
         return PaymentReceipt(reference=out.reference, duplicate=out.duplicate)
 
     async def invoice(
         self, *, idempotency_key: str, case_id: str, amount_tiyn: int, due_on: date
     ) -> str:
-        body = wire.InvoiceBody(
+        body = _wire(
+            wire.InvoiceBody,
             case_id=case_id,
             amount_tiyn=amount_tiyn,
             due_on=due_on,
@@ -156,6 +167,18 @@ class HttpAgencies:
         if not self.settings.callback_url:
             raise RejectedRequestError("no callback URL configured (KOSH_CALLBACK_URL)")
         return self.settings.callback_url
+
+
+def _wire(model: type[Body], **fields: Any) -> Body:
+    """A request body, or RejectedRequestError naming the field: a request the contract
+    refuses is never sent, and never retried."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise RejectedRequestError(f"invalid {model.__name__}: {reasons}") from exc
 
 
 def _read(path: str, answer: httpx.Response, out: type[Out]) -> Out:
