@@ -38,6 +38,7 @@ from cli import demo
 from cli.progress import progress_table
 from cli.reconcile import reconcile
 from cli.stack import StackInfo, clear_stack, write_stack
+from console.app import ConsoleSettings, console_app
 from store.embedded import EmbeddedPostgres
 from store.migrate import migrate
 from store.pool import create_pool
@@ -51,6 +52,9 @@ from worker import (
 )
 
 log = structlog.get_logger("kosh.dev")
+
+
+DEMO_STAFF = "staff-demo"
 
 
 class PortTakenError(RuntimeError):
@@ -72,6 +76,7 @@ class DevOptions:
     sim_error_rate: float = 0.0
     sim_stall_rate: float = 0.0
     agency_timeout: float = 2.0
+    console_port: int = 8000
 
 
 def temporal_binary() -> str:
@@ -195,6 +200,8 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         console.print(f"kosh dev: stopped pid {pid} left over from an earlier run")
     ensure_free(opts.port, "Temporal gRPC")
     ensure_free(opts.ui_port, "Temporal Web UI")
+    if opts.console_port:
+        ensure_free(opts.console_port, "staff console")
     log_file = open(opts.state / "worker.log", "a")  # noqa: SIM115 - closed below
     configure_logging(json=True, stream=log_file)
     started = time.monotonic()
@@ -215,6 +222,18 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         async with pool.acquire() as conn:
             await migrate(conn)
         ui_url = f"http://localhost:{opts.ui_port}"
+        # The staff console, with one demo staff member (a fresh token each start).
+        staff_token = secrets.token_urlsafe(12)
+        staff_app = console_app(
+            client=client,
+            pool=pool,
+            settings=ConsoleSettings(
+                staff={DEMO_STAFF: staff_token}, secret=secrets.token_urlsafe(32)
+            ),
+        )
+        console_url = await services.enter_async_context(
+            serving(staff_app, f"127.0.0.1:{opts.console_port}")
+        )
         write_stack(
             opts.state,
             StackInfo(
@@ -223,9 +242,16 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
                 database_url=url,
                 pid=os.getpid(),
                 children=[p for p in (temporal.pid, pg.pid) if p is not None],
+                console_url=console_url,
+                console_staff=DEMO_STAFF,
+                console_token=staff_token,
             ),
         )
         console.print(f"kosh dev: Temporal UI at [bold]{ui_url}[/bold]  (state in {opts.state})")
+        console.print(
+            f"kosh dev: staff console at [bold]{console_url}[/bold]  "
+            f"(staff id {DEMO_STAFF}, token {staff_token})"
+        )
         book = demo.DemoBook.load(opts.state / "demo.json")
         cases = demo.cohort(opts.demo, seed=opts.seed, prefix=f"demo{int(time.time())}")
         book.add(cases)

@@ -17,6 +17,7 @@ from temporalio.service import RPCError
 
 from cli import records
 from cli.common import JsonFlag, StateOpt, _emit, _validation_lines, err, fail, out
+from cli.console import console
 from cli.sim import sim
 from cli.stack import find_stack, state_dir
 from domain.application import Application
@@ -71,6 +72,9 @@ def dev(
             max=0.9,
         ),
     ] = 0.0,
+    console_port: Annotated[
+        int, typer.Option(help="Staff console port (0: any free port).", min=0, max=65535)
+    ] = 8000,
     sim_stall_rate: Annotated[
         float,
         typer.Option(help="Share of agency calls that hang past kosh's timeout.", min=0.0, max=0.9),
@@ -89,6 +93,7 @@ def dev(
         seed=seed,
         sim_error_rate=sim_error_rate,
         sim_stall_rate=sim_stall_rate,
+        console_port=console_port,
     )
     try:
         summary = asyncio.run(run_dev(opts, err))
@@ -352,6 +357,7 @@ def schema_application() -> None:
 
 
 app.command()(sim)
+app.command()(console)
 app.command()(records.events)
 app.command()(records.payments)
 app.command()(records.quotas)

@@ -18,6 +18,10 @@ class StackInfo(BaseModel):
     database_url: str | None = None
     pid: int | None = None
     children: list[int] = []
+    # `kosh dev`'s staff console and its demo staff member's sign-in (this machine only)
+    console_url: str | None = None
+    console_staff: str | None = None
+    console_token: str | None = None
 
 
 def state_dir(explicit: str | Path | None = None) -> Path:
@@ -28,6 +32,7 @@ def write_stack(folder: Path, info: StackInfo) -> None:
     """Write atomically: a reader never sees a half-written file."""
     tmp = folder / f".{STATE_FILE}.tmp"
     tmp.write_text(info.model_dump_json(indent=2))
+    tmp.chmod(0o600)  # it holds the demo staff member's console token
     tmp.replace(folder / STATE_FILE)
 
 

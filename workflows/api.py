@@ -31,6 +31,18 @@ SA_CONTRACT_END = SearchAttributeKey.for_datetime("KoshContractEnd")
 SA_CLOSE_REASON = SearchAttributeKey.for_keyword("KoshCloseReason")
 # The next date something must happen (a reply, an interview, an arrival, a repayment...).
 SA_NEXT_DEADLINE = SearchAttributeKey.for_datetime("KoshNextDeadline")
+# Who the case waits for, one word (WAITING_FOR): the staff console's worklists.
+SA_WAITING_FOR = SearchAttributeKey.for_keyword("KoshWaitingFor")
+WAITING_FOR = (
+    "authorities",
+    "interview",
+    "referral_decision",
+    "arrival",
+    "repayment",
+    "timer",
+    "activities",
+    "nothing",
+)
 SEARCH_ATTRIBUTES = (
     SA_STAGE,
     SA_TRACK,
@@ -40,6 +52,7 @@ SEARCH_ATTRIBUTES = (
     SA_CONTRACT_END,
     SA_CLOSE_REASON,
     SA_NEXT_DEADLINE,
+    SA_WAITING_FOR,
 )
 
 # Signal, update and query names (stable: staff tools and stored histories use them).

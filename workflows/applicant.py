@@ -183,6 +183,8 @@ class ApplicantWorkflow:
             pairs.append(api.SA_CONTRACT_END.value_set(_midnight(s.contract_ends_on)))
         if s.closed_reason:
             pairs.append(api.SA_CLOSE_REASON.value_set(s.closed_reason))
+        if self._follows(DEADLINES):
+            pairs.append(api.SA_WAITING_FOR.value_set(self._waiting_word()))
         deadlines = self._deadlines() if self._follows(DEADLINES) else {}
         if deadlines:
             # Never unset (the time-skipping server stores an unset Datetime as null): an open
@@ -250,6 +252,18 @@ class ApplicantWorkflow:
         if s.stage == "repayment" and s.repayment_due_on is not None:
             out["repayment"] = s.repayment_due_on
         return out
+
+    def _waiting_word(self) -> str:
+        """`_waiting_for` as one of api.WAITING_FOR (a search attribute, no free text)."""
+        text = self._waiting_for()
+        for word, starts in (
+            ("authorities", "authority replies"),
+            ("timer", "timer until"),
+            ("nothing", "nothing"),
+        ):
+            if text.startswith(starts):
+                return word
+        return text if text in api.WAITING_FOR else "activities"
 
     def _waiting_for(self) -> str:
         s = self.state

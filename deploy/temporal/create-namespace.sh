@@ -56,5 +56,6 @@ search_attribute --name KoshScore --type Int
 search_attribute --name KoshContractEnd --type Datetime
 search_attribute --name KoshCloseReason --type Keyword
 search_attribute --name KoshNextDeadline --type Datetime
+search_attribute --name KoshWaitingFor --type Keyword
 
 echo "namespace $KOSH_NAMESPACE ready"

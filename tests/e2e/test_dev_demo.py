@@ -61,6 +61,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         str(free_port()),
         "--ui-port",
         str(free_port()),
+        "--console-port",
+        str(free_port()),
     ]
     proc = subprocess.run(
         args,

@@ -1,0 +1,234 @@
+"""The staff console: worklists from Temporal visibility, a case's whole picture, and the
+interview form. Server-rendered HTML (FastAPI + Jinja2), no build step.
+
+Staff sign in with their id and token (settings, for now); the interviewer id sent to the
+case is the signed-in member, never a form field. Every form carries a CSRF token and a
+request id, so a double submit is applied once.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
+from starlette.middleware.sessions import SessionMiddleware
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from store.errors import StoreError
+from store.events import read_events
+from workflows import api
+
+TEMPLATES = Path(__file__).parent / "templates"
+STAFF_ID = r"^[A-Za-z0-9._-]{1,64}$"
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    staff: dict[str, str]  # staff id -> sign-in token
+    secret: str  # signs the session cookie
+
+
+def parse_staff(raw: str) -> dict[str, str]:
+    """`staff-7:token7,staff-9:token9` (KOSH_CONSOLE_STAFF) -> {staff id: token}."""
+    staff: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        member, sep, token = entry.partition(":")
+        if not sep or not member or len(token) < 8:
+            raise ValueError(
+                f"KOSH_CONSOLE_STAFF entry {member or entry!r}: expected id:token, "
+                "the token at least 8 characters"
+            )
+        staff[member] = token
+    return staff
+
+
+@dataclass(frozen=True)
+class Row:
+    case_id: str
+    track: str
+    region: str
+    policy: str
+    due: str
+    started: str
+
+
+def _attr(values: Any, key: Any) -> str:
+    value = values.get(key)
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return "" if value is None else str(value)
+
+
+def console_app(*, client: Client, pool: asyncpg.Pool | None, settings: ConsoleSettings) -> FastAPI:
+    app = FastAPI(title="kosh staff console", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret, same_site="strict")
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+    pages = Jinja2Templates(env=env)
+
+    def page(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
+        context["staff_id"] = request.session.get("staff_id")
+        context["csrf"] = request.session.get("csrf", "")
+        context["flash"] = request.session.pop("flash", None)
+        return pages.TemplateResponse(request, name, context, status_code=code)
+
+    def signed_in(request: Request) -> str | None:
+        member = request.session.get("staff_id")
+        return member if member in settings.staff else None
+
+    def to_login(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.get("/login", response_class=HTMLResponse)
+    async def login_form(request: Request, next: str = "/") -> HTMLResponse:
+        return page(request, "login.html", next=next if next.startswith("/") else "/")
+
+    @app.post("/login", response_model=None)
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        member, token = str(form.get("staff_id", "")), str(form.get("token", ""))
+        known = settings.staff.get(member)
+        if known is None or not secrets.compare_digest(known.encode(), token.encode()):
+            return page(request, "login.html", 401, error="Unknown staff id or wrong token.")
+        request.session.clear()
+        request.session.update({"staff_id": member, "csrf": secrets.token_urlsafe(16)})
+        target = str(form.get("next", "/"))
+        return RedirectResponse(target if target.startswith("/") else "/", status_code=303)
+
+    @app.post("/logout")
+    async def logout(request: Request) -> RedirectResponse:
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/", response_model=None)
+    async def worklist(request: Request) -> Response:
+        if signed_in(request) is None:
+            return to_login(request)
+        query = (
+            f"{api.SA_WAITING_FOR.name} = 'interview' AND ExecutionStatus = 'Running' "
+            f"ORDER BY {api.SA_NEXT_DEADLINE.name} ASC"
+        )
+        rows: list[Row] = []
+        async for wf in client.list_workflows(query, limit=200):
+            attrs = wf.typed_search_attributes
+            rows.append(
+                Row(
+                    case_id=wf.id.removeprefix("case-"),
+                    track=_attr(attrs, api.SA_TRACK),
+                    region=_attr(attrs, api.SA_REGION),
+                    policy=_attr(attrs, api.SA_POLICY),
+                    due=_attr(attrs, api.SA_NEXT_DEADLINE),
+                    started=wf.start_time.date().isoformat(),
+                )
+            )
+        return page(request, "worklist.html", rows=rows)
+
+    @app.get("/find", response_model=None)
+    async def find(request: Request, case_id: str = "") -> Response:
+        return RedirectResponse(f"/cases/{case_id.strip()}", status_code=303)
+
+    async def picture(case_id: str) -> tuple[api.CaseStatus | None, list[Any], str | None]:
+        handle = client.get_workflow_handle(api.case_workflow_id(case_id))
+        try:
+            status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return None, [], f"No case {case_id}."
+            return None, [], f"Temporal did not answer ({exc.message})."
+        history: list[Any] = []
+        if pool is not None:
+            try:
+                async with pool.acquire() as conn:
+                    history = await read_events(conn, case_id=case_id)
+            except StoreError as exc:
+                return status, [], f"The business record is unavailable ({exc})."
+        return status, history, None
+
+    @app.get("/cases/{case_id}", response_model=None)
+    async def case(request: Request, case_id: str) -> Response:
+        if signed_in(request) is None:
+            return to_login(request)
+        status, history, problem = await picture(case_id)
+        return page(
+            request,
+            "case.html",
+            404 if status is None else 200,
+            case_id=case_id,
+            status=status,
+            history=history,
+            problem=problem,
+            request_id=str(uuid.uuid4()),
+            form={},
+        )
+
+    @app.post("/cases/{case_id}/interview", response_model=None)
+    async def interview(request: Request, case_id: str) -> Response:
+        member = signed_in(request)
+        if member is None:
+            return to_login(request)
+        form = await request.form()
+        if not secrets.compare_digest(str(form.get("csrf", "")), request.session.get("csrf", "")):
+            return HTMLResponse("The form expired: reload the page and submit again.", 403)
+        outcome = str(form.get("outcome", ""))
+        raw = {
+            "interviewer_id": member,  # the signed-in member, never a form field
+            "passed": {"pass": True, "fail": False}.get(outcome),
+            "points": str(form.get("points", "")).strip(),
+            "notes": str(form.get("notes", "")),
+            "request_id": str(form.get("request_id", "")) or None,
+        }
+        try:
+            payload = api.InterviewOutcome.model_validate(raw)
+        except ValidationError as exc:
+            errors = [
+                f"{_field(e['loc'])}: {e['msg']}"
+                if e["loc"] != ("passed",)
+                else "outcome: choose pass or fail"
+                for e in exc.errors()
+            ]
+            status, history, problem = await picture(case_id)
+            return page(
+                request,
+                "case.html",
+                422,
+                case_id=case_id,
+                status=status,
+                history=history,
+                problem=problem,
+                request_id=raw["request_id"] or str(uuid.uuid4()),
+                errors=errors,
+                form={k: str(form.get(k, "")) for k in ("outcome", "points", "notes")},
+            )
+        handle = client.get_workflow_handle(api.case_workflow_id(case_id))
+        try:
+            result = await handle.execute_update(
+                api.UPDATE_INTERVIEW, payload.model_dump(mode="json"), result_type=api.UpdateResult
+            )
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            rule = cause.type if isinstance(cause, ApplicationError) else "refused"
+            message = cause.message if isinstance(cause, ApplicationError) else str(exc)
+            request.session["flash"] = {"ok": False, "text": f"Refused ({rule}): {message}"}
+        except RPCError as exc:
+            request.session["flash"] = {"ok": False, "text": f"Not sent: {exc.message}"}
+        else:
+            text = "Interview recorded." if result.accepted else f"Refused: {result.reason}"
+            request.session["flash"] = {"ok": result.accepted, "text": text}
+        return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+    return app
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(form)"

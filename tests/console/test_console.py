@@ -1,0 +1,147 @@
+"""The staff console over HTTP (in-process ASGI), against cases on the time-skipping server:
+sign-in, a case's picture, the interview form and its refusals."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest_asyncio
+
+from console.app import ConsoleSettings, console_app, parse_staff
+from tests.workflows.harness import Rig, application, types
+
+STAFF = {"staff-7": "token-for-staff-7"}
+
+
+@pytest_asyncio.fixture
+async def browser(case_rig: Rig) -> AsyncIterator[httpx.AsyncClient]:
+    app = console_app(
+        client=case_rig.env.client,
+        pool=case_rig.pool,
+        settings=ConsoleSettings(staff=STAFF, secret="test-secret-test-secret"),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
+        yield client
+
+
+async def sign_in(browser: httpx.AsyncClient, token: str = STAFF["staff-7"]) -> httpx.Response:
+    return await browser.post("/login", data={"staff_id": "staff-7", "token": token, "next": "/"})
+
+
+def hidden(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert found, f"no hidden field {name}"
+    return found.group(1)
+
+
+async def waiting_case(case_rig: Rig) -> tuple[str, str]:
+    h = await case_rig.start(application())
+    await case_rig.notice("interview_due")  # checks done; the clock now runs at wall speed
+    return h.id, h.id.removeprefix("case-")
+
+
+async def test_pages_need_a_signed_in_member(browser: httpx.AsyncClient) -> None:
+    for path in ("/", "/cases/anything"):
+        answer = await browser.get(path)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    wrong = await sign_in(browser, token="not-the-token")
+    assert wrong.status_code == 401 and "wrong token" in wrong.text
+    assert (await browser.get("/")).status_code == 303
+
+
+async def test_an_interview_recorded_in_the_console_moves_the_case_on(
+    case_rig: Rig, browser: httpx.AsyncClient
+) -> None:
+    _, cid = await waiting_case(case_rig)
+    assert (await sign_in(browser)).status_code == 303
+    page = (await browser.get(f"/cases/{cid}")).text
+    assert "Record the interview" in page and "Recorded as interviewer staff-7" in page
+    assert 'name="interviewer_id"' not in page  # who interviewed is the signed-in member
+
+    form = {
+        "csrf": hidden(page, "csrf"),
+        "request_id": hidden(page, "request_id"),
+        "outcome": "pass",
+        "points": "82",
+        "notes": "clear answers",
+        "interviewer_id": "someone-else",  # ignored
+    }
+    sent = await browser.post(f"/cases/{cid}/interview", data=form)
+    assert sent.status_code == 303
+    after = (await browser.get(f"/cases/{cid}")).text
+    assert "Interview recorded." in after
+    again = await browser.post(f"/cases/{cid}/interview", data=form)  # a double submit
+    assert again.status_code == 303
+
+    status = await case_rig.wait_status(case_rig.handles[0], lambda s: s.decision is not None)
+    assert status.decision == "approve"
+    events = await case_rig.events(cid)
+    [recorded] = [e for e in events if e.type == "InterviewRecorded"]
+    assert (recorded.interviewer_id, recorded.points, recorded.notes) == (
+        "staff-7",
+        82,
+        "clear answers",
+    )
+    assert types(events).count("InterviewRecorded") == 1
+
+
+async def test_bad_input_is_named_and_nothing_is_sent(
+    case_rig: Rig, browser: httpx.AsyncClient
+) -> None:
+    _, cid = await waiting_case(case_rig)
+    await sign_in(browser)
+    page = (await browser.get(f"/cases/{cid}")).text
+    base = {"csrf": hidden(page, "csrf"), "request_id": hidden(page, "request_id")}
+
+    no_outcome = await browser.post(f"/cases/{cid}/interview", data={**base, "points": "80"})
+    assert no_outcome.status_code == 422 and "outcome: choose pass or fail" in no_outcome.text
+    words = await browser.post(
+        f"/cases/{cid}/interview", data={**base, "outcome": "pass", "points": "eighty"}
+    )
+    assert words.status_code == 422 and "points:" in words.text
+    assert 'value="eighty"' in words.text  # what staff typed is kept for correction
+    too_many = await browser.post(
+        f"/cases/{cid}/interview", data={**base, "outcome": "pass", "points": "100000"}
+    )
+    assert too_many.status_code == 303  # valid form, refused by the case's rule
+    refused = (await browser.get(f"/cases/{cid}")).text
+    assert "Refused (interview_points_max)" in refused
+    forged = await browser.post(
+        f"/cases/{cid}/interview", data={**base, "csrf": "forged", "outcome": "pass", "points": "1"}
+    )
+    assert forged.status_code == 403
+
+    assert "InterviewRecorded" not in types(await case_rig.events(cid))
+    status = await case_rig.status(case_rig.handles[0])
+    assert status.waiting_for == "interview"
+
+
+async def test_an_unknown_case_is_named(browser: httpx.AsyncClient) -> None:
+    await sign_in(browser)
+    answer = await browser.get("/cases/no-such-case")
+    assert answer.status_code == 404 and "No case no-such-case." in answer.text
+
+
+def test_staff_settings_name_the_bad_entry() -> None:
+    assert parse_staff("a:12345678, b:abcdefgh") == {"a": "12345678", "b": "abcdefgh"}
+    for raw in ("a", "a:short", ":12345678"):
+        try:
+            parse_staff(raw)
+        except ValueError as exc:
+            assert "KOSH_CONSOLE_STAFF" in str(exc)
+        else:
+            raise AssertionError(f"{raw!r} was accepted")
+
+
+async def test_a_case_picture_carries_no_form_when_not_waiting_for_an_interview(
+    case_rig: Rig, browser: httpx.AsyncClient
+) -> None:
+    h = await case_rig.start(application(forged=True))
+    await case_rig.finish(h)
+    await sign_in(browser)
+    page = (await browser.get(f"/cases/{h.id.removeprefix('case-')}")).text
+    assert "rejected" in page and "Record the interview" not in page
+    assert "DocumentsRejected" in page  # the history from the business record
