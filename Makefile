@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint e2e clean
+.PHONY: venv browser demo test lint e2e clean
 
 venv: $(STAMP)
 
@@ -23,8 +23,17 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-# Every test: lint, types, domain, store, workflows (time-skipping), end to end.
-test: lint
+# Debian's Chromium for the console's browser test (Playwright drives it; nothing downloaded
+# from a browser CDN). Installed once, with apt, when missing.
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends chromium >/dev/null \
+	  || { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update >/dev/null && \
+	       $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends chromium >/dev/null; }; }
+
+# Every test: lint, types, domain, store, workflows (time-skipping), end to end, a browser.
+test: lint browser
 	$(BIN)/pytest
 
 e2e: venv

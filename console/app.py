@@ -115,23 +115,25 @@ def console_app(*, client: Client, pool: asyncpg.Pool | None, settings: ConsoleS
     async def worklist(request: Request) -> Response:
         if signed_in(request) is None:
             return to_login(request)
-        query = (
-            f"{api.SA_WAITING_FOR.name} = 'interview' AND ExecutionStatus = 'Running' "
-            f"ORDER BY {api.SA_NEXT_DEADLINE.name} ASC"
-        )
+        # SQL visibility (the dev server, PostgreSQL) has no ORDER BY: sorted here, due first.
+        query = f"{api.SA_WAITING_FOR.name} = 'interview' AND ExecutionStatus = 'Running'"
         rows: list[Row] = []
-        async for wf in client.list_workflows(query, limit=200):
-            attrs = wf.typed_search_attributes
-            rows.append(
-                Row(
-                    case_id=wf.id.removeprefix("case-"),
-                    track=_attr(attrs, api.SA_TRACK),
-                    region=_attr(attrs, api.SA_REGION),
-                    policy=_attr(attrs, api.SA_POLICY),
-                    due=_attr(attrs, api.SA_NEXT_DEADLINE),
-                    started=wf.start_time.date().isoformat(),
+        try:
+            async for wf in client.list_workflows(query, limit=500):
+                attrs = wf.typed_search_attributes
+                rows.append(
+                    Row(
+                        case_id=wf.id.removeprefix("case-"),
+                        track=_attr(attrs, api.SA_TRACK),
+                        region=_attr(attrs, api.SA_REGION),
+                        policy=_attr(attrs, api.SA_POLICY),
+                        due=_attr(attrs, api.SA_NEXT_DEADLINE),
+                        started=wf.start_time.date().isoformat(),
+                    )
                 )
-            )
+        except RPCError as exc:
+            return page(request, "worklist.html", 503, rows=[], problem=exc.message)
+        rows.sort(key=lambda r: (r.due or "9999", r.case_id))
         return page(request, "worklist.html", rows=rows)
 
     @app.get("/find", response_model=None)
