@@ -22,11 +22,13 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.common import JsonFlag, StateOpt, _emit, fail, out
+from cli.live import LiveCase, live_cases, visibility_query
 from cli.stack import find_stack, state_dir
 from domain import events as ev
 from domain.application import Track
 from domain.case import Stage
 from domain.model import tenge
+from domain.policy import POLICIES
 from domain.regions import ALL_REGIONS
 from store.errors import StoreError
 from store.events import count_events, read_events
@@ -34,12 +36,15 @@ from store.migrate import migrate, migration_files
 from store.pool import Conn, create_pool
 from store.projections import rebuild_and_compare
 from store.queries import Payment, balance_owed, list_cases, payments_for, quota_usage
+from worker import connect
+from workflows import api
 
 T = TypeVar("T")
 
 CONNECT_SECONDS = 10
 STAGES: tuple[str, ...] = get_args(Stage)
 TRACKS: tuple[str, ...] = get_args(Track)
+POLICY_IDS: tuple[str, ...] = tuple(p.id for p in POLICIES)
 
 db_app: typer.Typer = typer.Typer(no_args_is_help=True, help="The database schema.")
 projections_app: typer.Typer = typer.Typer(
@@ -323,17 +328,51 @@ def cases(
     track: Annotated[
         str | None, typer.Option(help=f"Only this track: {', '.join(TRACKS)}.")
     ] = None,
+    policy: Annotated[
+        str | None, typer.Option(help=f"Only this policy version: {', '.join(POLICY_IDS)}.")
+    ] = None,
+    waiting_for: Annotated[
+        str | None,
+        typer.Option(help=f"Live: only cases waiting for {', '.join(api.WAITING_FOR)}."),
+    ] = None,
+    due_before: Annotated[
+        str | None, typer.Option(help="Live: only cases with a deadline before YYYY-MM-DD.")
+    ] = None,
+    live: Annotated[
+        bool, typer.Option("--live", help="Open cases from Temporal visibility (not the record).")
+    ] = False,
     limit: Annotated[int, typer.Option(help="At most N cases.", min=1)] = 100,
     state: StateOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Cases from the cases projection, most recently changed first."""
+    """Cases from the cases projection, most recently changed first; with --live (implied by
+    --waiting-for and --due-before) the open cases from Temporal visibility, soonest due first."""
     stage = _one_of("--stage", stage, STAGES)
     region = _one_of("--region", region, ALL_REGIONS)
     track = _one_of("--track", track, TRACKS)
+    policy = _one_of("--policy", policy, POLICY_IDS)
+    waiting_for = _one_of("--waiting-for", waiting_for, api.WAITING_FOR)
+    due = _date("--due-before", due_before)
+    if live or waiting_for is not None or due is not None:
+        _live_cases(
+            state,
+            visibility_query(
+                stage=stage,
+                track=track,
+                region=region,
+                policy=policy,
+                waiting_for=waiting_for,
+                due_before=due,
+            ),
+            limit=limit,
+            as_json=as_json,
+        )
+        return
     rows = _with_db(
         state, lambda conn: list_cases(conn, stage=stage, region=region, track=track, limit=limit)
     )
+    if policy is not None:
+        rows = [r for r in rows if r.policy_id == policy]
     if as_json:
         _emit([r.model_dump(mode="json") for r in rows], True, "")
         return
@@ -373,6 +412,61 @@ def cases(
     out.print(table)
     more = f" (the first {limit}; raise --limit for more)" if len(rows) == limit else ""
     out.print(f"{len(rows)} case{'s' if len(rows) != 1 else ''}{more}")
+
+
+def _date(option: str, raw: str | None) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        fail(f"{option} {escape(repr(raw))} is not a date (YYYY-MM-DD)", 2)
+
+
+def _live_cases(state: Path | None, query: str, *, limit: int, as_json: bool) -> None:
+    stack = find_stack(state)
+
+    async def go() -> list[LiveCase]:
+        try:
+            client = await connect(stack.temporal_address, stack.namespace)
+            return await live_cases(client, query, limit=limit)
+        except Exception as exc:
+            fail(f"cannot list cases from Temporal at {stack.temporal_address} ({exc})", 1)
+
+    rows = asyncio.run(go())
+    if as_json:
+        _emit([r.model_dump(mode="json") for r in rows], True, "")
+        return
+    out.print(f"[dim]{escape(query)}[/dim]")  # the same query works in the Temporal UI
+    if not rows:
+        out.print("no open cases match")
+        return
+    table = _table(
+        "Open cases (Temporal visibility)",
+        "Case",
+        "Track",
+        "Stage",
+        "Region",
+        "Policy",
+        "Waiting for",
+        "Next deadline",
+        "Score",
+        right=("Score",),
+    )
+    for c in rows:
+        _row(
+            table,
+            c.case_id,
+            c.track,
+            c.stage,
+            c.region,
+            c.policy_id,
+            c.waiting_for,
+            c.next_deadline,
+            c.score,
+        )
+    out.print(table)
+    out.print(f"{len(rows)} open case{'s' if len(rows) != 1 else ''}")
 
 
 # --- maintenance ----------------------------------------------------------------------------

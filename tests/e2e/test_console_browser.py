@@ -105,6 +105,9 @@ def test_a_staff_member_records_an_interview_in_the_browser(
         # the case appears among the interviews waiting once its checks are done
         page.goto(console + "/")
         until(page, lambda: page.locator(f"a[href='/cases/{case_id}']").count() > 0, seconds=90)
+        # the operator's view of the same worklist, from the command line
+        waiting = kosh("cases", "--waiting-for", "interview", state=state)
+        assert case_id in [c["case_id"] for c in waiting]
         page.click(f"a[href='/cases/{case_id}']")
         assert page.locator("#waiting").inner_text() == "interview"
 
