@@ -33,6 +33,8 @@ SA_CLOSE_REASON = SearchAttributeKey.for_keyword("KoshCloseReason")
 SA_NEXT_DEADLINE = SearchAttributeKey.for_datetime("KoshNextDeadline")
 # Who the case waits for, one word (WAITING_FOR): the staff console's worklists.
 SA_WAITING_FOR = SearchAttributeKey.for_keyword("KoshWaitingFor")
+# Since when (case time) it has waited for that: "waiting for an interview over 10 days".
+SA_WAITING_SINCE = SearchAttributeKey.for_datetime("KoshWaitingSince")
 WAITING_FOR = (
     "authorities",
     "interview",
@@ -53,6 +55,7 @@ SEARCH_ATTRIBUTES = (
     SA_CLOSE_REASON,
     SA_NEXT_DEADLINE,
     SA_WAITING_FOR,
+    SA_WAITING_SINCE,
 )
 
 # Signal, update and query names (stable: staff tools and stored histories use them).

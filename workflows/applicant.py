@@ -184,7 +184,12 @@ class ApplicantWorkflow:
         if s.closed_reason:
             pairs.append(api.SA_CLOSE_REASON.value_set(s.closed_reason))
         if self._follows(DEADLINES):
-            pairs.append(api.SA_WAITING_FOR.value_set(self._waiting_word()))
+            word = self._waiting_word()
+            if word != self.run_state.waiting_word:
+                self.run_state.waiting_word, self.run_state.waiting_since = word, self.now()
+            pairs.append(api.SA_WAITING_FOR.value_set(word))
+            if self.run_state.waiting_since is not None:
+                pairs.append(api.SA_WAITING_SINCE.value_set(self.run_state.waiting_since))
         deadlines = self._deadlines() if self._follows(DEADLINES) else {}
         if deadlines:
             # Never unset (the time-skipping server stores an unset Datetime as null): an open

@@ -34,6 +34,9 @@ class RunState(BaseModel):
     next_reminder: date | None = None
     arrival_deadline: date | None = None
     referral_deadline: date | None = None
+    # What the case waits for (api.WAITING_FOR) and since when, in case time.
+    waiting_word: str | None = None
+    waiting_since: datetime | None = None
     # Authority replies that arrived while their check is awaited, by authority.
     authority_replies: dict[str, InboxItem] = Field(default_factory=dict)
     # Rule changes this case follows (workflow.patched, decided once when the case starts).

@@ -57,5 +57,6 @@ search_attribute --name KoshContractEnd --type Datetime
 search_attribute --name KoshCloseReason --type Keyword
 search_attribute --name KoshNextDeadline --type Datetime
 search_attribute --name KoshWaitingFor --type Keyword
+search_attribute --name KoshWaitingSince --type Datetime
 
 echo "namespace $KOSH_NAMESPACE ready"

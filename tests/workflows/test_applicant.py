@@ -284,6 +284,12 @@ async def test_operators_see_what_a_case_waits_for_and_until_when(case_rig: Rig)
     assert await desc.static_summary() == f"kandas case {status.case_id}"
     deadline = desc.typed_search_attributes.get(api.SA_NEXT_DEADLINE)
     assert deadline is not None and deadline.date() == status.deadlines["interview"]
+    attrs = desc.typed_search_attributes
+    assert attrs.get(api.SA_WAITING_FOR) == "interview"
+    since = attrs.get(api.SA_WAITING_SINCE)
+    events = await case_rig.events(status.case_id)
+    checks_done = max(e.at for e in events if e.type != "ApplicationSubmitted")
+    assert since is not None and since >= checks_done and since <= status.case_time
     metadata = await h.query("__temporal_workflow_metadata")
     assert "**Waiting for:** interview" in metadata.current_details
 
