@@ -338,7 +338,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         ("KOSH_CALLBACK_URL", settings.callback_url),
     ):
         if not value:
-            raise SystemExit(f"{name} is not set (see README: Running a worker; or `kosh dev`)")
+            raise SystemExit(
+                f"{name} is not set (README, 'Running a worker elsewhere'; or use `kosh dev`)"
+            )
     client = await connect(settings.temporal_address, settings.namespace)
     pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
     agencies = http_agencies(settings)

@@ -111,7 +111,10 @@ def dev(
 
 @app.command("worker")
 def worker_cmd() -> None:
-    """Run a worker against KOSH_TEMPORAL_ADDRESS and KOSH_DATABASE_URL (or a running dev)."""
+    """Run a worker and its callback receiver. Settings from the environment:
+    KOSH_TEMPORAL_ADDRESS, KOSH_DATABASE_URL (or those of a running `kosh dev`),
+    KOSH_AGENCIES_URL (the agencies or `kosh sim`), KOSH_CALLBACK_URL / _LISTEN / _TOKEN;
+    see README, "Running a worker elsewhere"."""
     import worker as composition
 
     stack = find_stack()
