@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -23,6 +24,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -32,6 +34,7 @@ from activities.payments import PaymentActivities
 from activities.staff import StaffActivities
 from activities.verification import VerificationActivities
 from adapters.callbacks import CaseGoneError, callback_app
+from adapters.codec import CodecKeyError, CodecKeys, EncryptionCodec, keys_from_env
 from adapters.http import AgencySettings, HttpAgencies
 from adapters.notifier import LogNotifier
 from adapters.ports import (
@@ -71,6 +74,8 @@ class Settings:
     callback_url: str = ""
     callback_listen: str = "0.0.0.0:8080"
     callback_token: str | None = None
+    # Payload encryption keys (KOSH_CODEC_KEYS_FILE or KOSH_CODEC_KEYS); required by a worker.
+    codec_keys: CodecKeys | None = None
     migrate_on_start: bool = False
     # Connections per worker process: appends are short, so a few serve many activities.
     db_pool_size: int = 10
@@ -91,6 +96,7 @@ class Settings:
             "callback_url": env.get("KOSH_CALLBACK_URL", ""),
             "callback_listen": env.get("KOSH_CALLBACK_LISTEN", cls.callback_listen),
             "callback_token": env.get("KOSH_CALLBACK_TOKEN") or None,
+            "codec_keys": _codec_keys(env),
             "migrate_on_start": env.get("KOSH_MIGRATE_ON_START", "") in ("1", "true"),
             "db_pool_size": _positive_int(env, "KOSH_DB_POOL_SIZE", cls.db_pool_size),
         }
@@ -109,6 +115,13 @@ def _positive_int(env: Any, name: str, default: int) -> int:
     if value < 1:
         raise SystemExit(f"{name}={raw!r}: must be at least 1")
     return value
+
+
+def _codec_keys(env: Any) -> CodecKeys | None:
+    try:
+        return keys_from_env(env)
+    except CodecKeyError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def _positive_float(env: Any, name: str, default: float) -> float:
@@ -140,11 +153,23 @@ def configure_logging(*, json: bool, stream: Any = None) -> None:
     )
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    """A Temporal client that speaks pydantic (every client, env and Replayer uses it)."""
-    return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+def data_converter(keys: CodecKeys | None) -> DataConverter:
+    """pydantic on the wire; with keys, every payload and failure sealed (AES-256-GCM)."""
+    if keys is None:
+        return pydantic_data_converter
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
+
+
+async def connect(
+    address: str, namespace: str = "default", *, keys: CodecKeys | None = None
+) -> Client:
+    """A Temporal client that speaks pydantic, encrypting with `keys` (every client, worker
+    and Replayer of a deployment must hold the same keys)."""
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter(keys))
 
 
 _TYPE_NAMES = {
@@ -341,7 +366,12 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
             raise SystemExit(
                 f"{name} is not set (README, 'Running a worker elsewhere'; or use `kosh dev`)"
             )
-    client = await connect(settings.temporal_address, settings.namespace)
+    if settings.codec_keys is None:
+        raise SystemExit(
+            "KOSH_CODEC_KEYS_FILE (or KOSH_CODEC_KEYS) is not set: payloads leave a worker "
+            "encrypted (README, 'Personal data and keys')"
+        )
+    client = await connect(settings.temporal_address, settings.namespace, keys=settings.codec_keys)
     pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
     agencies = http_agencies(settings)
     receiver = callback_app(authority_reply_sink(client), token=settings.callback_token)

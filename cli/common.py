@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -10,6 +11,9 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+
+from adapters.codec import CodecKeyError, CodecKeys, keys_from_env
+from cli.stack import StackInfo
 
 out = Console()
 err = Console(stderr=True)
@@ -34,3 +38,15 @@ def _emit(data: Any, as_json: bool, human: str) -> None:
         sys.stdout.write(json.dumps(data, default=str, indent=2) + "\n")
     else:
         out.print(human)
+
+
+def codec_keys(stack: StackInfo) -> CodecKeys | None:
+    """The payload keys: KOSH_CODEC_KEYS_FILE / KOSH_CODEC_KEYS, else a `kosh dev` stack's."""
+    try:
+        found = keys_from_env(os.environ)
+        if found is None and stack.codec_keys_file:
+            path = Path(stack.codec_keys_file)
+            found = CodecKeys.from_json(path.read_text(), source=str(path))
+    except (CodecKeyError, OSError) as exc:
+        fail(f"payload keys: {exc}", 1)
+    return found

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from cli.common import StateOpt, err, fail
+from cli.common import StateOpt, codec_keys, err, fail
 from cli.stack import find_stack
 from console.app import ConsoleSettings, console_app, parse_staff
 from store.errors import StoreError
@@ -44,7 +44,7 @@ def console(
 
     async def go() -> None:
         try:
-            client = await connect(stack.temporal_address, stack.namespace)
+            client = await connect(stack.temporal_address, stack.namespace, keys=codec_keys(stack))
         except Exception as exc:
             fail(f"cannot reach Temporal at {stack.temporal_address} ({exc})", 1)
         pool = None

@@ -31,6 +31,8 @@ from temporalio.client import Client
 
 from adapters.callbacks import PATH as CALLBACK_PATH
 from adapters.callbacks import callback_app
+from adapters.codec import CodecKeys, EncryptionCodec
+from adapters.codec_server import codec_app
 from adapters.http import AgencySettings, HttpAgencies
 from adapters.sim_server import AgencySimulator
 from adapters.simulator import SimConfig, Simulator
@@ -77,6 +79,7 @@ class DevOptions:
     sim_stall_rate: float = 0.0
     agency_timeout: float = 2.0
     console_port: int = 8000
+    codec_port: int = 8081
 
 
 def temporal_binary() -> str:
@@ -102,8 +105,11 @@ def ensure_free(port: int, what: str) -> None:
 class TemporalDevServer:
     """The Temporal CLI dev server as a child process we own."""
 
-    def __init__(self, state: Path, port: int, ui_port: int) -> None:
+    def __init__(
+        self, state: Path, port: int, ui_port: int, codec_endpoint: str | None = None
+    ) -> None:
         self.state, self.port, self.ui_port = state, port, ui_port
+        self.codec_endpoint = codec_endpoint
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -134,18 +140,20 @@ class TemporalDevServer:
         ]
         for flag in search_attribute_flags():
             args += ["--search-attribute", flag]
+        if self.codec_endpoint:  # the UI decrypts through the codec server, nowhere else
+            args += ["--ui-codec-endpoint", self.codec_endpoint]
         self._log = open(self.state / "temporal.log", "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             args, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
-    async def wait_ready(self, timeout: float = 60.0) -> Client:
+    async def wait_ready(self, timeout: float = 60.0, *, keys: CodecKeys | None = None) -> Client:
         deadline = time.monotonic() + timeout
         while True:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"Temporal dev server exited; see {self.state / 'temporal.log'}")
             try:
-                return await connect(self.address)
+                return await connect(self.address, keys=keys)
             except Exception:
                 if time.monotonic() > deadline:
                     raise
@@ -202,6 +210,7 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
     ensure_free(opts.ui_port, "Temporal Web UI")
     if opts.console_port:
         ensure_free(opts.console_port, "staff console")
+    ensure_free(opts.codec_port, "codec server")
     log_file = open(opts.state / "worker.log", "a")  # noqa: SIM115 - closed below
     configure_logging(json=True, stream=log_file)
     started = time.monotonic()
@@ -209,14 +218,24 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    temporal = TemporalDevServer(opts.state, opts.port, opts.ui_port)
+    # Payload keys made on the first start and kept in the state folder; the codec server's
+    # operator token is fresh each start and reaches the UI inside its codec endpoint.
+    keys = CodecKeys.load_or_create(opts.state / "codec-keys.json")
+    codec_token = secrets.token_urlsafe(16)
+    codec_url = f"http://127.0.0.1:{opts.codec_port}"
+    temporal = TemporalDevServer(
+        opts.state, opts.port, opts.ui_port, codec_endpoint=f"{codec_url}/t/{codec_token}"
+    )
     pg = EmbeddedPostgres(opts.state / "pg")
     pool: asyncpg.Pool | None = None
     tasks: list[asyncio.Task[Any]] = []
     services = contextlib.AsyncExitStack()
     try:
         temporal.start()
-        client = await temporal.wait_ready()
+        client = await temporal.wait_ready(keys=keys)
+        ui_origins = [f"http://{h}:{opts.ui_port}" for h in ("localhost", "127.0.0.1")]
+        codec = codec_app(EncryptionCodec(keys), token=codec_token, ui_origins=ui_origins)
+        await services.enter_async_context(serving(codec, f"127.0.0.1:{opts.codec_port}"))
         url = await asyncio.to_thread(pg.start)
         pool = await create_pool(url)
         async with pool.acquire() as conn:
@@ -245,6 +264,9 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
                 console_url=console_url,
                 console_staff=DEMO_STAFF,
                 console_token=staff_token,
+                codec_keys_file=str(opts.state / "codec-keys.json"),
+                codec_url=codec_url,
+                codec_token=codec_token,
             ),
         )
         console.print(f"kosh dev: Temporal UI at [bold]{ui_url}[/bold]  (state in {opts.state})")

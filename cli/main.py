@@ -16,8 +16,10 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from cli import records
-from cli.common import JsonFlag, StateOpt, _emit, _validation_lines, err, fail, out
+from cli.codec import codec_server
+from cli.common import JsonFlag, StateOpt, _emit, _validation_lines, codec_keys, err, fail, out
 from cli.console import console
+from cli.keys import keys_app
 from cli.sim import sim
 from cli.stack import find_stack, state_dir
 from domain.application import Application
@@ -39,7 +41,7 @@ app.add_typer(schema_app, name="schema")
 async def _client(state: Path | None) -> Client:
     stack = find_stack(state)
     try:
-        return await connect(stack.temporal_address, stack.namespace)
+        return await connect(stack.temporal_address, stack.namespace, keys=codec_keys(stack))
     except Exception as exc:
         fail(
             f"cannot reach Temporal at {stack.temporal_address} ({exc}); "
@@ -75,6 +77,9 @@ def dev(
     console_port: Annotated[
         int, typer.Option(help="Staff console port (0: any free port).", min=0, max=65535)
     ] = 8000,
+    codec_port: Annotated[
+        int, typer.Option(help="Codec server port (the UI decrypts through it).", min=1)
+    ] = 8081,
     sim_stall_rate: Annotated[
         float,
         typer.Option(help="Share of agency calls that hang past kosh's timeout.", min=0.0, max=0.9),
@@ -94,6 +99,7 @@ def dev(
         sim_error_rate=sim_error_rate,
         sim_stall_rate=sim_stall_rate,
         console_port=console_port,
+        codec_port=codec_port,
     )
     try:
         summary = asyncio.run(run_dev(opts, err))
@@ -119,7 +125,9 @@ def worker_cmd() -> None:
 
     stack = find_stack()
     settings = composition.Settings.from_env(
-        temporal_address=stack.temporal_address, database_url=stack.database_url
+        temporal_address=stack.temporal_address,
+        database_url=stack.database_url,
+        codec_keys=codec_keys(stack),
     )
     composition.configure_logging(json=settings.log_json)
     with contextlib.suppress(KeyboardInterrupt):
@@ -361,6 +369,8 @@ def schema_application() -> None:
 
 app.command()(sim)
 app.command()(console)
+app.command("codec-server")(codec_server)
+app.add_typer(keys_app, name="keys")
 app.command()(records.events)
 app.command()(records.payments)
 app.command()(records.quotas)

@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from cli.common import JsonFlag, StateOpt, _emit, fail, out
+from cli.common import JsonFlag, StateOpt, _emit, codec_keys, fail, out
 from cli.live import LiveCase, live_cases, visibility_query
 from cli.stack import find_stack, state_dir
 from domain import events as ev
@@ -428,7 +428,7 @@ def _live_cases(state: Path | None, query: str, *, limit: int, as_json: bool) ->
 
     async def go() -> list[LiveCase]:
         try:
-            client = await connect(stack.temporal_address, stack.namespace)
+            client = await connect(stack.temporal_address, stack.namespace, keys=codec_keys(stack))
             return await live_cases(client, query, limit=limit)
         except Exception as exc:
             fail(f"cannot list cases from Temporal at {stack.temporal_address} ({exc})", 1)

@@ -22,6 +22,10 @@ class StackInfo(BaseModel):
     console_url: str | None = None
     console_staff: str | None = None
     console_token: str | None = None
+    # payload encryption: the key file of `kosh dev`, its codec server and operator token
+    codec_keys_file: str | None = None
+    codec_url: str | None = None
+    codec_token: str | None = None
 
 
 def state_dir(explicit: str | Path | None = None) -> Path:

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 import worker
+from adapters.codec import keys_from_env
 from workflows.api import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +111,8 @@ def strings(node: object) -> list[str]:
 
 
 def env_names_read_by_settings() -> set[str]:
-    return set(re.findall(r"KOSH_[A-Z_]+", inspect.getsource(worker.Settings.from_env)))
+    readers = (worker.Settings.from_env, keys_from_env)
+    return {name for f in readers for name in re.findall(r"KOSH_[A-Z_]+", inspect.getsource(f))}
 
 
 def test_compose_parses_and_every_service_has_an_image_or_a_build() -> None:

@@ -48,7 +48,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
         pytest.fail("Debian's chromium is missing: `make browser` installs it")
     state = tmp_path_factory.mktemp("kosh-console")
     args = [str(KOSH), "dev", "--state", str(state), "--seconds-per-year", "120"]
-    for option in ("--port", "--ui-port", "--console-port"):
+    for option in ("--port", "--ui-port", "--console-port", "--codec-port"):
         args += [option, str(free_port())]
     env = {**os.environ, "KOSH_TEMPORAL_ADDRESS": "", "KOSH_DATABASE_URL": ""}
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

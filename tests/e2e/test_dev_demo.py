@@ -20,6 +20,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 
 from activities.models import AppendInput
+from adapters.codec import CodecKeys
 from cli import demo
 from cli.dev import TemporalDevServer
 from store.embedded import EmbeddedPostgres
@@ -62,6 +63,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         "--ui-port",
         str(free_port()),
         "--console-port",
+        str(free_port()),
+        "--codec-port",
         str(free_port()),
     ]
     proc = subprocess.run(
@@ -118,7 +121,8 @@ async def test_postgres_holds_exactly_the_workflows_events(
     pg = EmbeddedPostgres(state / "pg")
     pool = None
     try:
-        client = await server.wait_ready()
+        keys = CodecKeys.from_json((state / "codec-keys.json").read_text(), source="state")
+        client = await server.wait_ready(keys=keys)
         pool = await create_pool(pg.start())
         cases = demo.cohort(N, seed=SEED)
         async with pool.acquire() as conn:

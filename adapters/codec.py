@@ -1,0 +1,141 @@
+"""Payload encryption for everything kosh sends to Temporal: AES-256-GCM, one key active,
+older keys kept for reading, each payload tagged with the id of the key that sealed it.
+
+Temporal stores every workflow input, signal, activity argument and result in its history;
+with this codec on every client, worker and replayer, the server (and anyone reading its
+database or UI without the codec server) sees only ciphertext. Search attributes are never
+encrypted: they must hold no personal data (a test checks).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import PayloadCodec
+
+ENCODING = b"binary/encrypted"
+KEY_ID_HEADER = "encryption-key-id"
+KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+NONCE_BYTES = 12
+
+
+class CodecKeyError(ValueError):
+    """Keys are missing, malformed, or a payload names a key this process does not have."""
+
+
+@dataclass(frozen=True)
+class CodecKeys:
+    active: str
+    keys: Mapping[str, bytes]
+
+    def __post_init__(self) -> None:
+        if self.active not in self.keys:
+            raise CodecKeyError(f"the active key {self.active!r} is not among the keys")
+        for key_id, key in self.keys.items():
+            if not KEY_ID.match(key_id):
+                raise CodecKeyError(f"key id {key_id!r}: letters, digits, . _ - only")
+            if len(key) != 32:
+                raise CodecKeyError(f"key {key_id!r}: AES-256 needs 32 bytes, not {len(key)}")
+
+    @classmethod
+    def generate(cls, key_id: str = "k1") -> CodecKeys:
+        return cls(active=key_id, keys={key_id: AESGCM.generate_key(bit_length=256)})
+
+    def with_new_active(self, key_id: str) -> CodecKeys:
+        """Rotation: a new key seals from now on; every older key still opens."""
+        return CodecKeys(active=key_id, keys={**self.keys, key_id: AESGCM.generate_key(256)})
+
+    # ---- files and settings -----------------------------------------------------------
+    def to_json(self) -> str:
+        keys = {k: base64.b64encode(v).decode() for k, v in self.keys.items()}
+        return json.dumps({"active": self.active, "keys": keys}, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str) -> CodecKeys:
+        try:
+            data = json.loads(text)
+            keys = {k: base64.b64decode(v, validate=True) for k, v in data["keys"].items()}
+            return cls(active=data["active"], keys=keys)
+        except CodecKeyError as exc:
+            raise CodecKeyError(f"{source}: {exc}") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CodecKeyError(
+                f'{source}: expected {{"active": ID, "keys": {{ID: base64 of 32 bytes}}}} ({exc})'
+            ) from None
+
+    def save(self, path: Path) -> None:
+        """Write for this user only (0600), atomically."""
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.to_json())
+        tmp.replace(path)
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> CodecKeys:
+        """`kosh dev`: the state folder's key file, made on the first start."""
+        if path.exists():
+            return cls.from_json(path.read_text(), source=str(path))
+        keys = cls.generate()
+        keys.save(path)
+        return keys
+
+
+def keys_from_env(env: Mapping[str, str]) -> CodecKeys | None:
+    """KOSH_CODEC_KEYS_FILE (a key file) or KOSH_CODEC_KEYS (its JSON inline); None if unset."""
+    path = env.get("KOSH_CODEC_KEYS_FILE")
+    if path:
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise CodecKeyError(f"KOSH_CODEC_KEYS_FILE={path}: {exc.strerror}") from None
+        return CodecKeys.from_json(text, source=f"KOSH_CODEC_KEYS_FILE={path}")
+    inline = env.get("KOSH_CODEC_KEYS")
+    if inline:
+        return CodecKeys.from_json(inline, source="KOSH_CODEC_KEYS")
+    return None
+
+
+class EncryptionCodec(PayloadCodec):
+    def __init__(self, keys: CodecKeys) -> None:
+        self.keys = keys
+        self._ciphers = {k: AESGCM(v) for k, v in keys.keys.items()}
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        key_id = self.keys.active
+        cipher = self._ciphers[key_id]
+        out = []
+        for payload in payloads:
+            nonce = os.urandom(NONCE_BYTES)
+            sealed = cipher.encrypt(nonce, payload.SerializeToString(), key_id.encode())
+            out.append(
+                Payload(
+                    metadata={"encoding": ENCODING, KEY_ID_HEADER: key_id.encode()},
+                    data=nonce + sealed,
+                )
+            )
+        return out
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        out = []
+        for payload in payloads:
+            if payload.metadata.get("encoding") != ENCODING:
+                out.append(payload)  # written before encryption was on: readable as it is
+                continue
+            key_id = payload.metadata.get(KEY_ID_HEADER, b"").decode()
+            cipher = self._ciphers.get(key_id)
+            if cipher is None:
+                raise CodecKeyError(f"payload sealed with key {key_id!r}, which is not loaded")
+            nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
+            inner = Payload()
+            inner.ParseFromString(cipher.decrypt(nonce, sealed, key_id.encode()))
+            out.append(inner)
+        return out

@@ -1,0 +1,77 @@
+"""The payload codec: sealed with the active key, opened with any loaded key, tamper-evident."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.exceptions import InvalidTag
+from temporalio.api.common.v1 import Payload
+
+from adapters.codec import CodecKeyError, CodecKeys, EncryptionCodec, keys_from_env
+
+PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"full_name": "Aigerim"}')
+
+
+async def test_a_payload_is_sealed_and_opened() -> None:
+    codec = EncryptionCodec(CodecKeys.generate("k1"))
+    [sealed] = await codec.encode([PLAIN])
+    assert b"Aigerim" not in sealed.SerializeToString()
+    assert sealed.metadata["encryption-key-id"] == b"k1"
+    assert await codec.decode([sealed]) == [PLAIN]
+    [again] = await codec.encode([PLAIN])
+    assert again.data != sealed.data  # a fresh nonce every time
+
+
+async def test_rotation_keeps_old_payloads_readable_and_seals_with_the_new_key() -> None:
+    old = CodecKeys.generate("k1")
+    [sealed_old] = await EncryptionCodec(old).encode([PLAIN])
+    rotated = old.with_new_active("k2")
+    codec = EncryptionCodec(rotated)
+    [sealed_new] = await codec.encode([PLAIN])
+    assert sealed_new.metadata["encryption-key-id"] == b"k2"
+    assert await codec.decode([sealed_old, sealed_new]) == [PLAIN, PLAIN]
+    with pytest.raises(CodecKeyError, match="k2"):
+        await EncryptionCodec(old).decode([sealed_new])
+
+
+async def test_a_tampered_payload_is_refused() -> None:
+    codec = EncryptionCodec(CodecKeys.generate("k1"))
+    [sealed] = await codec.encode([PLAIN])
+    forged = Payload(metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1]))
+    with pytest.raises(InvalidTag):
+        await codec.decode([forged])
+
+
+async def test_unencrypted_payloads_from_before_pass_through() -> None:
+    assert await EncryptionCodec(CodecKeys.generate()).decode([PLAIN]) == [PLAIN]
+
+
+def test_a_key_file_round_trips_and_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    made = CodecKeys.load_or_create(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert CodecKeys.load_or_create(path) == made
+    assert keys_from_env({"KOSH_CODEC_KEYS_FILE": str(path)}) == made
+    assert keys_from_env({"KOSH_CODEC_KEYS": made.to_json()}) == made
+    assert keys_from_env({}) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("not json", "expected"),
+        (json.dumps({"active": "k9", "keys": {}}), "active key 'k9'"),
+        (json.dumps({"active": "k", "keys": {"k": base64.b64encode(b"short").decode()}}), "32"),
+        (
+            json.dumps({"active": "k k", "keys": {"k k": base64.b64encode(bytes(32)).decode()}}),
+            "id",
+        ),
+    ],
+)
+def test_bad_keys_are_named(text: str, named: str) -> None:
+    with pytest.raises(CodecKeyError, match="KOSH_CODEC_KEYS") as caught:
+        keys_from_env({"KOSH_CODEC_KEYS": text})
+    assert named in str(caught.value)
