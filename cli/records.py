@@ -32,6 +32,7 @@ from domain.policy import POLICIES
 from domain.regions import ALL_REGIONS
 from store.errors import StoreError
 from store.events import count_events, read_events
+from store.integrity import verify_chains
 from store.migrate import migrate, migration_files
 from store.pool import Conn, create_pool
 from store.projections import rebuild_and_compare
@@ -193,11 +194,26 @@ def _value(value: Any) -> str | None:
 
 
 def events(
-    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    case_id: Annotated[
+        str | None, typer.Argument(help="Case id (optional with --verify: every case).")
+    ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Recompute the hash chains (of the case, or of every case); exit 1 naming "
+            "the first broken link of each case whose record was changed.",
+        ),
+    ] = False,
     state: StateOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """A case's history from the event log, in order (--json: the stored events in full)."""
+    if verify:
+        _verify(state, case_id, as_json)
+        return
+    if case_id is None:
+        fail("a case id is needed (or --verify to check every case)", 2)
     stored = _with_db(state, lambda conn: read_events(conn, case_id=case_id))
     if not stored:
         _unknown_case(case_id)
@@ -215,6 +231,24 @@ def events(
     for s in stored:
         _row(table, s.seq, _utc(s.event.at), s.event.type, summary(s.event))
     out.print(table)
+
+
+def _verify(state: Path | None, case_id: str | None, as_json: bool) -> None:
+    report = _with_db(state, lambda conn: verify_chains(conn, case_id=case_id))
+    if case_id is not None and report.events == 0:
+        _unknown_case(case_id)
+    if as_json:
+        _emit(report.model_dump(mode="json"), True, "")
+    else:
+        out.print(f"checked {report.events} events of {report.cases} cases")
+        for link in report.broken:
+            out.print(
+                f"[red]broken[/red] case {escape(link.case_id)} at seq {link.seq}: {link.reason}"
+            )
+    if report.broken:
+        fail(f"{len(report.broken)} case record(s) changed behind the store's back", 1)
+    if not as_json:
+        out.print("every chain is intact")
 
 
 # --- quotas, payments, cases ----------------------------------------------------------------

@@ -31,6 +31,7 @@ from domain.application import Application, Track
 from domain.regions import Region
 from domain.scoring import Component, Gate, ScoreBreakdown
 from store.events import NewEvent, append_events
+from store.migrate import migration_files
 
 POLICY = "2026.1"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -545,9 +546,10 @@ def test_db_migrate_applies_pending_migrations_once(
     assert "run `kosh db migrate`" in flat(result.stderr)
 
     text = flat(ok("db", "migrate"))
-    assert "applied 0001_events, 0002_projections; schema at 0002_projections" in text
-    assert "nothing to apply; schema at 0002_projections" in flat(ok("db", "migrate"))
-    assert ok_json("db", "migrate") == {"applied": [], "schema_version": "0002_projections"}
+    versions = [v for v, _ in migration_files()]
+    assert f"applied {', '.join(versions)}; schema at {versions[-1]}" in text
+    assert f"nothing to apply; schema at {versions[-1]}" in flat(ok("db", "migrate"))
+    assert ok_json("db", "migrate") == {"applied": [], "schema_version": versions[-1]}
     assert ok_json("cases") == []
 
 
@@ -598,3 +600,35 @@ def test_projections_check_finds_a_tampered_row_and_leaves_it(db_url: str, seede
     assert f"differed (1 row: {seeded.breach})" in repaired
     assert sql(db_url, owed, seeded.breach) == 20_000_100
     assert ok_json("projections", "rebuild", "--check")["differs"] == {}
+
+
+def test_events_verify_checks_the_chains_and_names_a_broken_link(
+    seeded: Seeded, db_url: str
+) -> None:
+    report = ok_json("events", seeded.general, "--verify")
+    assert report["broken"] == [] and report["events"] >= 2
+    assert "every chain is intact" in ok("events", "--verify")
+
+    # a superuser lifts the guard and rewrites one event of a fresh case
+    case_id = new_case_id("tampered")
+
+    async def seed_and_tamper() -> None:
+        conn = await asyncpg.connect(db_url)
+        try:
+            await append(conn, case_id, general(case_id))
+            async with conn.transaction():
+                await conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
+                await conn.execute(
+                    'UPDATE events SET payload = payload || \'{"policy_id": "forged"}\' '
+                    "WHERE case_id = $1 AND seq = 2",
+                    case_id,
+                )
+                await conn.execute("ALTER TABLE events ENABLE TRIGGER events_append_only")
+        finally:
+            await conn.close()
+
+    asyncio.run(seed_and_tamper())
+    broken = run("events", case_id, "--verify")
+    assert broken.exit_code == 1
+    assert f"case {case_id} at seq 2" in flat(broken.output)
+    assert run("events").exit_code == 2  # a case id, or --verify for all

@@ -9,7 +9,7 @@ VERSIONS = [version for version, _ in migration_files()]
 
 
 def test_migrations_ship_in_order() -> None:
-    assert VERSIONS == ["0001_events", "0002_projections"]
+    assert VERSIONS == ["0001_events", "0002_projections", "0003_hash_chain"]
 
 
 async def test_second_run_applies_nothing(pool: asyncpg.Pool) -> None:
@@ -28,7 +28,7 @@ async def test_concurrent_runs_apply_once(pg_url: str) -> None:
         await first.execute(f"CREATE SCHEMA {schema}")
         results = await asyncio.gather(migrate(first), migrate(second))
         assert sorted(results) == [[], VERSIONS]
-        assert await first.fetchval("SELECT count(*) FROM schema_migrations") == 2
+        assert await first.fetchval("SELECT count(*) FROM schema_migrations") == len(VERSIONS)
         assert await second.fetchval("SELECT count(*) FROM events") == 0
     finally:
         await first.execute(f"DROP SCHEMA {schema} CASCADE")
