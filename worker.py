@@ -30,6 +30,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.events import EventActivities
+from activities.logging import redact_personal
 from activities.payments import PaymentActivities
 from activities.staff import StaffActivities
 from activities.verification import VerificationActivities
@@ -143,6 +144,7 @@ def configure_logging(*, json: bool, stream: Any = None) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            redact_personal,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             renderer,
