@@ -1,0 +1,100 @@
+"""Hostile input at the edge: whatever JSON arrives in a signal or update, parsing it either
+yields a valid input or a refusal naming the rule, never any other exception (which would
+fail the workflow task)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.errors import DomainError
+from workflows import inbox
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=50),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=6)
+    ),
+    max_leaves=20,
+)
+TRICKS = st.sampled_from(
+    [
+        "'; DROP TABLE events; --",
+        "\u202eevil\u202c",  # right-to-left override
+        "A\u0301",  # combining accent
+        "\x00",
+        "x" * 100_000,
+        "2026-02-30",
+        "-1",
+        "1e309",
+        "Almaty\n",
+        "ＰＡＶＬＯＤＡＲ",  # full-width letters
+    ]
+)
+FIELDS = st.sampled_from(
+    [
+        "kind",
+        "region",
+        "on",
+        "amount_tiyn",
+        "reference",
+        "approve",
+        "officer_id",
+        "reason",
+        "interviewer_id",
+        "passed",
+        "points",
+        "notes",
+        "request_id",
+        "authority",
+        "outcome",
+    ]
+)
+NEAR_VALID = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["arrival", "repayment", "referral", "departure", "death"])},
+    optional={"x": st.none()},
+).flatmap(lambda base: st.dictionaries(FIELDS, TRICKS | JSON, max_size=6).map(lambda d: base | d))
+
+
+def parsed_or_refused(parse: Any, raw: Any) -> None:
+    try:
+        parse(raw)
+    except DomainError as exc:
+        assert exc.rule in ("invalid_input", "missing_field") and exc.reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=JSON | NEAR_VALID | TRICKS)
+def test_any_fact_is_parsed_or_refused_with_a_rule(raw: Any) -> None:
+    def as_command(value: Any) -> Any:
+        return inbox.fact_command(inbox.parse_fact(value))
+
+    parsed_or_refused(as_command, raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=JSON | NEAR_VALID | TRICKS)
+def test_any_interview_is_parsed_or_refused_with_a_rule(raw: Any) -> None:
+    parsed_or_refused(lambda v: inbox.interview_command(inbox.parse_interview(v)), raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=JSON | NEAR_VALID | TRICKS)
+def test_any_authority_reply_is_parsed_or_refused_with_a_rule(raw: Any) -> None:
+    parsed_or_refused(lambda v: inbox.authority_command(inbox.parse_authority_reply(v)), raw)
+
+
+def test_a_huge_note_is_refused_naming_the_field() -> None:
+    raw = {"interviewer_id": "staff-7", "passed": True, "points": 1, "notes": "x" * 100_000}
+    try:
+        inbox.parse_interview(raw)
+    except DomainError as exc:
+        assert exc.reason.startswith("notes:")
+    else:
+        raise AssertionError("a 100 kB note was accepted")
