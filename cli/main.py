@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -378,5 +380,28 @@ app.command()(records.cases)
 app.add_typer(records.db_app, name="db")
 app.add_typer(records.projections_app, name="projections")
 
+
+def run() -> None:
+    """The `kosh` console script: the app, then an exit that skips interpreter finalization.
+
+    A Temporal client's runtime threads may still be running when Python finalizes, which
+    can abort the process after its work is done (PyGILState_Release during finalization).
+    Every command has finished its work, stopped what it started and flushed by then.
+    """
+    code = 0
+    try:
+        app()
+    except SystemExit as exc:
+        if isinstance(exc.code, int):
+            code = exc.code
+        elif exc.code is not None:
+            sys.stderr.write(f"{exc.code}\n")
+            code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    app()
+    run()

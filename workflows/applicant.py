@@ -215,7 +215,7 @@ class ApplicantWorkflow:
             f"**Stage:** {s.stage}  ",
             f"**Track:** {s.track or '-'}  **Policy:** {s.policy_id}  ",
             f"**Case date:** {self.now().date().isoformat()}  ",
-            f"**Waiting for:** {self._waiting_for()}",
+            f"**Waiting for:** {self._waiting_for()}  ",
         ]
         if s.breakdown is not None:
             lines.append(f"**Score:** {s.breakdown.total} ({s.breakdown.decision})  ")

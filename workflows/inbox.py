@@ -69,7 +69,9 @@ def interview_command(outcome: InterviewOutcome) -> cmd.RecordInterview:
 def _need(fact: StaffFact, *names: str) -> None:
     missing = [n for n in names if getattr(fact, n) is None]
     if missing:
-        raise InputRefusedError("missing_field", f"a {fact.kind} fact needs {', '.join(missing)}")
+        article = "an" if fact.kind[0] in "aeiou" else "a"
+        needs = ", ".join(missing)
+        raise InputRefusedError("missing_field", f"{article} {fact.kind} fact needs {needs}")
 
 
 def fact_command(fact: StaffFact) -> cmd.Command:
