@@ -32,7 +32,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.events import EventActivities
 from activities.logging import redact_personal
 from activities.payments import PaymentActivities
-from activities.staff import StaffActivities
+from activities.staff import RegistryActivities, StaffActivities
 from activities.verification import VerificationActivities
 from adapters.callbacks import CaseGoneError, callback_app
 from adapters.codec import CodecKeyError, CodecKeys, EncryptionCodec, keys_from_env
@@ -224,6 +224,7 @@ def activities_for(*, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier
         payments.issue_repayment_invoice,
         StaffActivities(notifier=notifier).notify_staff,
         EventActivities(pool=pool).append_events,
+        RegistryActivities(pool=pool).check_actor,
     ]
 
 

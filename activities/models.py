@@ -119,6 +119,17 @@ class InvoiceResult(Model):
     invoice: str
 
 
+class ActorCheckInput(Model):
+    case_id: str
+    staff_id: str
+    role: str
+
+
+class ActorCheckResult(Model):
+    authorised: bool
+    reason: str
+
+
 class NotifyInput(Model):
     notice: StaffNotice
 

@@ -44,6 +44,7 @@ from console.app import ConsoleSettings, console_app
 from store.embedded import EmbeddedPostgres
 from store.migrate import migrate
 from store.pool import create_pool
+from store.staff import put_staff
 from worker import (
     authority_reply_sink,
     build_worker,
@@ -57,6 +58,11 @@ log = structlog.get_logger("kosh.dev")
 
 
 DEMO_STAFF = "staff-demo"
+DEMO_STAFF_ROLES = {
+    DEMO_STAFF: ["interviewer", "case_officer"],  # the console's demo member
+    "staff-demo-01": ["interviewer"],  # the simulated staff of the demo cohort
+    "officer-demo-01": ["case_officer"],
+}
 
 
 class PortTakenError(RuntimeError):
@@ -240,6 +246,8 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         pool = await create_pool(url)
         async with pool.acquire() as conn:
             await migrate(conn)
+            for member, roles in DEMO_STAFF_ROLES.items():  # the demo's staff, in the registry
+                await put_staff(conn, staff_id=member, roles=roles)
         ui_url = f"http://localhost:{opts.ui_port}"
         # The staff console, with one demo staff member (a fresh token each start).
         staff_token = secrets.token_urlsafe(12)

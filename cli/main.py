@@ -24,6 +24,7 @@ from cli.console import console
 from cli.keys import keys_app
 from cli.sim import sim
 from cli.stack import find_stack, state_dir
+from cli.staff import staff_app
 from domain.application import Application
 from domain.policy import POLICIES, policy_by_id, policy_in_force
 from worker import connect
@@ -373,6 +374,7 @@ app.command()(sim)
 app.command()(console)
 app.command("codec-server")(codec_server)
 app.add_typer(keys_app, name="keys")
+app.add_typer(staff_app, name="staff")
 app.command()(records.events)
 app.command()(records.payments)
 app.command()(records.quotas)

@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from store.embedded import EmbeddedPostgres
 from store.migrate import migrate
 from store.pool import create_pool
+from store.staff import put_staff
 from worker import register_search_attributes
 
 VENV_BIN = Path(sys.executable).parent
@@ -42,6 +43,15 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+# The staff registry the workflow tests' interviewers and officers are in.
+TEST_STAFF = {
+    "staff-7": ["interviewer"],
+    "staff-1": ["interviewer"],
+    "officer-3": ["case_officer"],
+    "o": ["case_officer"],
+}
+
+
 @pytest_asyncio.fixture(scope="session")
 async def embedded_pool(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[asyncpg.Pool]:
     """A migrated database on an embedded PostgreSQL, stopped after the session."""
@@ -49,5 +59,7 @@ async def embedded_pool(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
         pool = await create_pool(pg.url, min_size=1, max_size=20)
         async with pool.acquire() as conn:
             await migrate(conn)
+            for member, roles in TEST_STAFF.items():
+                await put_staff(conn, staff_id=member, roles=roles)
         yield pool
         await pool.close()

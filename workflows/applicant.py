@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities import models as m
     from activities.events import EventActivities
     from activities.payments import PaymentActivities
-    from activities.staff import StaffActivities
+    from activities.staff import RegistryActivities, StaffActivities
     from activities.verification import VerificationActivities
     from adapters.ports import StaffNotice
     from domain import commands as cmd
@@ -331,6 +331,9 @@ class ApplicantWorkflow:
             return self._refuse(item, exc.rule, exc.reason)
         if request_id is not None and request_id in self.run_state.request_results:
             return self._refuse(item, "duplicate_request", f"request {request_id} already applied")
+        refused = await self._unauthorised(command)
+        if refused is not None:
+            return self._refuse(item, "actor_not_authorised", refused)
         try:
             await self._decide(command)
         except DomainError as exc:
@@ -339,6 +342,25 @@ class ApplicantWorkflow:
         if request_id is not None:
             self.run_state.request_results[request_id] = result
         return result
+
+    async def _unauthorised(self, command: cmd.Command) -> str | None:
+        """Why the actor may not do this (None: they may), asked of the staff registry."""
+        if not self._follows(DEADLINES):
+            return None
+        if isinstance(command, cmd.RecordInterview):
+            actor, role = command.interviewer_id, "interviewer"
+        elif isinstance(command, cmd.ResolveReferral):
+            actor, role = command.officer_id, "case_officer"
+        else:
+            return None
+        if self.state.is_closed:
+            return None  # the decider refuses it anyway, with the reason that matters
+        check = await self._activity(
+            RegistryActivities.check_actor,
+            m.ActorCheckInput(case_id=self.state.case_id, staff_id=actor, role=role),
+            summary=f"check {role}",
+        )
+        return None if check.authorised else check.reason
 
     def _dry_run(self, item: InboxItem) -> None:
         """Update validator: refuse now what the case would refuse (nothing is recorded)."""

@@ -632,3 +632,15 @@ def test_events_verify_checks_the_chains_and_names_a_broken_link(
     assert broken.exit_code == 1
     assert f"case {case_id} at seq 2" in flat(broken.output)
     assert run("events").exit_code == 2  # a case id, or --verify for all
+
+
+def test_staff_are_added_listed_and_deactivated() -> None:
+    member = new_case_id("staff").replace("case", "staff")[:60]
+    assert "interviewer, active" in flat(ok("staff", "add", member, "--role", "interviewer"))
+    listed = {m["staff_id"]: m for m in ok_json("staff", "list")}
+    assert (listed[member]["roles"], listed[member]["active"]) == (["interviewer"], True)
+    assert "deactivated" in ok("staff", "deactivate", member)
+    assert {m["staff_id"]: m["active"] for m in ok_json("staff", "list")}[member] is False
+    bad_role = run("staff", "add", member, "--role", "janitor")
+    assert bad_role.exit_code == 2 and "--role janitor" in flat(bad_role.output)
+    assert run("staff", "deactivate", "nobody-here").exit_code == 1

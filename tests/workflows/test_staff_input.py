@@ -14,6 +14,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 
+from store.staff import put_staff
 from tests.workflows.harness import (
     GOOD_INTERVIEW,
     RPC_TIMEOUT,
@@ -287,3 +288,31 @@ async def test_an_arrival_with_an_impossible_date_never_breaks_the_workflow(
     assert failed == []
     assert status.refused[0].name == "fact"
     assert "SocialContractSigned" in types(await broken_rig.events(cid))
+
+
+async def test_only_an_active_interviewer_in_the_registry_may_record_the_interview(
+    case_rig: Rig,
+) -> None:
+    async with case_rig.pool.acquire() as conn:
+        await put_staff(conn, staff_id="staff-left", roles=["interviewer"], active=False)
+        await put_staff(conn, staff_id="officer-only", roles=["case_officer"])
+    h = await case_rig.start(application())
+    await case_rig.notice("interview_due")
+
+    answers = [
+        await update(h, api.UPDATE_INTERVIEW, GOOD_INTERVIEW | {"interviewer_id": who})
+        for who in ("stranger-1", "staff-left", "officer-only")
+    ]
+    assert [a.accepted for a in answers] == [False, False, False]
+    assert [a.reason for a in answers] == [
+        "actor_not_authorised: not in the staff registry",
+        "actor_not_authorised: staff-left is not active",
+        "actor_not_authorised: officer-only is not an interviewer",
+    ]
+    await h.signal(api.SIGNAL_INTERVIEW, GOOD_INTERVIEW | {"interviewer_id": "stranger-2"})
+    status = await case_rig.wait_status(h, lambda s: len(s.refused) == 4)
+    assert {r.rule for r in status.refused} == {"actor_not_authorised"}
+    assert "InterviewRecorded" not in types(await case_rig.events(status.case_id))
+
+    accepted = await update(h, api.UPDATE_INTERVIEW, GOOD_INTERVIEW)  # staff-7 is registered
+    assert accepted.accepted, accepted.reason
