@@ -188,7 +188,8 @@ class CaseStatus(Model):
     closed_reason: str | None
     closed_detail: str
     events: int
-    refused: tuple[RefusedInput, ...]
+    refused: tuple[RefusedInput, ...]  # the newest 50
+    refused_total: int = 0
 
 
 class CaseResult(Model):

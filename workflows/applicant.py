@@ -68,6 +68,9 @@ DEADLINES = "2026-11-deadlines"
 RULE_CHANGES = (DEADLINES,)
 
 
+REFUSALS_KEPT = 50
+
+
 class CasePausedError(RuntimeError):
     """The business record refused an append; the case waits for people to mend it."""
 
@@ -291,9 +294,16 @@ class ApplicantWorkflow:
 
     # ---- staff input ---------------------------------------------------------------------
     def _refuse(self, item: InboxItem, rule: str, reason: str) -> api.UpdateResult:
-        self.run_state.refused.append(
-            api.RefusedInput(received_at=item.received_at, name=item.name, rule=rule, reason=reason)
+        # The newest refusals are kept (a flood of bad signals cannot grow the state, and so
+        # the history and the continue-as-new snapshot, without bound); all are counted.
+        rs = self.run_state
+        rs.refused.append(
+            api.RefusedInput(
+                received_at=item.received_at, name=item.name, rule=rule, reason=reason[:500]
+            )
         )
+        del rs.refused[:-REFUSALS_KEPT]
+        rs.refused_total += 1
         workflow.logger.info("staff input refused", extra={"rule": rule})
         return api.UpdateResult(accepted=False, reason=f"{rule}: {reason}")
 
@@ -465,6 +475,7 @@ class ApplicantWorkflow:
             closed_detail=s.closed_detail,
             events=self.run_state.seq,
             refused=tuple(self.run_state.refused),
+            refused_total=self.run_state.refused_total,
         )
 
     # ---- the path ------------------------------------------------------------------------

@@ -26,7 +26,8 @@ class RunState(BaseModel):
     human_floor_seconds: float = 0.0
     seq: int = 0
     inbox: list[InboxItem] = Field(default_factory=list)
-    refused: list[RefusedInput] = Field(default_factory=list)
+    refused: list[RefusedInput] = Field(default_factory=list)  # the newest REFUSALS_KEPT
+    refused_total: int = 0
     request_results: dict[str, UpdateResult] = Field(default_factory=dict)
     notified: list[str] = Field(default_factory=list)
     run_year: int | None = None

@@ -316,3 +316,20 @@ async def test_only_an_active_interviewer_in_the_registry_may_record_the_intervi
 
     accepted = await update(h, api.UPDATE_INTERVIEW, GOOD_INTERVIEW)  # staff-7 is registered
     assert accepted.accepted, accepted.reason
+
+
+async def test_a_flood_of_bad_signals_is_counted_but_cannot_grow_the_case_without_bound(
+    case_rig: Rig,
+) -> None:
+    h = await case_rig.start(application())
+    await case_rig.notice("interview_due")
+    for i in range(120):
+        await h.signal(api.SIGNAL_FACT, {"kind": "arrival", "region": f"Atlantis-{i}"})
+    status = await case_rig.wait_status(h, lambda s: s.refused_total == 120, timeout=20)
+    assert len(status.refused) == 50
+    kept = [r.received_at for r in status.refused]
+    assert kept == sorted(kept)  # the newest fifty, oldest first
+    assert all(r.reason.startswith("region:") for r in status.refused)
+    assert {r.rule for r in status.refused} == {"invalid_input"}
+    accepted = await update(h, api.UPDATE_INTERVIEW, GOOD_INTERVIEW)
+    assert accepted.accepted, accepted.reason
