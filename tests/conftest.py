@@ -31,9 +31,13 @@ def venv_binary(name: str) -> str:
     return str(path)
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server (five years in seconds), kosh's search attributes added."""
+    """The time-skipping test server (five years in seconds), kosh's search attributes added.
+
+    One per test module: the test server's clock is global, and a workflow that ends with an
+    activity still outstanding can hold it still (temporalio/sdk-java#1138); a fresh server
+    per module keeps such a stall from spreading to every later test."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=venv_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,

@@ -14,6 +14,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -373,6 +374,20 @@ async def rig(
         staff.cancel()
     if r.staff.error is not None:
         raise r.staff.error
+    if not quarantined:
+        await clock_still_skips(env)
+
+
+async def clock_still_skips(env: WorkflowEnvironment) -> None:
+    """Fail the test that leaves the test server's clock held (an activity outstanding when
+    its workflow ended), rather than every test after it."""
+    try:
+        await asyncio.wait_for(env.sleep(timedelta(days=1)), 10)
+    except TimeoutError:
+        raise AssertionError(
+            "the time-skipping clock no longer skips after this test: something it ran is "
+            "still holding it (an activity outstanding at a workflow's end?)"
+        ) from None
 
 
 def types(events: list[Any]) -> list[str]:
