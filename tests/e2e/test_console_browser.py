@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.e2e.test_dev_demo import free_port
+from tests.e2e.devstack import running_dev
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,29 +46,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: `make browser` installs it")
     state = tmp_path_factory.mktemp("kosh-console")
-    args = [str(KOSH), "dev", "--state", str(state), "--seconds-per-year", "120"]
-    for option in ("--port", "--ui-port", "--console-port", "--codec-port"):
-        args += [option, str(free_port())]
-    env = {**os.environ, "KOSH_TEMPORAL_ADDRESS": "", "KOSH_DATABASE_URL": ""}
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, (proc.stderr.read() if proc.stderr else b"")[-2000:]
-            assert time.monotonic() < deadline, "kosh dev did not start"
-            try:
-                info = json.loads((state / "stack.json").read_text())
-            except (OSError, ValueError):
-                info = {}
-            if info.get("console_url"):
-                break
-            time.sleep(0.3)
+    with running_dev(state, "--seconds-per-year", "120") as info:
         yield state, info
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 def until(page: Page, check: Any, *, seconds: float, reload: bool = True) -> None:

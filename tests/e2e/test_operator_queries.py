@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from temporalio.client import Client, WorkflowExecution
 from temporalio.service import RPCError
 
 from cli import demo
-from tests.e2e.test_dev_demo import free_port
+from tests.e2e.devstack import running_dev
 from workflows import api
 
 pytestmark = pytest.mark.e2e
@@ -84,36 +83,12 @@ def kosh(*args: str, state: Path) -> Any:
     return json.loads(done.stdout)
 
 
-def port_options() -> list[str]:
-    """Every port `kosh dev` opens, on a free one (never 7233/8233/8000)."""
-    names = ["--port", "--ui-port", "--console-port", "--codec-port"]
-    return [arg for name in names for arg in (name, str(free_port()))]
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
     state = tmp_path_factory.mktemp("kosh-operators")
-    args = [str(KOSH), "dev", "--state", str(state), "--demo", str(N)]
-    args += ["--seconds-per-year", SECONDS_PER_YEAR, *port_options()]
-    proc = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, (proc.stderr.read() if proc.stderr else b"")[-2000:]
-            assert time.monotonic() < deadline, "kosh dev did not start"
-            try:
-                info = json.loads((state / "stack.json").read_text())
-            except (OSError, ValueError):
-                info = {}
-            if info.get("console_url") and (state / "demo.json").exists():
-                break
-            time.sleep(0.3)
+    args = ("--demo", str(N), "--seconds-per-year", SECONDS_PER_YEAR)
+    with running_dev(state, *args, ready=lambda st, _: (st / "demo.json").exists()) as info:
         yield state, info
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 async def connect(info: dict[str, Any]) -> Client:

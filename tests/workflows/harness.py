@@ -223,6 +223,18 @@ async def withdraw(handle: Handle, notice: StaffNotice) -> None:
     assert result.accepted, result.reason
 
 
+async def approve_referral(handle: Handle, notice: StaffNotice) -> None:
+    """A case officer in the test staff registry approves a referred case."""
+    fact = {
+        "kind": "referral",
+        "approve": True,
+        "officer_id": "officer-3",
+        "reason": "no reply, but the file is clean",
+    }
+    result = await update(handle, api.UPDATE_FACT, fact)
+    assert result.accepted, result.reason
+
+
 def repay_in(parts: int) -> Answer:
     """Staff record the repayment in `parts` instalments, each by update."""
 

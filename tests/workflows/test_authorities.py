@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from adapters.ports import StaffNotice
 from domain.policy import policy_by_id
 from tests.workflows.harness import (
     Handle,
     Rig,
     application,
+    approve_referral,
     arrive,
     interview,
     of_type,
@@ -26,17 +26,6 @@ from tests.workflows.harness import (
 from workflows import api
 
 AUTHORITIES = ["security", "criminal_record", "deportation"]
-
-
-async def approve_referral(handle: Handle, notice: StaffNotice) -> None:
-    fact = {
-        "kind": "referral",
-        "approve": True,
-        "officer_id": "officer-3",
-        "reason": "no reply, but the file is clean",
-    }
-    result = await update(handle, api.UPDATE_FACT, fact)
-    assert result.accepted, result.reason
 
 
 async def test_an_authority_that_never_replies_refers_the_case_and_an_officer_approves(

@@ -26,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.callbacks import PATH, callback_app
 from adapters.http import AgencySettings, HttpAgencies, Out
-from adapters.ports import AgencyMessage, AuthorityAnswer, StaffNotice, TransientAdapterError
+from adapters.ports import AgencyMessage, AuthorityAnswer, TransientAdapterError
 from adapters.sim_server import AgencySimulator
 from adapters.simulator import SimConfig, Simulator
 from domain.application import Application
@@ -38,13 +38,13 @@ from tests.workflows.harness import (
     Handle,
     Staff,
     application,
+    approve_referral,
     arrive,
     interview,
     new_case_id,
     of_type,
     one,
     types,
-    update,
     withdraw,
 )
 from worker import authority_reply_sink, build_worker, serving
@@ -288,17 +288,6 @@ async def test_a_kandas_case_over_a_flaky_wire_pays_and_records_everything_once(
 
 
 # ---- an authority that never answers --------------------------------------------------------
-async def approve_referral(handle: Handle, notice: StaffNotice) -> None:
-    fact = {
-        "kind": "referral",
-        "approve": True,
-        "officer_id": "officer-3",
-        "reason": "no reply, but the file is clean",
-    }
-    result = await update(handle, api.UPDATE_FACT, fact)
-    assert result.accepted, result.reason
-
-
 async def test_a_silent_authority_escalates_to_an_officer_over_http(
     time_env: WorkflowEnvironment, embedded_pool: asyncpg.Pool
 ) -> None:
