@@ -4,6 +4,7 @@ import random
 import asyncpg
 import pytest
 
+from domain.regions import Region
 from store.errors import PlaceAlreadyHeldError, QuotaExhaustedError
 from store.events import append_events, count_events
 from store.queries import quota_usage
@@ -20,6 +21,27 @@ async def open_case(pool: asyncpg.Pool) -> str:
     async with pool.acquire() as conn:
         await append_events(conn, case_id=case_id, expected_seq=0, events=[new(submitted(case_id))])
     return case_id
+
+
+async def reserve_at_once(
+    pool: asyncpg.Pool, cases: list[str], region: Region, *, year: int, capacity: int
+) -> list[bool]:
+    """Every case reserves a place in `region` at the same moment; True for those that got one."""
+
+    async def reserve(case_id: str) -> bool:
+        async with pool.acquire() as conn:
+            try:
+                await append_events(
+                    conn,
+                    case_id=case_id,
+                    expected_seq=1,
+                    events=[new(reserved(region, year=year, capacity=capacity))],
+                )
+            except QuotaExhaustedError:
+                return False
+            return True
+
+    return list(await asyncio.gather(*map(reserve, cases)))
 
 
 async def test_reservation_beyond_capacity_is_refused_and_not_stored(pool: asyncpg.Pool) -> None:
@@ -50,20 +72,7 @@ async def test_sixteen_concurrent_reservers_get_exactly_ten_places(pool: asyncpg
     year = fresh_year()
     cases = [await open_case(pool) for _ in range(16)]
 
-    async def reserve(case_id: str) -> bool:
-        async with pool.acquire() as conn:
-            try:
-                await append_events(
-                    conn,
-                    case_id=case_id,
-                    expected_seq=1,
-                    events=[new(reserved("Akmola", year=year, capacity=10))],
-                )
-            except QuotaExhaustedError:
-                return False
-            return True
-
-    outcomes = await asyncio.gather(*map(reserve, cases))
+    outcomes = await reserve_at_once(pool, cases, "Akmola", year=year, capacity=10)
     async with pool.acquire() as conn:
         [usage] = await quota_usage(conn, year=year)
         stored = await conn.fetchval(
@@ -80,22 +89,9 @@ async def test_two_hundred_concurrent_reservers_get_exactly_thirty_places(
 ) -> None:
     """Many workflows at once, each its own case, on a pool smaller than the crowd."""
     year = fresh_year()
-    cases = await asyncio.gather(*(open_case(pool) for _ in range(200)))
+    cases = list(await asyncio.gather(*(open_case(pool) for _ in range(200))))
 
-    async def reserve(case_id: str) -> bool:
-        async with pool.acquire() as conn:
-            try:
-                await append_events(
-                    conn,
-                    case_id=case_id,
-                    expected_seq=1,
-                    events=[new(reserved("Kostanay", year=year, capacity=30))],
-                )
-            except QuotaExhaustedError:
-                return False
-            return True
-
-    outcomes = await asyncio.gather(*map(reserve, cases))
+    outcomes = await reserve_at_once(pool, cases, "Kostanay", year=year, capacity=30)
     async with pool.acquire() as conn:
         [usage] = await quota_usage(conn, year=year)
         holders = await conn.fetch(
