@@ -350,7 +350,8 @@ class Rig:
         """True when the run waits on a timer or a condition, with nothing in flight."""
         latest = self.latest(handle)
         desc = await latest.describe()
-        if desc.raw_description.pending_activities:
+        raw = desc.raw_description
+        if raw.pending_activities or raw.HasField("pending_workflow_task"):
             return False
         history = await latest.fetch_history()
         return history.events[-1].event_type not in BUSY
@@ -381,6 +382,11 @@ async def rig(
             try:
                 yield r
             finally:
+                # No staff answer may land between close's "idle?" and its termination:
+                # an answer starts activities, and one cut short holds the clock.
+                staff.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await staff
                 await r.close()
     finally:
         staff.cancel()
