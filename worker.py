@@ -278,6 +278,11 @@ def build_worker(
     )
 
 
+# The agency feeds' registry ids (migration 0005 registers them with the agency_feed role).
+ADDRESS_REGISTRY_FEED = "feed.address-registry"
+TREASURY_FEED = "feed.treasury"
+
+
 def authority_reply_sink(client: Client) -> ReplySink:
     """Authorities' later replies become `record_authority_reply` signals to their case; the
     address registry's notice of a registration becomes an arrival (`record_fact`)."""
@@ -289,12 +294,16 @@ def authority_reply_sink(client: Client) -> ReplySink:
         if isinstance(message, RegistrationNotice):
             name = SIGNAL_FACT
             payload = StaffFact(
-                kind="arrival", region=message.region, request_id=f"registry:{message.reference}"
+                kind="arrival",
+                actor_id=ADDRESS_REGISTRY_FEED,
+                region=message.region,
+                request_id=f"registry:{message.reference}",
             )
         elif isinstance(message, RepaymentNotice):
             name = SIGNAL_FACT
             payload = StaffFact(
                 kind="repayment",
+                actor_id=TREASURY_FEED,
                 amount_tiyn=message.amount_tiyn,
                 reference=message.reference,
                 request_id=f"treasury:{message.reference}",

@@ -123,6 +123,7 @@ class ActorCheckInput(Model):
     case_id: str
     staff_id: str
     role: str
+    or_roles: tuple[str, ...] = ()  # any of these also suffices (e.g. an agency feed)
 
 
 class ActorCheckResult(Model):

@@ -32,7 +32,7 @@ class RegistryActivities:
     async def check_actor(self, req: m.ActorCheckInput) -> m.ActorCheckResult:
         async with self.pool.acquire() as conn:
             member = await get_staff(conn, staff_id=req.staff_id)
-        authorised, reason = may_act(member, req.role)
+        authorised, reason = may_act(member, req.role, *req.or_roles)
         activity_log(case_id=req.case_id).info(
             "actor_checked", role=req.role, authorised=authorised
         )

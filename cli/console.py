@@ -11,25 +11,20 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from cli.common import StateOpt, codec_keys, err, fail
+from cli.common import StateOpt, codec_keys, fail
 from cli.stack import find_stack
-from console.app import ConsoleSettings, console_app, parse_staff
+from console.app import ConsoleSettings, console_app
 from store.errors import StoreError
 from store.pool import create_pool
 from worker import connect
 
 
 def console_settings() -> ConsoleSettings:
-    """KOSH_CONSOLE_STAFF (id:token,...) and KOSH_CONSOLE_SECRET (signs sessions; a random
-    one per process if unset, so a restart signs everyone out)."""
-    try:
-        staff = parse_staff(os.environ.get("KOSH_CONSOLE_STAFF", ""))
-    except ValueError as exc:
-        fail(str(exc), 2)
-    if not staff:
-        fail("KOSH_CONSOLE_STAFF is not set: give each staff member id:token, comma-separated", 2)
-    secret = os.environ.get("KOSH_CONSOLE_SECRET") or secrets.token_urlsafe(32)
-    return ConsoleSettings(staff=staff, secret=secret)
+    """KOSH_CONSOLE_SECRET signs sessions (a random one per process if unset, so a restart
+    signs everyone out)."""
+    return ConsoleSettings(
+        secret=os.environ.get("KOSH_CONSOLE_SECRET") or secrets.token_urlsafe(32)
+    )
 
 
 def console(
@@ -38,7 +33,8 @@ def console(
     state: StateOpt = None,
 ) -> None:
     """Serve the staff console: interviews waiting, a case's picture, the interview form.
-    Staff and their tokens come from KOSH_CONSOLE_STAFF (e.g. staff-7:long-token)."""
+    Staff sign in with the token `kosh staff token` issued them (the app database's staff
+    registry: KOSH_DATABASE_URL, or a running `kosh dev`)."""
     settings = console_settings()
     stack = find_stack(state)
 
@@ -47,19 +43,18 @@ def console(
             client = await connect(stack.temporal_address, stack.namespace, keys=codec_keys(stack))
         except Exception as exc:
             fail(f"cannot reach Temporal at {stack.temporal_address} ({exc})", 1)
-        pool = None
-        if stack.database_url:
-            try:
-                pool = await create_pool(stack.database_url)
-            except StoreError as exc:
-                err.print(f"business record unavailable ({exc}); case history is not shown")
+        if not stack.database_url:
+            fail("the console signs staff in against the staff registry: set KOSH_DATABASE_URL", 2)
+        try:
+            pool = await create_pool(stack.database_url)
+        except StoreError as exc:
+            fail(f"cannot reach the app database ({exc})", 1)
         app = console_app(client=client, pool=pool, settings=settings)
         server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
         try:
             await server.serve()
         finally:
-            if pool is not None:
-                await pool.close()
+            await pool.close()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())

@@ -138,6 +138,11 @@ class DemoBook:
         return plan_world(World(), self.scenarios)
 
 
+# The simulated staff of the demo cohort (`kosh dev` registers them in the staff registry).
+DEMO_INTERVIEWER = "staff-demo-01"
+DEMO_OFFICER = "officer-demo-01"
+
+
 class SimulatedStaff:
     """Answers notices: interviews, arrivals, referrals; withdraws on request. (Repayments
     come from the treasury: the simulated world plans them.)"""
@@ -154,7 +159,11 @@ class SimulatedStaff:
             await self._signal(
                 case.case_id,
                 api.SIGNAL_FACT,
-                {"kind": "withdrawal", "reason": "family decided to stay"},
+                {
+                    "kind": "withdrawal",
+                    "actor_id": DEMO_OFFICER,
+                    "reason": "family decided to stay",
+                },
             )
 
     async def run(self) -> None:
@@ -175,7 +184,7 @@ class SimulatedStaff:
                 handle,
                 api.UPDATE_INTERVIEW,
                 {
-                    "interviewer_id": "staff-demo-01",
+                    "interviewer_id": DEMO_INTERVIEWER,
                     "passed": name != "interview_fail",
                     "points": self.rng.randint(55, 95),
                     "request_id": f"{notice.case_id}:interview",
@@ -184,7 +193,9 @@ class SimulatedStaff:
         elif notice.kind == "arrival_due" and notice.case_id not in self.sim.world.registrations:
             status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
             await self._update(
-                handle, api.UPDATE_FACT, {"kind": "arrival", "region": status.region}
+                handle,
+                api.UPDATE_FACT,
+                {"kind": "arrival", "actor_id": DEMO_OFFICER, "region": status.region},
             )
         elif notice.kind in ("referral_due", "referral_overdue"):
             await self._update(
@@ -192,8 +203,8 @@ class SimulatedStaff:
                 api.UPDATE_FACT,
                 {
                     "kind": "referral",
+                    "actor_id": DEMO_OFFICER,
                     "approve": True,
-                    "officer_id": "officer-demo-01",
                     "reason": "record reviewed: no bar to residence",
                 },
             )

@@ -36,7 +36,7 @@ from adapters.codec_server import codec_app
 from adapters.http import AgencySettings, HttpAgencies
 from adapters.sim_server import AgencySimulator
 from adapters.simulator import SimConfig, Simulator
-from cli import demo
+from cli import demo, identity
 from cli.progress import progress_table
 from cli.reconcile import reconcile
 from cli.stack import StackInfo, clear_stack, write_stack
@@ -44,7 +44,7 @@ from console.app import ConsoleSettings, console_app
 from store.embedded import EmbeddedPostgres
 from store.migrate import migrate
 from store.pool import create_pool
-from store.staff import put_staff
+from store.staff import issue_token, put_staff
 from worker import (
     authority_reply_sink,
     build_worker,
@@ -60,8 +60,8 @@ log = structlog.get_logger("kosh.dev")
 DEMO_STAFF = "staff-demo"
 DEMO_STAFF_ROLES = {
     DEMO_STAFF: ["interviewer", "case_officer"],  # the console's demo member
-    "staff-demo-01": ["interviewer"],  # the simulated staff of the demo cohort
-    "officer-demo-01": ["case_officer"],
+    demo.DEMO_INTERVIEWER: ["interviewer"],  # the simulated staff of the demo cohort
+    demo.DEMO_OFFICER: ["case_officer"],
 }
 
 
@@ -248,15 +248,18 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
             await migrate(conn)
             for member, roles in DEMO_STAFF_ROLES.items():  # the demo's staff, in the registry
                 await put_staff(conn, staff_id=member, roles=roles)
+            # The demo member signs in with a fresh token each start: in the console, and in
+            # this folder's CLI unless someone else signed in here.
+            staff_token = await issue_token(conn, staff_id=DEMO_STAFF)
+            assert staff_token is not None
+            session = identity.load_session(opts.state)
+            if session is None or session.staff_id == DEMO_STAFF:
+                identity.save_session(
+                    opts.state, identity.Session(staff_id=DEMO_STAFF, token=staff_token)
+                )
         ui_url = f"http://localhost:{opts.ui_port}"
-        # The staff console, with one demo staff member (a fresh token each start).
-        staff_token = secrets.token_urlsafe(12)
         staff_app = console_app(
-            client=client,
-            pool=pool,
-            settings=ConsoleSettings(
-                staff={DEMO_STAFF: staff_token}, secret=secrets.token_urlsafe(32)
-            ),
+            client=client, pool=pool, settings=ConsoleSettings(secret=secrets.token_urlsafe(32))
         )
         console_url = await services.enter_async_context(
             serving(staff_app, f"127.0.0.1:{opts.console_port}")

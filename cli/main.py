@@ -21,6 +21,7 @@ from cli import records
 from cli.codec import codec_server
 from cli.common import JsonFlag, StateOpt, _emit, _validation_lines, codec_keys, err, fail, out
 from cli.console import console
+from cli.identity import acting_member, login, logout, whoami
 from cli.keys import keys_app
 from cli.sim import sim
 from cli.stack import find_stack, state_dir
@@ -251,18 +252,18 @@ def interview(
     case_id: Annotated[str, typer.Argument(help="Case id.")],
     passed: Annotated[bool, typer.Option("--pass/--fail", help="The interview's outcome.")],
     points: Annotated[int, typer.Option(help="Points awarded (0..policy maximum).")],
-    interviewer: Annotated[str, typer.Option(help="Interviewer's staff id.")],
     notes: Annotated[str, typer.Option(help="Notes for the record.")] = "",
     state: StateOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Record an interview outcome (a validated Update: accepted, or refused with the rule)."""
-    payload = {"interviewer_id": interviewer, "passed": passed, "points": points, "notes": notes}
+    """Record an interview outcome (a validated Update: accepted, or refused with the rule).
+    The interviewer is the signed-in member (`kosh login`); the case checks their role."""
+    payload: dict[str, Any] = {"passed": passed, "points": points, "notes": notes}
     try:
-        api.InterviewOutcome.model_validate(payload)
+        api.InterviewOutcome.model_validate({"interviewer_id": "x", **payload})
     except ValidationError as exc:
         fail(f"invalid interview outcome:\n{_validation_lines(exc)}", 2)
-
+    payload["interviewer_id"] = acting_member(state)
     _report(asyncio.run(_send_update(state, case_id, api.UPDATE_INTERVIEW, payload)), as_json)
 
 
@@ -310,15 +311,15 @@ def fact(
     approve: Annotated[
         bool | None, typer.Option("--approve/--reject", help="referral: the officer's decision.")
     ] = None,
-    officer: Annotated[str | None, typer.Option(help="referral: officer's staff id.")] = None,
     reason: Annotated[
         str | None, typer.Option(help="referral/withdrawal/revocation: the reason.")
     ] = None,
     state: StateOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Record a real-world fact on a case (validated Update: accepted or refused with the rule)."""
-    payload = {
+    """Record a real-world fact on a case (validated Update: accepted or refused with the rule).
+    The actor is the signed-in member (`kosh login`); the case checks their role."""
+    payload: dict[str, Any] = {
         k: v
         for k, v in {
             "kind": kind,
@@ -327,7 +328,6 @@ def fact(
             "amount_tiyn": amount_tiyn,
             "reference": reference,
             "approve": approve,
-            "officer_id": officer,
             "reason": reason,
         }.items()
         if v is not None
@@ -336,6 +336,7 @@ def fact(
         api.StaffFact.model_validate(payload)
     except ValidationError as exc:
         fail(f"invalid fact:\n{_validation_lines(exc)}", 2)
+    payload["actor_id"] = acting_member(state)
     _report(asyncio.run(_send_update(state, case_id, api.UPDATE_FACT, payload)), as_json)
 
 
@@ -372,6 +373,9 @@ def schema_application() -> None:
 
 app.command()(sim)
 app.command()(console)
+app.command()(login)
+app.command()(logout)
+app.command()(whoami)
 app.command("codec-server")(codec_server)
 app.add_typer(keys_app, name="keys")
 app.add_typer(staff_app, name="staff")

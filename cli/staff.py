@@ -1,5 +1,6 @@
 """`kosh staff`: the registry of who may act on cases (interviewers, case officers,
-operators). A case checks it before it accepts an interview or a referral decision."""
+operators, agency feeds) and their sign-in tokens. A case checks it before it accepts any
+staff input; the console and `kosh login` check the tokens."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import typer
 from cli.common import JsonFlag, StateOpt, _emit, fail, out
 from cli.records import _with_db
 from store.pool import Conn
-from store.staff import ROLES, get_staff, list_staff, put_staff
+from store.staff import ROLES, get_staff, issue_token, list_staff, put_staff
 
 staff_app = typer.Typer(no_args_is_help=True, help="Who may act on cases, in which roles.")
 STAFF_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -35,6 +36,30 @@ def staff_add(
         fail(f"--role {', '.join(unknown)}: not one of {', '.join(ROLES)}", 2)
     _with_db(state, lambda conn: put_staff(conn, staff_id=staff_id, roles=role))
     out.print(f"{staff_id}: {', '.join(sorted(set(role)))}, active")
+    if set(role) != {"agency_feed"}:
+        out.print(f"issue their sign-in token with `kosh staff token {staff_id}`")
+
+
+@staff_app.command("token")
+def staff_token(
+    staff_id: Annotated[str, typer.Argument(help="The member's staff id.")],
+    state: StateOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue a member's sign-in token (for the console and `kosh login`), shown once; the
+    previous token stops working. Agency feeds never sign in."""
+    _check_id(staff_id)
+
+    async def go(conn: Conn) -> str | None:
+        member = await get_staff(conn, staff_id=staff_id)
+        if member is None:
+            fail(f"no staff member {staff_id}", 1)
+        if set(member.roles) == {"agency_feed"}:
+            fail(f"{staff_id} is an agency feed: feeds act through the callback receiver", 2)
+        return await issue_token(conn, staff_id=staff_id)
+
+    token = _with_db(state, go)
+    _emit({"staff_id": staff_id, "token": token}, as_json, f"{staff_id}: token {token}")
 
 
 @staff_app.command("deactivate")

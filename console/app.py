@@ -1,9 +1,10 @@
 """The staff console: worklists from Temporal visibility, a case's whole picture, and the
 interview form. Server-rendered HTML (FastAPI + Jinja2), no build step.
 
-Staff sign in with their id and token (settings, for now); the interviewer id sent to the
-case is the signed-in member, never a form field. Every form carries a CSRF token and a
-request id, so a double submit is applied once.
+Staff sign in with their id and the token the staff registry issued them (`kosh staff
+token`); a member deactivated in the registry is signed out at their next request. The
+interviewer id sent to the case is the signed-in member, never a form field. Every form
+carries a CSRF token and a request id, so a double submit is applied once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from store.errors import StoreError
 from store.events import read_events
+from store.staff import get_staff
+from store.staff import signed_in as token_matches
 from workflows import api
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -36,22 +39,7 @@ STAFF_ID = r"^[A-Za-z0-9._-]{1,64}$"
 
 @dataclass(frozen=True)
 class ConsoleSettings:
-    staff: dict[str, str]  # staff id -> sign-in token
     secret: str  # signs the session cookie
-
-
-def parse_staff(raw: str) -> dict[str, str]:
-    """`staff-7:token7,staff-9:token9` (KOSH_CONSOLE_STAFF) -> {staff id: token}."""
-    staff: dict[str, str] = {}
-    for entry in filter(None, (part.strip() for part in raw.split(","))):
-        member, sep, token = entry.partition(":")
-        if not sep or not member or len(token) < 8:
-            raise ValueError(
-                f"KOSH_CONSOLE_STAFF entry {member or entry!r}: expected id:token, "
-                "the token at least 8 characters"
-            )
-        staff[member] = token
-    return staff
 
 
 @dataclass(frozen=True)
@@ -71,7 +59,7 @@ def _attr(values: Any, key: Any) -> str:
     return "" if value is None else str(value)
 
 
-def console_app(*, client: Client, pool: asyncpg.Pool | None, settings: ConsoleSettings) -> FastAPI:
+def console_app(*, client: Client, pool: asyncpg.Pool, settings: ConsoleSettings) -> FastAPI:
     app = FastAPI(title="kosh staff console", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret, same_site="strict")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
@@ -83,9 +71,20 @@ def console_app(*, client: Client, pool: asyncpg.Pool | None, settings: ConsoleS
         context["flash"] = request.session.pop("flash", None)
         return pages.TemplateResponse(request, name, context, status_code=code)
 
-    def signed_in(request: Request) -> str | None:
+    async def signed_in(request: Request) -> str | None:
+        """The signed-in member, while the registry still has them active."""
         member = request.session.get("staff_id")
-        return member if member in settings.staff else None
+        if not isinstance(member, str):
+            return None
+        try:
+            async with pool.acquire() as conn:
+                found = await get_staff(conn, staff_id=member)
+        except StoreError:
+            return None
+        if found is None or not found.active:
+            request.session.clear()
+            return None
+        return member
 
     def to_login(request: Request) -> RedirectResponse:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -97,10 +96,18 @@ def console_app(*, client: Client, pool: asyncpg.Pool | None, settings: ConsoleS
     @app.post("/login", response_model=None)
     async def login(request: Request) -> Response:
         form = await request.form()
-        member, token = str(form.get("staff_id", "")), str(form.get("token", ""))
-        known = settings.staff.get(member)
-        if known is None or not secrets.compare_digest(known.encode(), token.encode()):
-            return page(request, "login.html", 401, error="Unknown staff id or wrong token.")
+        member, token = str(form.get("staff_id", ""))[:64], str(form.get("token", ""))[:200]
+        try:
+            async with pool.acquire() as conn:
+                known = await token_matches(conn, staff_id=member, token=token)
+        except StoreError as exc:
+            return page(
+                request, "login.html", 503, error=f"The staff registry is unavailable ({exc})."
+            )
+        if not known:
+            return page(
+                request, "login.html", 401, error="Unknown or inactive staff id, or wrong token."
+            )
         request.session.clear()
         request.session.update({"staff_id": member, "csrf": secrets.token_urlsafe(16)})
         target = str(form.get("next", "/"))
@@ -113,7 +120,7 @@ def console_app(*, client: Client, pool: asyncpg.Pool | None, settings: ConsoleS
 
     @app.get("/", response_model=None)
     async def worklist(request: Request) -> Response:
-        if signed_in(request) is None:
+        if await signed_in(request) is None:
             return to_login(request)
         # SQL visibility (the dev server, PostgreSQL) has no ORDER BY: sorted here, due first.
         query = f"{api.SA_WAITING_FOR.name} = 'interview' AND ExecutionStatus = 'Running'"
@@ -148,18 +155,16 @@ def console_app(*, client: Client, pool: asyncpg.Pool | None, settings: ConsoleS
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return None, [], f"No case {case_id}."
             return None, [], f"Temporal did not answer ({exc.message})."
-        history: list[Any] = []
-        if pool is not None:
-            try:
-                async with pool.acquire() as conn:
-                    history = await read_events(conn, case_id=case_id)
-            except StoreError as exc:
-                return status, [], f"The business record is unavailable ({exc})."
+        try:
+            async with pool.acquire() as conn:
+                history = await read_events(conn, case_id=case_id)
+        except StoreError as exc:
+            return status, [], f"The business record is unavailable ({exc})."
         return status, history, None
 
     @app.get("/cases/{case_id}", response_model=None)
     async def case(request: Request, case_id: str) -> Response:
-        if signed_in(request) is None:
+        if await signed_in(request) is None:
             return to_login(request)
         status, history, problem = await picture(case_id)
         return page(
@@ -176,7 +181,7 @@ def console_app(*, client: Client, pool: asyncpg.Pool | None, settings: ConsoleS
 
     @app.post("/cases/{case_id}/interview", response_model=None)
     async def interview(request: Request, case_id: str) -> Response:
-        member = signed_in(request)
+        member = await signed_in(request)
         if member is None:
             return to_login(request)
         form = await request.form()

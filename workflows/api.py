@@ -134,12 +134,15 @@ FactKind = Literal[
 class StaffFact(Model):
     """A real-world fact staff record on a case (signal `record_fact`, update `submit_fact`).
 
-    arrival: region (+ on); move: region (new, optional) + on; departure: on;
-    repayment: amount_tiyn + reference; referral: approve + officer_id + reason;
+    `actor_id` is who records it: a case officer, or for arrivals and repayments an agency
+    feed; the case checks it against the staff registry. arrival: region (+ on); move: region
+    (new, optional) + on; departure: on; repayment: amount_tiyn + reference; referral: approve
+    + reason (the officer is the actor; officer_id, if given, must be the actor);
     withdrawal: reason; death: on; citizenship: on; revocation: reason.
     """
 
     kind: FactKind
+    actor_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     region: Region | None = None
     on: date | None = None
     amount_tiyn: int | None = Field(default=None, gt=0)

@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.policy import policy_by_id
     from workflows import api, inbox
+    from workflows.inbox import Actor
     from workflows.options import (
         ADAPTER_RETRY,
         ADAPTER_TIMEOUT,
@@ -65,7 +66,10 @@ with workflow.unsafe.imports_passed_through():
 # interview is escalated to a supervisor before it rejects; an undecided referral reminds
 # staff each decision window; the next deadline is published as KoshNextDeadline.
 DEADLINES = "2026-11-deadlines"
-RULE_CHANGES = (DEADLINES,)
+# Every staff fact names its actor, checked against the registry (interviews and referral
+# decisions were checked from DEADLINES on).
+ACTORS = "2026-11-actors"
+RULE_CHANGES = (DEADLINES, ACTORS)
 
 
 REFUSALS_KEPT = 50
@@ -307,15 +311,26 @@ class ApplicantWorkflow:
         workflow.logger.info("staff input refused", extra={"rule": rule})
         return api.UpdateResult(accepted=False, reason=f"{rule}: {reason}")
 
-    def _command_for(self, item: InboxItem) -> tuple[cmd.Command, str | None]:
+    def _command_for(self, item: InboxItem) -> tuple[cmd.Command, str | None, Actor | None]:
+        """The command an input asks for, its request id, and the actor the registry must
+        confirm (None: nobody to check, under the rules this case follows)."""
         if item.name == "interview":
             outcome = inbox.parse_interview(item.raw)
-            return inbox.interview_command(outcome), outcome.request_id
+            checked = inbox.interview_actor(outcome) if self._follows(DEADLINES) else None
+            return inbox.interview_command(outcome), outcome.request_id, checked
         if item.name == "authority":
             reply = inbox.parse_authority_reply(item.raw)
-            return inbox.authority_command(reply), None
+            return inbox.authority_command(reply), None, None
         fact = inbox.parse_fact(item.raw)
-        return inbox.fact_command(fact), fact.request_id
+        command = inbox.fact_command(fact)
+        actor: Actor | None
+        if self._follows(ACTORS):
+            actor = inbox.fact_actor(fact)
+        elif self._follows(DEADLINES) and isinstance(command, cmd.ResolveReferral):
+            actor = Actor(command.officer_id, inbox.OFFICER)
+        else:
+            actor = None
+        return command, fact.request_id, actor
 
     async def _settle_inbox(self) -> None:
         """Apply queued input until no handler is running and nothing is queued."""
@@ -336,12 +351,12 @@ class ApplicantWorkflow:
 
     async def _apply_input(self, item: InboxItem) -> api.UpdateResult:
         try:
-            command, request_id = self._command_for(item)
+            command, request_id, actor = self._command_for(item)
         except DomainError as exc:
             return self._refuse(item, exc.rule, exc.reason)
         if request_id is not None and request_id in self.run_state.request_results:
             return self._refuse(item, "duplicate_request", f"request {request_id} already applied")
-        refused = await self._unauthorised(command)
+        refused = await self._unauthorised(actor)
         if refused is not None:
             return self._refuse(item, "actor_not_authorised", refused)
         try:
@@ -353,28 +368,26 @@ class ApplicantWorkflow:
             self.run_state.request_results[request_id] = result
         return result
 
-    async def _unauthorised(self, command: cmd.Command) -> str | None:
+    async def _unauthorised(self, actor: Actor | None) -> str | None:
         """Why the actor may not do this (None: they may), asked of the staff registry."""
-        if not self._follows(DEADLINES):
-            return None
-        if isinstance(command, cmd.RecordInterview):
-            actor, role = command.interviewer_id, "interviewer"
-        elif isinstance(command, cmd.ResolveReferral):
-            actor, role = command.officer_id, "case_officer"
-        else:
-            return None
-        if self.state.is_closed:
-            return None  # the decider refuses it anyway, with the reason that matters
+        if actor is None or self.state.is_closed:
+            return None  # a closed case: the decider refuses it, with the reason that matters
+        role, *others = actor.roles
         check = await self._activity(
             RegistryActivities.check_actor,
-            m.ActorCheckInput(case_id=self.state.case_id, staff_id=actor, role=role),
-            summary=f"check {role}",
+            m.ActorCheckInput(
+                case_id=self.state.case_id,
+                staff_id=actor.staff_id,
+                role=role,
+                or_roles=tuple(others),
+            ),
+            summary=f"check {' or '.join(actor.roles)}",
         )
         return None if check.authorised else check.reason
 
     def _dry_run(self, item: InboxItem) -> None:
         """Update validator: refuse now what the case would refuse (nothing is recorded)."""
-        command, request_id = self._command_for(item)
+        command, request_id, _ = self._command_for(item)
         if request_id is not None and request_id in self.run_state.request_results:
             return  # a retried update: the handler answers with the first result
         decide(self.state, command, now=self.now())
@@ -719,7 +732,7 @@ class ApplicantWorkflow:
                     return
             item = replies.pop(authority)
             try:
-                command, _ = self._command_for(item)
+                command, _, _ = self._command_for(item)
                 await self._decide(command)
             except DomainError as exc:
                 self._refuse(item, exc.rule, exc.reason)

@@ -6,7 +6,7 @@ reason instead of being dropped by the SDK or failing the workflow task.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -17,6 +17,39 @@ from workflows.api import AuthorityReplyInput, InterviewOutcome, StaffFact
 
 class InputRefusedError(DomainError):
     """Staff input that is malformed: the rule is `invalid_input` or `missing_field`."""
+
+
+class Actor(NamedTuple):
+    """Who sends an input, and the registry roles of which they must hold one."""
+
+    staff_id: str
+    roles: tuple[str, ...]
+
+
+# Arrivals and repayments also come from agency feeds (the address registry, the treasury);
+# every other fact is a case officer's.
+FACT_ROLES: dict[str, tuple[str, ...]] = {
+    "arrival": ("case_officer", "agency_feed"),
+    "repayment": ("case_officer", "agency_feed"),
+}
+OFFICER = ("case_officer",)
+
+
+def interview_actor(outcome: InterviewOutcome) -> Actor:
+    return Actor(outcome.interviewer_id, ("interviewer",))
+
+
+def fact_actor(fact: StaffFact) -> Actor:
+    """Who records the fact (required: a fact without its actor is refused)."""
+    _need(fact, "actor_id")
+    assert fact.actor_id is not None
+    if fact.officer_id is not None and fact.officer_id != fact.actor_id:
+        raise InputRefusedError(
+            "invalid_input",
+            f"officer_id: {fact.officer_id} is not the actor ({fact.actor_id}); "
+            "an officer records their own decision",
+        )
+    return Actor(fact.actor_id, FACT_ROLES.get(fact.kind, OFFICER))
 
 
 def _validation_reason(exc: ValidationError) -> str:
@@ -90,11 +123,10 @@ def fact_command(fact: StaffFact) -> cmd.Command:
             assert fact.amount_tiyn is not None and fact.reference is not None
             return cmd.RecordRepayment(amount_tiyn=fact.amount_tiyn, reference=fact.reference)
         case "referral":
-            _need(fact, "approve", "officer_id", "reason")
-            assert fact.approve is not None and fact.officer_id and fact.reason
-            return cmd.ResolveReferral(
-                officer_id=fact.officer_id, approve=fact.approve, reason=fact.reason
-            )
+            officer = fact.officer_id or fact.actor_id
+            _need(fact, "approve", "officer_id" if fact.actor_id is None else "actor_id", "reason")
+            assert fact.approve is not None and officer and fact.reason
+            return cmd.ResolveReferral(officer_id=officer, approve=fact.approve, reason=fact.reason)
         case "withdrawal":
             return cmd.Withdraw(reason=fact.reason or "withdrawn by the applicant")
         case "death":

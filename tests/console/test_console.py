@@ -9,10 +9,18 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest_asyncio
 
-from console.app import ConsoleSettings, console_app, parse_staff
+from console.app import ConsoleSettings, console_app
+from store.staff import issue_token, put_staff
 from tests.workflows.harness import Rig, application, types
 
-STAFF = {"staff-7": "token-for-staff-7"}
+
+@pytest_asyncio.fixture
+async def token(case_rig: Rig) -> str:
+    """staff-7's sign-in token, issued by the staff registry."""
+    async with case_rig.pool.acquire() as conn:
+        issued = await issue_token(conn, staff_id="staff-7")
+    assert issued is not None
+    return issued
 
 
 @pytest_asyncio.fixture
@@ -20,15 +28,17 @@ async def browser(case_rig: Rig) -> AsyncIterator[httpx.AsyncClient]:
     app = console_app(
         client=case_rig.env.client,
         pool=case_rig.pool,
-        settings=ConsoleSettings(staff=STAFF, secret="test-secret-test-secret"),
+        settings=ConsoleSettings(secret="test-secret-test-secret"),
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
         yield client
 
 
-async def sign_in(browser: httpx.AsyncClient, token: str = STAFF["staff-7"]) -> httpx.Response:
-    return await browser.post("/login", data={"staff_id": "staff-7", "token": token, "next": "/"})
+async def sign_in(
+    browser: httpx.AsyncClient, token: str, staff_id: str = "staff-7"
+) -> httpx.Response:
+    return await browser.post("/login", data={"staff_id": staff_id, "token": token, "next": "/"})
 
 
 def hidden(page: str, name: str) -> str:
@@ -43,20 +53,43 @@ async def waiting_case(case_rig: Rig) -> tuple[str, str]:
     return h.id, h.id.removeprefix("case-")
 
 
-async def test_pages_need_a_signed_in_member(browser: httpx.AsyncClient) -> None:
+async def test_pages_need_a_signed_in_member(browser: httpx.AsyncClient, token: str) -> None:
     for path in ("/", "/cases/anything"):
         answer = await browser.get(path)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
-    wrong = await sign_in(browser, token="not-the-token")
+    wrong = await sign_in(browser, "not-the-token")
     assert wrong.status_code == 401 and "wrong token" in wrong.text
+    stranger = await sign_in(browser, token, staff_id="staff-1")  # another member's id
+    assert stranger.status_code == 401
     assert (await browser.get("/")).status_code == 303
 
 
+async def test_sign_in_follows_the_registry(
+    case_rig: Rig, browser: httpx.AsyncClient, token: str
+) -> None:
+    assert (await sign_in(browser, token)).status_code == 303
+    assert (await browser.get("/cases/none")).status_code == 404  # in, and shown "no case"
+    async with case_rig.pool.acquire() as conn:
+        newer = await issue_token(conn, staff_id="staff-7")  # a reissued token...
+        assert newer is not None
+    assert (await sign_in(browser, token)).status_code == 401  # ...retires the old one
+    assert (await sign_in(browser, newer)).status_code == 303
+    async with case_rig.pool.acquire() as conn:
+        await put_staff(conn, staff_id="staff-7", roles=["interviewer"], active=False)
+    try:
+        # deactivated: signed out at the next request, and cannot sign in again
+        assert (await browser.get("/cases/none")).status_code == 303
+        assert (await sign_in(browser, newer)).status_code == 401
+    finally:
+        async with case_rig.pool.acquire() as conn:
+            await put_staff(conn, staff_id="staff-7", roles=["interviewer"])
+
+
 async def test_an_interview_recorded_in_the_console_moves_the_case_on(
-    case_rig: Rig, browser: httpx.AsyncClient
+    case_rig: Rig, browser: httpx.AsyncClient, token: str
 ) -> None:
     _, cid = await waiting_case(case_rig)
-    assert (await sign_in(browser)).status_code == 303
+    assert (await sign_in(browser, token)).status_code == 303
     page = (await browser.get(f"/cases/{cid}")).text
     assert "Record the interview" in page and "Recorded as interviewer staff-7" in page
     assert 'name="interviewer_id"' not in page  # who interviewed is the signed-in member
@@ -89,10 +122,10 @@ async def test_an_interview_recorded_in_the_console_moves_the_case_on(
 
 
 async def test_bad_input_is_named_and_nothing_is_sent(
-    case_rig: Rig, browser: httpx.AsyncClient
+    case_rig: Rig, browser: httpx.AsyncClient, token: str
 ) -> None:
     _, cid = await waiting_case(case_rig)
-    await sign_in(browser)
+    await sign_in(browser, token)
     page = (await browser.get(f"/cases/{cid}")).text
     base = {"csrf": hidden(page, "csrf"), "request_id": hidden(page, "request_id")}
 
@@ -119,29 +152,18 @@ async def test_bad_input_is_named_and_nothing_is_sent(
     assert status.waiting_for == "interview"
 
 
-async def test_an_unknown_case_is_named(browser: httpx.AsyncClient) -> None:
-    await sign_in(browser)
+async def test_an_unknown_case_is_named(browser: httpx.AsyncClient, token: str) -> None:
+    await sign_in(browser, token)
     answer = await browser.get("/cases/no-such-case")
     assert answer.status_code == 404 and "No case no-such-case." in answer.text
 
 
-def test_staff_settings_name_the_bad_entry() -> None:
-    assert parse_staff("a:12345678, b:abcdefgh") == {"a": "12345678", "b": "abcdefgh"}
-    for raw in ("a", "a:short", ":12345678"):
-        try:
-            parse_staff(raw)
-        except ValueError as exc:
-            assert "KOSH_CONSOLE_STAFF" in str(exc)
-        else:
-            raise AssertionError(f"{raw!r} was accepted")
-
-
 async def test_a_case_picture_carries_no_form_when_not_waiting_for_an_interview(
-    case_rig: Rig, browser: httpx.AsyncClient
+    case_rig: Rig, browser: httpx.AsyncClient, token: str
 ) -> None:
     h = await case_rig.start(application(forged=True))
     await case_rig.finish(h)
-    await sign_in(browser)
+    await sign_in(browser, token)
     page = (await browser.get(f"/cases/{h.id.removeprefix('case-')}")).text
     assert "rejected" in page and "Record the interview" not in page
     assert "DocumentsRejected" in page  # the history from the business record

@@ -24,8 +24,8 @@ class ReorderedWorkflow(ApplicantWorkflow):
 
 @workflow.defn(name=api.WORKFLOW_NAME)
 class UnguardedRuleChangeWorkflow(ApplicantWorkflow):
-    """The 2026-11 deadlines applied to every case, without asking `workflow.patched`: a
-    case started before the change cannot replay."""
+    """Every rule change applied to every case, without asking `workflow.patched`: a case
+    started before a change cannot replay."""
 
     @workflow.run
     async def run(self, inp: api.CaseInput) -> api.CaseResult:

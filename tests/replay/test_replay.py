@@ -29,11 +29,12 @@ from tests.replay.nondeterministic import ReorderedWorkflow, UnguardedRuleChange
 from tests.workflows.harness import GatedSimulator
 from worker import build_worker, workflow_runner
 from workflows import api
-from workflows.applicant import DEADLINES, ApplicantWorkflow
+from workflows.applicant import ACTORS, DEADLINES, ApplicantWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 BEFORE_DEADLINES = HISTORIES / "2026-10-first-release"
-CURRENT = HISTORIES / DEADLINES
+BEFORE_ACTORS = HISTORIES / DEADLINES
+CURRENT = HISTORIES / ACTORS
 
 
 def replayer(*workflows: type) -> Replayer:
@@ -84,7 +85,10 @@ async def run_case(env: WorkflowEnvironment, pool: asyncpg.Pool) -> list[Workflo
                     {"interviewer_id": "staff-1", "passed": True, "points": 75},
                 )
             elif notice.kind == "arrival_due":
-                await handle.signal(api.SIGNAL_FACT, {"kind": "arrival", "region": "Kostanay"})
+                await handle.signal(
+                    api.SIGNAL_FACT,
+                    {"actor_id": "officer-3", "kind": "arrival", "region": "Kostanay"},
+                )
 
     async with build_worker(env.client, pool=pool, sim=sim, task_queue=queue):
         task = asyncio.create_task(staff())
@@ -162,8 +166,8 @@ async def test_stored_histories_replay(path: Path) -> None:
 
 
 def test_histories_are_stored() -> None:
-    assert len(list(BEFORE_DEADLINES.glob("*.json"))) >= 2
-    assert len(list(CURRENT.glob("*.json"))) >= 2
+    for release in (BEFORE_DEADLINES, BEFORE_ACTORS, CURRENT):
+        assert len(list(release.glob("*.json"))) >= 2, release
 
 
 async def test_a_case_started_before_the_deadlines_change_keeps_the_old_rules() -> None:
@@ -178,8 +182,20 @@ async def test_a_case_started_before_the_deadlines_change_keeps_the_old_rules() 
         await replayer(UnguardedRuleChangeWorkflow).replay_workflow(first)
 
 
-async def test_a_new_case_follows_the_deadlines_change(fresh_runs: list[WorkflowHistory]) -> None:
-    assert patches(fresh_runs[0]) == {DEADLINES}
+async def test_a_case_started_before_the_actors_change_keeps_its_rules() -> None:
+    """Its arrival was recorded with no actor named and no registry check; the actors
+    change applied unconditionally would refuse it, and the replay would diverge."""
+    first = WorkflowHistory.from_json(
+        "deadlines", (BEFORE_ACTORS / "kandas-fulfilled-run1.json").read_text()
+    )
+    assert patches(first) == {DEADLINES}
+    await replayer().replay_workflow(first)
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer(UnguardedRuleChangeWorkflow).replay_workflow(first)
+
+
+async def test_a_new_case_follows_the_current_rules(fresh_runs: list[WorkflowHistory]) -> None:
+    assert patches(fresh_runs[0]) == {DEADLINES, ACTORS}
     types = {
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in fresh_runs[0].events

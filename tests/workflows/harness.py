@@ -213,12 +213,16 @@ async def interview(handle: Handle, notice: StaffNotice) -> None:
 
 async def arrive(handle: Handle, notice: StaffNotice) -> None:
     status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
-    result = await update(handle, api.UPDATE_FACT, {"kind": "arrival", "region": status.region})
+    result = await update(
+        handle,
+        api.UPDATE_FACT,
+        {"actor_id": "officer-3", "kind": "arrival", "region": status.region},
+    )
     assert result.accepted, result.reason
 
 
 async def withdraw(handle: Handle, notice: StaffNotice) -> None:
-    fact = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    fact = {"actor_id": "officer-3", "kind": "withdrawal", "reason": "the family decided to stay"}
     result = await update(handle, api.UPDATE_FACT, fact)
     assert result.accepted, result.reason
 
@@ -227,8 +231,8 @@ async def approve_referral(handle: Handle, notice: StaffNotice) -> None:
     """A case officer in the test staff registry approves a referred case."""
     fact = {
         "kind": "referral",
+        "actor_id": "officer-3",
         "approve": True,
-        "officer_id": "officer-3",
         "reason": "no reply, but the file is clean",
     }
     result = await update(handle, api.UPDATE_FACT, fact)
@@ -244,7 +248,12 @@ def repay_in(parts: int) -> Answer:
         amounts = [owed // parts] * (parts - 1)
         amounts.append(owed - sum(amounts))
         for i, amount in enumerate(amounts, 1):
-            fact = {"kind": "repayment", "amount_tiyn": amount, "reference": f"TRN-{i}"}
+            fact = {
+                "actor_id": "officer-3",
+                "kind": "repayment",
+                "amount_tiyn": amount,
+                "reference": f"TRN-{i}",
+            }
             result = await update(handle, api.UPDATE_FACT, fact)
             assert result.accepted, result.reason
 

@@ -224,7 +224,7 @@ async def test_no_arrival_by_the_deadline_lapses_and_releases_the_quota_place(
 async def test_withdrawal_during_scoring_closes_the_case(case_rig: Rig) -> None:
     h = await case_rig.start(application())
     await case_rig.notice("interview_due")
-    fact = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    fact = {"actor_id": "officer-3", "kind": "withdrawal", "reason": "the family decided to stay"}
     accepted = await h.execute_update(api.UPDATE_FACT, fact, result_type=api.UpdateResult)
     result = await case_rig.finish(h)
 
@@ -266,7 +266,11 @@ async def test_free_text_reasons_are_not_published_in_the_workflow_details(
 ) -> None:
     h = await case_rig.start(application())
     await case_rig.notice("interview_due")
-    fact = {"kind": "withdrawal", "reason": f"{FULL_NAME} found work abroad"}
+    fact = {
+        "actor_id": "officer-3",
+        "kind": "withdrawal",
+        "reason": f"{FULL_NAME} found work abroad",
+    }
     await h.execute_update(api.UPDATE_FACT, fact, result_type=api.UpdateResult)
     await case_rig.finish(h)
 

@@ -23,7 +23,7 @@ async def test_a_withdrawal_during_a_kaztest_retake_wait_stops_the_checks(case_r
     cid = h.id.removeprefix("case-")
     assert await case_rig.recorded(cid, "LanguageTestScored")  # attempt 1 failed: a retake wait
 
-    fact = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    fact = {"actor_id": "officer-3", "kind": "withdrawal", "reason": "the family decided to stay"}
     answer = await update(h, api.UPDATE_FACT, fact)
     result = await case_rig.finish(h)
 
@@ -47,7 +47,7 @@ async def test_a_withdrawal_while_an_authority_is_being_asked_waits_for_that_cal
     cid = h.id.removeprefix("case-")
     await asyncio.wait_for(entered.wait(), 10)  # an authority request is in flight
 
-    fact = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    fact = {"actor_id": "officer-3", "kind": "withdrawal", "reason": "the family decided to stay"}
     answering = asyncio.create_task(update(h, api.UPDATE_FACT, fact))
     assert await case_rig.recorded(cid, "CaseClosed")  # closed while the call still runs
     release.set()
@@ -87,9 +87,16 @@ def _settled(kind: str) -> tuple[str, str]:
 @pytest.mark.parametrize(
     ("fact", "closed_reason"),
     [
-        ({"kind": "death"}, "died"),
-        ({"kind": "citizenship"}, "citizenship_granted"),
-        ({"kind": "revocation", "reason": "false statements in the application"}, "revoked"),
+        ({"actor_id": "officer-3", "kind": "death"}, "died"),
+        ({"actor_id": "officer-3", "kind": "citizenship"}, "citizenship_granted"),
+        (
+            {
+                "actor_id": "officer-3",
+                "kind": "revocation",
+                "reason": "false statements in the application",
+            },
+            "revoked",
+        ),
     ],
     ids=["death-under-contract", "citizenship-in-residence", "revocation-before-arrival"],
 )

@@ -95,7 +95,7 @@ async def test_departure_in_contract_month_59_owes_all_support_paid(case_rig: Ri
 
     before = await skip_to(case_rig, h, left_on)
     assert (before.stage, before.outstanding_tiyn) == ("monitoring", 0)
-    fact = {"kind": "departure", "on": left_on.isoformat()}
+    fact = {"actor_id": "officer-3", "kind": "departure", "on": left_on.isoformat()}
     accepted = await update(case_rig.latest(h), api.UPDATE_FACT, fact)
     result = await case_rig.finish(h)  # nobody repays: referred after the due date
 
@@ -146,7 +146,11 @@ async def test_departure_after_month_60_owes_nothing(case_rig: Rig) -> None:
     today = (await case_rig.env.get_current_time()).date()
     assert today >= contract.ends_on
     with pytest.raises(RPCError):  # the workflow has completed: the server refuses it
-        await update(case_rig.latest(h), api.UPDATE_FACT, {"kind": "departure", "on": str(today)})
+        await update(
+            case_rig.latest(h),
+            api.UPDATE_FACT,
+            {"actor_id": "officer-3", "kind": "departure", "on": str(today)},
+        )
     assert await case_rig.events(cid) == events
     for never in ("DepartureRecorded", "RegionLeft", "RepaymentDemanded"):
         assert never not in types(events)

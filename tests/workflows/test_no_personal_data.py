@@ -32,7 +32,11 @@ async def test_a_whole_case_logs_no_personal_data(
 ) -> None:
     async def free_text_with_the_name(handle: Handle, notice: StaffNotice) -> None:
         # under contract a withdrawal is refused: the refusal is logged, the text must not be
-        fact = {"kind": "withdrawal", "reason": f"{FULL_NAME} found work in Almaty"}
+        fact = {
+            "actor_id": "officer-3",
+            "kind": "withdrawal",
+            "reason": f"{FULL_NAME} found work in Almaty",
+        }
         await handle.signal(api.SIGNAL_FACT, fact)
 
     case_rig.staff.on("interview_due", interview)

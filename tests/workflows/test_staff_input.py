@@ -111,12 +111,17 @@ async def test_an_invalid_interview_update_is_rejected_by_the_validator(case_rig
 async def test_an_update_in_the_wrong_stage_is_rejected_with_the_rule(case_rig: Rig) -> None:
     h, cid = await at_interview(case_rig)
     before = await case_rig.events(cid)
-    arrival = {"kind": "arrival", "region": "Pavlodar"}
+    arrival = {"actor_id": "officer-3", "kind": "arrival", "region": "Pavlodar"}
     cause = await rejected_by_validator(h, api.UPDATE_FACT, arrival)
     assert cause.type == "relocation_stage"
     assert cause.message.startswith("not accepted in stage 'scoring'")
 
-    repayment = {"kind": "repayment", "amount_tiyn": 100, "reference": "TRN-1"}
+    repayment = {
+        "actor_id": "officer-3",
+        "kind": "repayment",
+        "amount_tiyn": 100,
+        "reference": "TRN-1",
+    }
     assert (await rejected_by_validator(h, api.UPDATE_FACT, repayment)).type == "repayment_stage"
     assert await case_rig.events(cid) == before
 
@@ -148,20 +153,35 @@ GARBAGE: list[tuple[str, Any]] = [
     (api.SIGNAL_INTERVIEW, GOOD_INTERVIEW | {"extra": True}),
     (api.SIGNAL_INTERVIEW, GOOD_INTERVIEW | {"notes": "x" * 5000}),
     (api.SIGNAL_INTERVIEW, GOOD_INTERVIEW),  # well formed, wrong stage
-    (api.SIGNAL_FACT, {"kind": "teleport"}),
-    (api.SIGNAL_FACT, {"kind": "arrival"}),
-    (api.SIGNAL_FACT, {"kind": "arrival", "region": "Atlantis"}),
-    (api.SIGNAL_FACT, {"kind": "arrival", "region": "Pavlodar"}),
-    (api.SIGNAL_FACT, {"kind": "repayment"}),
-    (api.SIGNAL_FACT, {"kind": "repayment", "amount_tiyn": -1, "reference": "x"}),
-    (api.SIGNAL_FACT, {"kind": "repayment", "amount_tiyn": 1, "reference": "x"}),
-    (api.SIGNAL_FACT, {"kind": "referral", "approve": True, "officer_id": "o", "reason": "r"}),
-    (api.SIGNAL_FACT, {"kind": "withdrawal", "reason": "changed their mind"}),
-    (api.SIGNAL_FACT, {"kind": "departure", "on": "not a date"}),
-    (api.SIGNAL_FACT, {"kind": "departure", "on": "2999-01-01"}),
-    (api.SIGNAL_FACT, {"kind": "move", "region": "Pavlodar"}),
-    (api.SIGNAL_FACT, {"kind": "move", "on": "2999-01-01"}),
-    (api.SIGNAL_FACT, {"kind": "arrival", "region": "Pavlodar", "request_id": ["x"]}),
+    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "teleport"}),
+    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "arrival"}),
+    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "arrival", "region": "Atlantis"}),
+    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "arrival", "region": "Pavlodar"}),
+    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "repayment"}),
+    (
+        api.SIGNAL_FACT,
+        {"actor_id": "officer-3", "kind": "repayment", "amount_tiyn": -1, "reference": "x"},
+    ),
+    (
+        api.SIGNAL_FACT,
+        {"actor_id": "officer-3", "kind": "repayment", "amount_tiyn": 1, "reference": "x"},
+    ),
+    (
+        api.SIGNAL_FACT,
+        {"actor_id": "officer-3", "kind": "referral", "approve": True, "reason": "r"},
+    ),
+    (
+        api.SIGNAL_FACT,
+        {"actor_id": "officer-3", "kind": "withdrawal", "reason": "changed their mind"},
+    ),
+    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "departure", "on": "not a date"}),
+    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "departure", "on": "2999-01-01"}),
+    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "move", "region": "Pavlodar"}),
+    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "move", "on": "2999-01-01"}),
+    (
+        api.SIGNAL_FACT,
+        {"actor_id": "officer-3", "kind": "arrival", "region": "Pavlodar", "request_id": ["x"]},
+    ),
     (api.SIGNAL_FACT, "x" * 10_000),
 ]
 
@@ -220,7 +240,11 @@ async def test_an_update_in_flight_when_the_case_closes_is_answered(case_rig: Ri
     entered, release = case_rig.sim.gate("verify")
     h = await case_rig.start(application(forged=True))
     await asyncio.wait_for(entered.wait(), RPC_TIMEOUT)
-    withdrawal = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    withdrawal = {
+        "actor_id": "officer-3",
+        "kind": "withdrawal",
+        "reason": "the family decided to stay",
+    }
     pending = await h.start_update(
         api.UPDATE_FACT,
         withdrawal,
@@ -245,7 +269,7 @@ async def test_input_queued_at_the_year_end_does_not_stop_continue_as_new(
     # overdue agenda never catches up and queries starve).
     h = await case_rig.start(application(), seconds_per_year=2.0, human_floor_seconds=30)
     await asyncio.wait_for(entered.wait(), RPC_TIMEOUT)  # the relocation subsidy, in flight
-    await h.signal(api.SIGNAL_FACT, {"kind": "teleport"})
+    await h.signal(api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "teleport"})
     await asyncio.sleep(2.2)  # more than a case-year
     release.set()
 
@@ -259,7 +283,7 @@ async def test_an_arrival_dated_before_the_case_is_refused(case_rig: Rig) -> Non
     h = await case_rig.start(application())
     await case_rig.notice("arrival_due")
     region = (await case_rig.status(h)).region
-    backdated = {"kind": "arrival", "region": region, "on": "2001-06-01"}
+    backdated = {"actor_id": "officer-3", "kind": "arrival", "region": region, "on": "2001-06-01"}
     try:
         answer = await update(h, api.UPDATE_FACT, backdated)
     except WorkflowUpdateFailedError:
@@ -277,8 +301,11 @@ async def test_an_arrival_with_an_impossible_date_never_breaks_the_workflow(
     cid = h.id.removeprefix("case-")
     await broken_rig.notice("arrival_due")
     region = (await broken_rig.status(h)).region
-    await h.signal(api.SIGNAL_FACT, {"kind": "arrival", "region": region, "on": "9999-06-01"})
-    await h.signal(api.SIGNAL_FACT, {"kind": "arrival", "region": region})
+    await h.signal(
+        api.SIGNAL_FACT,
+        {"actor_id": "officer-3", "kind": "arrival", "region": region, "on": "9999-06-01"},
+    )
+    await h.signal(api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "arrival", "region": region})
 
     async with asyncio.timeout(5):  # the workflow task fails at once, or the case goes on
         while not (failed := await broken_rig.task_failures(h)):
@@ -318,13 +345,61 @@ async def test_only_an_active_interviewer_in_the_registry_may_record_the_intervi
     assert accepted.accepted, accepted.reason
 
 
+async def test_every_fact_names_its_actor_and_the_registry_decides_who_may(
+    case_rig: Rig,
+) -> None:
+    case_rig.staff.on("interview_due", interview)
+    h = await case_rig.start(application())
+    await case_rig.notice("arrival_due")
+    region = (await case_rig.status(h)).region
+    arrival = {"kind": "arrival", "region": region}
+
+    async def answer(fact: dict[str, Any]) -> str:
+        """The case's answer: refused by the validator (nothing recorded) or by the case."""
+        try:
+            result = await update(h, api.UPDATE_FACT, fact)
+        except WorkflowUpdateFailedError as exc:
+            assert isinstance(exc.cause, ApplicationError)
+            return f"rejected {exc.cause.type}: {exc.cause.message}"
+        return "accepted" if result.accepted else f"refused {result.reason}"
+
+    referral = {"kind": "referral", "approve": True, "reason": "r"}
+    assert [
+        await answer(arrival),
+        await answer(referral | {"actor_id": "officer-3", "officer_id": "o"}),
+        await answer(arrival | {"actor_id": "staff-7"}),  # an interviewer
+        await answer({"kind": "withdrawal", "actor_id": "feed.treasury"}),  # feeds: no
+    ] == [
+        "rejected missing_field: an arrival fact needs actor_id",
+        "rejected invalid_input: officer_id: o is not the actor (officer-3); "
+        "an officer records their own decision",
+        "refused actor_not_authorised: staff-7 is not a case officer or an agency feed",
+        "refused actor_not_authorised: feed.treasury is not a case officer",
+    ]
+    await h.signal(api.SIGNAL_FACT, arrival)
+    status = await case_rig.wait_status(h, lambda s: len(s.refused) == 3)
+    assert [r.rule for r in status.refused] == [
+        "actor_not_authorised",
+        "actor_not_authorised",
+        "missing_field",  # the nameless signal: kept and refused, never applied
+    ]
+    assert status.stage == "relocation"
+
+    # the address registry's feed is registered (migration 0005): its arrival is accepted
+    accepted = await update(h, api.UPDATE_FACT, arrival | {"actor_id": "feed.address-registry"})
+    assert accepted.accepted, accepted.reason
+    await case_rig.wait_status(h, lambda s: s.stage == "monitoring")
+
+
 async def test_a_flood_of_bad_signals_is_counted_but_cannot_grow_the_case_without_bound(
     case_rig: Rig,
 ) -> None:
     h = await case_rig.start(application())
     await case_rig.notice("interview_due")
     for i in range(120):
-        await h.signal(api.SIGNAL_FACT, {"kind": "arrival", "region": f"Atlantis-{i}"})
+        await h.signal(
+            api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "arrival", "region": f"Atlantis-{i}"}
+        )
     status = await case_rig.wait_status(h, lambda s: s.refused_total == 120, timeout=20)
     assert len(status.refused) == 50
     kept = [r.received_at for r in status.refused]
