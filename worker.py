@@ -37,6 +37,7 @@ from activities.verification import VerificationActivities
 from adapters.callbacks import CaseGoneError, callback_app
 from adapters.codec import CodecKeyError, CodecKeys, EncryptionCodec, keys_from_env
 from adapters.http import AgencySettings, HttpAgencies
+from adapters.limits import InputSizeLimit
 from adapters.notifier import LogNotifier
 from adapters.ports import (
     AgencyMessage,
@@ -170,8 +171,15 @@ async def connect(
     address: str, namespace: str = "default", *, keys: CodecKeys | None = None
 ) -> Client:
     """A Temporal client that speaks pydantic, encrypting with `keys` (every client, worker
-    and Replayer of a deployment must hold the same keys)."""
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter(keys))
+    and Replayer of a deployment must hold the same keys), and that refuses to send a case
+    input over kosh's size limit (adapters/limits.py)."""
+    converter = data_converter(keys)
+    return await Client.connect(
+        address,
+        namespace=namespace,
+        data_converter=converter,
+        interceptors=[InputSizeLimit(converter.payload_converter)],
+    )
 
 
 _TYPE_NAMES = {

@@ -9,14 +9,17 @@ import logging
 import os
 import sys
 import warnings
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from adapters.limits import PayloadTooLargeError
 from cli import records
 from cli.codec import codec_server
 from cli.common import JsonFlag, StateOpt, _emit, _validation_lines, codec_keys, err, fail, out
@@ -26,7 +29,7 @@ from cli.keys import keys_app
 from cli.sim import sim
 from cli.stack import find_stack, state_dir
 from cli.staff import staff_app
-from domain.application import Application
+from domain.application import Application, intake_problems
 from domain.policy import POLICIES, policy_by_id, policy_in_force
 from worker import connect
 from workflows import api
@@ -164,6 +167,10 @@ def submit(
         parsed = Application.model_validate(raw)
     except ValidationError as exc:
         fail(f"{application} is not a valid application:\n{_validation_lines(exc)}", 2)
+    problems = intake_problems(parsed, date.today())
+    if problems:
+        lines = "\n".join(f"  {field}: {rule}" for field, rule in problems)
+        fail(f"{application} is not a valid application:\n{lines}", 2)
     import uuid
 
     cid = case_id or f"c-{uuid.uuid4().hex[:12]}"
@@ -179,14 +186,19 @@ def submit(
 
     async def go() -> None:
         client = await _client(state)
-        await client.start_workflow(
-            api.WORKFLOW_NAME,
-            inp,
-            id=api.case_workflow_id(cid),
-            task_queue=api.TASK_QUEUE,
-            static_summary=api.static_summary(inp),
-            static_details=api.static_details(inp),
-        )
+        try:
+            await client.start_workflow(
+                api.WORKFLOW_NAME,
+                inp,
+                id=api.case_workflow_id(cid),
+                task_queue=api.TASK_QUEUE,
+                static_summary=api.static_summary(inp),
+                static_details=api.static_details(inp),
+            )
+        except PayloadTooLargeError as exc:
+            fail(f"{application}: {exc}", 2)
+        except WorkflowAlreadyStartedError:
+            fail(f"case {cid} already exists: give another --case-id", 2)
 
     asyncio.run(go())
     _emit({"case_id": cid}, as_json, f"submitted: case [bold]{cid}[/bold]")
@@ -347,8 +359,6 @@ def policy_show(
     as_json: JsonFlag = False,
 ) -> None:
     """Print a policy version (default: the one in force today)."""
-    from datetime import date
-
     try:
         p = (
             policy_by_id(version)

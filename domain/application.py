@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from domain.model import Model
 from domain.regions import LABOUR_DEFICIT_REGIONS, Region
+from domain.text import plain_line
 
 Track = Literal["kandas", "general"]
 Level = Literal["none", "basic", "intermediate", "fluent"]
@@ -56,7 +57,7 @@ class Application(Model):
     ethnic_kazakh: bool
     document: Document
     questionnaire: Questionnaire
-    family: tuple[FamilyMember, ...] = ()
+    family: tuple[FamilyMember, ...] = Field(default=(), max_length=20)
     # validate_default: a kandas application that omits the field must still be refused
     preferred_regions: tuple[Region, ...] = Field(default=(), max_length=8, validate_default=True)
 
@@ -98,3 +99,36 @@ class Application(Model):
 def age_on(born_on: date, on: date) -> int:
     """Whole years of age on a date."""
     return on.year - born_on.year - ((on.month, on.day) < (born_on.month, born_on.day))
+
+
+def intake_problems(app: Application, today: date) -> list[tuple[str, str]]:
+    """What an intake desk refuses that the model alone cannot know or should not enforce
+    on records already stored: (field, rule) pairs, empty when the application may be sent.
+    Births after today; names with control or bidirectional-override characters; the same
+    family member listed twice."""
+    problems: list[tuple[str, str]] = []
+
+    def name(field: str, value: str) -> None:
+        try:
+            plain_line(value)
+        except ValueError as exc:
+            problems.append((field, str(exc)))
+
+    name("full_name", app.full_name)
+    if app.born_on > today:
+        problems.append(("born_on", f"is after today ({today.isoformat()})"))
+    seen: dict[tuple[str, date], int] = {}
+    for i, member in enumerate(app.family):
+        name(f"family.{i}.full_name", member.full_name)
+        if member.born_on > today:
+            problems.append((f"family.{i}.born_on", f"is after today ({today.isoformat()})"))
+        if member.born_on.year < 1900:
+            problems.append((f"family.{i}.born_on", "must be after 1900"))
+        key = (" ".join(member.full_name.casefold().split()), member.born_on)
+        if key in seen:
+            problems.append(
+                (f"family.{i}", f"repeats family.{seen[key]} (same name and birth date)")
+            )
+        else:
+            seen[key] = i
+    return problems

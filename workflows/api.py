@@ -17,6 +17,7 @@ from domain.events import Authority
 from domain.model import Model
 from domain.regions import Region
 from domain.scoring import GateOutcome, ScoreBreakdown
+from domain.text import PlainLine, PlainText
 
 TASK_QUEUE = "kosh-cases"
 WORKFLOW_NAME = "ApplicantWorkflow"
@@ -104,7 +105,7 @@ class InterviewOutcome(Model):
     interviewer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     passed: bool
     points: int = Field(ge=0)
-    notes: str = Field(default="", max_length=2000)
+    notes: PlainText = Field(default="", max_length=2000)
     request_id: str | None = Field(default=None, max_length=100)
 
 
@@ -113,9 +114,9 @@ class AuthorityReplyInput(Model):
     the reply bridge when the authority answers, days or weeks after the request)."""
 
     authority: Authority
-    reference: str = Field(min_length=1, max_length=100)
+    reference: PlainLine = Field(min_length=1, max_length=100)
     outcome: GateOutcome
-    reason: str = Field(min_length=1, max_length=500)
+    reason: PlainText = Field(min_length=1, max_length=500)
 
 
 FactKind = Literal[
@@ -146,10 +147,10 @@ class StaffFact(Model):
     region: Region | None = None
     on: date | None = None
     amount_tiyn: int | None = Field(default=None, gt=0)
-    reference: str | None = Field(default=None, max_length=100)
+    reference: PlainLine | None = Field(default=None, max_length=100)
     approve: bool | None = None
     officer_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: PlainText | None = Field(default=None, max_length=2000)
     request_id: str | None = Field(default=None, max_length=100)
 
 

@@ -167,3 +167,43 @@ async def test_a_case_picture_carries_no_form_when_not_waiting_for_an_interview(
     page = (await browser.get(f"/cases/{h.id.removeprefix('case-')}")).text
     assert "rejected" in page and "Record the interview" not in page
     assert "DocumentsRejected" in page  # the history from the business record
+
+
+HOSTILE_FORMS = [
+    {"outcome": "pass", "points": "80", "notes": "ok\x00"},
+    {"outcome": "pass", "points": "80", "notes": "\u202eevil"},
+    {"outcome": "pass", "points": "80", "notes": "x" * 100_000},
+    {"outcome": "pass", "points": "-5", "notes": ""},
+    {"outcome": "pass", "points": "1e309", "notes": ""},
+    {"outcome": "pass", "points": "'; DROP TABLE events; --", "notes": ""},
+    {"outcome": "maybe", "points": "80", "notes": ""},
+    {"outcome": "pass", "points": "８０", "notes": ""},  # full-width digits
+    {"outcome": "pass", "points": "99999999999999999999999", "notes": ""},
+    {"outcome": "fail", "points": "0", "notes": "'; DELETE FROM staff; --"},  # valid: sent
+]
+
+
+async def test_hostile_forms_are_refused_naming_the_field_and_the_case_goes_on(
+    case_rig: Rig, browser: httpx.AsyncClient, token: str
+) -> None:
+    _, cid = await waiting_case(case_rig)
+    await sign_in(browser, token)
+    page = (await browser.get(f"/cases/{cid}")).text
+    base = {"csrf": hidden(page, "csrf")}
+    answers = []
+    for form in HOSTILE_FORMS:
+        sent = await browser.post(
+            f"/cases/{cid}/interview", data={**base, **form, "request_id": form["points"][:20]}
+        )
+        answers.append(sent.status_code)
+        if sent.status_code == 422:
+            assert re.search(r"(points|notes|outcome): ", sent.text), form
+    # refused in the form, field by field; a huge but well-formed number goes to the case,
+    # which refuses it by its rule (interview_points_max); the last form is valid
+    assert answers == [422] * 8 + [303, 303]
+    assert await case_rig.task_failures(case_rig.handles[0]) == []
+    status = await case_rig.wait_status(case_rig.handles[0], lambda s: s.decision is not None)
+    assert status.decision == "reject"  # the one valid form: a failed interview
+    events = await case_rig.events(cid)
+    [recorded] = [e for e in events if e.type == "InterviewRecorded"]
+    assert recorded.notes == "'; DELETE FROM staff; --"  # stored as text, nothing executed

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from domain.application import Application, age_on
+from domain.application import Application, age_on, intake_problems
 from tests.domain.helpers import application_data, passport, questionnaire
 
 
@@ -213,3 +214,54 @@ def test_age_on_counts_whole_years(born: str, on: str, age: int) -> None:
     from datetime import date
 
     assert age_on(date.fromisoformat(born), date.fromisoformat(on)) == age
+
+
+# intake: what the desk refuses before a case is opened ------------------------------------
+TODAY = date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "rule"),
+    [
+        ({"born_on": "2027-01-01"}, "born_on", "is after today (2026-11-25)"),
+        ({"full_name": "Aigerim\u202eevil"}, "full_name", "without control characters (U+202E)"),
+        ({"full_name": "Aigerim\x00"}, "full_name", "without control characters (U+0000)"),
+        ({"full_name": " Aigerim"}, "full_name", "must not be blank or start or end with spaces"),
+        (
+            {"family": [{"relation": "child", "full_name": "Dana", "born_on": "2030-01-01"}]},
+            "family.0.born_on",
+            "is after today",
+        ),
+        (
+            {"family": [{"relation": "parent", "full_name": "Old", "born_on": "1850-01-01"}]},
+            "family.0.born_on",
+            "must be after 1900",
+        ),
+        (
+            {
+                "family": [
+                    {"relation": "child", "full_name": "Dana B.", "born_on": "2020-07-07"},
+                    {"relation": "child", "full_name": "dana  b.", "born_on": "2020-07-07"},
+                ]
+            },
+            "family.1",
+            "repeats family.0 (same name and birth date)",
+        ),
+    ],
+)
+def test_intake_refuses_what_a_desk_would_naming_the_field(
+    over: dict[str, Any], field: str, rule: str
+) -> None:
+    problems = intake_problems(Application.model_validate(application_data(**over)), TODAY)
+    assert [f for f, _ in problems] == [field]
+    assert rule in problems[0][1]
+
+
+def test_intake_accepts_a_plain_application() -> None:
+    assert intake_problems(Application.model_validate(application_data()), TODAY) == []
+
+
+def test_a_family_is_at_most_twenty() -> None:
+    member = {"relation": "child", "full_name": "C", "born_on": "2010-01-01"}
+    [error] = errors(application_data(family=[member] * 21))
+    assert error["loc"] == ("family",) and error["type"] == "too_long"

@@ -9,7 +9,13 @@ VERSIONS = [version for version, _ in migration_files()]
 
 
 def test_migrations_ship_in_order() -> None:
-    assert VERSIONS == ["0001_events", "0002_projections", "0003_hash_chain", "0004_staff"]
+    assert VERSIONS == [
+        "0001_events",
+        "0002_projections",
+        "0003_hash_chain",
+        "0004_staff",
+        "0005_staff_sign_in",
+    ]
 
 
 async def test_second_run_applies_nothing(pool: asyncpg.Pool) -> None:

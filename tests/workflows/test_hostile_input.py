@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,8 @@ JSON = st.recursive(
     ),
     max_leaves=20,
 )
+INTERVIEW = {"interviewer_id": "staff-7", "passed": True, "points": 1}
+REPLY = {"authority": "security", "reference": "AR-1", "outcome": "clear", "reason": "ok"}
 TRICKS = st.sampled_from(
     [
         "'; DROP TABLE events; --",
@@ -46,6 +49,7 @@ FIELDS = st.sampled_from(
         "reference",
         "approve",
         "officer_id",
+        "actor_id",
         "reason",
         "interviewer_id",
         "passed",
@@ -73,7 +77,8 @@ def parsed_or_refused(parse: Any, raw: Any) -> None:
 @given(raw=JSON | NEAR_VALID | TRICKS)
 def test_any_fact_is_parsed_or_refused_with_a_rule(raw: Any) -> None:
     def as_command(value: Any) -> Any:
-        return inbox.fact_command(inbox.parse_fact(value))
+        fact = inbox.parse_fact(value)
+        return inbox.fact_command(fact), inbox.fact_actor(fact)
 
     parsed_or_refused(as_command, raw)
 
@@ -98,3 +103,26 @@ def test_a_huge_note_is_refused_naming_the_field() -> None:
         assert exc.reason.startswith("notes:")
     else:
         raise AssertionError("a 100 kB note was accepted")
+
+
+@pytest.mark.parametrize(
+    ("parse", "raw", "field"),
+    [
+        (inbox.parse_interview, {**INTERVIEW, "notes": "ok\x00"}, "notes"),
+        (inbox.parse_interview, {**INTERVIEW, "notes": "\u202eevil"}, "notes"),
+        (inbox.parse_fact, {"kind": "repayment", "reference": "TRN\x1b[2J"}, "reference"),
+        (inbox.parse_fact, {"kind": "withdrawal", "reason": "x\u2066y"}, "reason"),
+        (inbox.parse_authority_reply, {**REPLY, "reference": "AR-1\n"}, "reference"),
+    ],
+)
+def test_control_characters_are_refused_naming_the_field(parse: Any, raw: Any, field: str) -> None:
+    """PostgreSQL cannot store NUL in jsonb (the append would fail for ever), and bidi
+    overrides make a record read differently from what it says."""
+    with pytest.raises(DomainError) as refused:
+        parse(raw)
+    assert refused.value.rule == "invalid_input"
+    assert refused.value.reason.startswith(f"{field}: Value error, must be plain text")
+
+
+def test_notes_may_have_line_breaks() -> None:
+    assert inbox.parse_interview({**INTERVIEW, "notes": "line one\nline two\ttab"}).notes
