@@ -36,7 +36,7 @@ PATHS = [
     ("preferred_regions",),
     ("preferred_regions", 0),
 ]
-HOSTILE = (
+HOSTILE: st.SearchStrategy[Any] = (
     st.sampled_from(
         [
             "'; DROP TABLE events; --",
