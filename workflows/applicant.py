@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         repayment_referral_on,
         support_due,
     )
+    from domain.application import intake_problems
     from domain.case import fold
     from domain.clock import SECONDS_PER_YEAR, CaseClock
     from domain.decider import AUTHORITIES, checks_complete, decide, early_rejection
@@ -67,7 +68,8 @@ with workflow.unsafe.imports_passed_through():
 # staff each decision window; the next deadline is published as KoshNextDeadline.
 DEADLINES = "2026-11-deadlines"
 # Every staff fact names its actor, checked against the registry (interviews and referral
-# decisions were checked from DEADLINES on).
+# decisions were checked from DEADLINES on); and an application the intake desk would refuse
+# (started by a tool other than kosh's) closes the case before anything is recorded.
 ACTORS = "2026-11-actors"
 RULE_CHANGES = (DEADLINES, ACTORS)
 
@@ -298,13 +300,16 @@ class ApplicantWorkflow:
 
     # ---- staff input ---------------------------------------------------------------------
     def _refuse(self, item: InboxItem, rule: str, reason: str) -> api.UpdateResult:
+        return self._refusal(item.name, item.received_at, rule, reason)
+
+    def _refusal(
+        self, name: str, received_at: datetime, rule: str, reason: str
+    ) -> api.UpdateResult:
         # The newest refusals are kept (a flood of bad signals cannot grow the state, and so
         # the history and the continue-as-new snapshot, without bound); all are counted.
         rs = self.run_state
         rs.refused.append(
-            api.RefusedInput(
-                received_at=item.received_at, name=item.name, rule=rule, reason=reason[:500]
-            )
+            api.RefusedInput(received_at=received_at, name=name, rule=rule, reason=reason[:500])
         )
         del rs.refused[:-REFUSALS_KEPT]
         rs.refused_total += 1
@@ -492,6 +497,23 @@ class ApplicantWorkflow:
         )
 
     # ---- the path ------------------------------------------------------------------------
+    def _refused_at_intake(
+        self, inp: api.CaseInput, problems: list[tuple[str, str]]
+    ) -> api.CaseResult:
+        """Nothing is recorded (the record keeps no application it could not accept); the
+        result and the status say why, field by field."""
+        detail = "; ".join(f"{field}: {rule}" for field, rule in problems)
+        self._refusal("application", workflow.now(), "invalid_application", detail)
+        workflow.logger.info("application refused at intake")
+        return api.CaseResult(
+            case_id=inp.case_id,
+            closed_reason="refused_at_intake",
+            detail=detail,
+            events=0,
+            support_paid_tiyn=0,
+            repaid_tiyn=0,
+        )
+
     @workflow.run
     async def run(self, inp: api.CaseInput) -> api.CaseResult:
         for change in RULE_CHANGES:
@@ -501,6 +523,9 @@ class ApplicantWorkflow:
                 first_run = inp.snapshot is None
                 self.run_state.rules[change] = first_run and workflow.patched(change)
         if self.state.stage == "new":
+            problems = intake_problems(inp.application, self.now().date())
+            if problems and self._follows(ACTORS):
+                return self._refused_at_intake(inp, problems)
             await self._decide(
                 cmd.SubmitApplication(case_id=inp.case_id, application=inp.application)
             )

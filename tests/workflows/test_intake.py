@@ -94,3 +94,24 @@ async def test_no_interview_by_the_deadline_escalates_then_rejects(case_rig: Rig
         "no interview held by the deadline"
     ]
     assert types(events)[-1] == "CaseClosed"
+
+
+async def test_an_application_a_desk_would_refuse_closes_the_case_recording_nothing(
+    case_rig: Rig,
+) -> None:
+    """Started by a tool other than kosh's (which refuses it before sending): a NUL in a
+    name could never be stored, and a family member listed twice is not two people."""
+    base = application()
+    twice = base.family[0]
+    hostile = base.model_copy(
+        update={"full_name": "Nurlan\x00Testov", "family": (twice, twice.model_copy())}
+    )
+    h = await case_rig.start(hostile)
+    result = await case_rig.finish(h)
+
+    assert result.closed_reason == "refused_at_intake"
+    assert result.detail.startswith("full_name: must be plain text, without control")
+    assert "family.1: repeats family.0" in result.detail
+    assert await case_rig.events(result.case_id) == []
+    status = await case_rig.status(h)
+    assert [(r.name, r.rule) for r in status.refused] == [("application", "invalid_application")]
