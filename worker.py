@@ -12,19 +12,26 @@ import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import structlog
 import uvicorn
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from pydantic import SecretStr
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -35,7 +42,7 @@ from activities.payments import PaymentActivities
 from activities.staff import RegistryActivities, StaffActivities
 from activities.verification import VerificationActivities
 from adapters.callbacks import CaseGoneError, callback_app
-from adapters.codec import CodecKeyError, CodecKeys, EncryptionCodec, keys_from_env
+from adapters.codec import CodecKeys, EncryptionCodec
 from adapters.http import AgencySettings, HttpAgencies
 from adapters.limits import InputSizeLimit
 from adapters.notifier import LogNotifier
@@ -47,8 +54,11 @@ from adapters.ports import (
     StaffNotifier,
 )
 from adapters.simulator import Simulator
+from settings import Settings
+from store.errors import StoreError
 from store.migrate import migrate
 from store.pool import create_pool
+from store.queries import cases_by_stage
 from workflows.api import (
     SEARCH_ATTRIBUTES,
     SIGNAL_AUTHORITY,
@@ -61,85 +71,7 @@ from workflows.api import (
 from workflows.applicant import ApplicantWorkflow
 
 
-@dataclass(frozen=True)
-class Settings:
-    temporal_address: str = "localhost:7233"
-    namespace: str = "default"
-    database_url: str = ""
-    task_queue: str = TASK_QUEUE
-    # The outside agencies over HTTP (`kosh sim` serves a simulator of them).
-    agencies_url: str = ""
-    agencies_token: str | None = None
-    agencies_timeout: float = 10.0
-    # kosh's callback receiver: where agencies send later answers (public URL), where it
-    # listens, and the token they must present.
-    callback_url: str = ""
-    callback_listen: str = "0.0.0.0:8080"
-    callback_token: str | None = None
-    # Payload encryption keys (KOSH_CODEC_KEYS_FILE or KOSH_CODEC_KEYS); required by a worker.
-    codec_keys: CodecKeys | None = None
-    migrate_on_start: bool = False
-    # Connections per worker process: appends are short, so a few serve many activities.
-    db_pool_size: int = 10
-    max_cached_workflows: int = 2000
-    log_json: bool = field(default_factory=lambda: not sys.stderr.isatty())
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> Settings:
-        env = os.environ
-        values: dict[str, Any] = {
-            "temporal_address": env.get("KOSH_TEMPORAL_ADDRESS", cls.temporal_address),
-            "namespace": env.get("KOSH_NAMESPACE", cls.namespace),
-            "database_url": env.get("KOSH_DATABASE_URL", ""),
-            "task_queue": env.get("KOSH_TASK_QUEUE", TASK_QUEUE),
-            "agencies_url": env.get("KOSH_AGENCIES_URL", ""),
-            "agencies_token": env.get("KOSH_AGENCIES_TOKEN") or None,
-            "agencies_timeout": _positive_float(env, "KOSH_AGENCIES_TIMEOUT", 10.0),
-            "callback_url": env.get("KOSH_CALLBACK_URL", ""),
-            "callback_listen": env.get("KOSH_CALLBACK_LISTEN", cls.callback_listen),
-            "callback_token": env.get("KOSH_CALLBACK_TOKEN") or None,
-            "codec_keys": _codec_keys(env),
-            "migrate_on_start": env.get("KOSH_MIGRATE_ON_START", "") in ("1", "true"),
-            "db_pool_size": _positive_int(env, "KOSH_DB_POOL_SIZE", cls.db_pool_size),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-
-def _positive_int(env: Any, name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SystemExit(f"{name}={raw!r}: must be a whole number") from None
-    if value < 1:
-        raise SystemExit(f"{name}={raw!r}: must be at least 1")
-    return value
-
-
-def _codec_keys(env: Any) -> CodecKeys | None:
-    try:
-        return keys_from_env(env)
-    except CodecKeyError as exc:
-        raise SystemExit(str(exc)) from None
-
-
-def _positive_float(env: Any, name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SystemExit(f"{name}={raw!r}: must be a number of seconds") from None
-    if value <= 0:
-        raise SystemExit(f"{name}={raw!r}: must be more than 0")
-    return value
-
-
-def configure_logging(*, json: bool, stream: Any = None) -> None:
+def configure_logging(*, json: bool, level: str = "info", stream: Any = None) -> None:
     """JSON lines in production, a readable console in a terminal; no personal data either way."""
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
@@ -150,7 +82,9 @@ def configure_logging(*, json: bool, stream: Any = None) -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
         logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
         cache_logger_on_first_use=True,
     )
@@ -168,17 +102,27 @@ def data_converter(keys: CodecKeys | None) -> DataConverter:
 
 
 async def connect(
-    address: str, namespace: str = "default", *, keys: CodecKeys | None = None
+    address: str,
+    namespace: str = "default",
+    *,
+    keys: CodecKeys | None = None,
+    runtime: Runtime | None = None,
+    tracing: bool = False,
 ) -> Client:
     """A Temporal client that speaks pydantic, encrypting with `keys` (every client, worker
     and Replayer of a deployment must hold the same keys), and that refuses to send a case
-    input over kosh's size limit (adapters/limits.py)."""
+    input over kosh's size limit (adapters/limits.py). A worker's `runtime` carries its
+    metrics; `tracing` adds OpenTelemetry spans (to its workers too)."""
     converter = data_converter(keys)
+    interceptors: list[Any] = [InputSizeLimit(converter.payload_converter)]
+    if tracing:
+        interceptors.append(TracingInterceptor())
     return await Client.connect(
         address,
         namespace=namespace,
         data_converter=converter,
-        interceptors=[InputSizeLimit(converter.payload_converter)],
+        interceptors=interceptors,
+        runtime=runtime,
     )
 
 
@@ -267,6 +211,9 @@ def build_worker(
     notifier: StaffNotifier | None = None,
     task_queue: str = TASK_QUEUE,
     max_cached_workflows: int = 2000,
+    max_concurrent_activities: int = 200,
+    max_concurrent_workflow_tasks: int = 100,
+    graceful_shutdown_seconds: float = 10.0,
 ) -> Worker:
     """A worker on the agencies over HTTP, or on the in-process simulator (tests)."""
     if agencies is None:
@@ -281,8 +228,10 @@ def build_worker(
         workflow_runner=workflow_runner(),
         activities=activities_for(pool=pool, agencies=agencies or sim, notifier=notifier),
         max_cached_workflows=max_cached_workflows,
+        max_concurrent_activities=max_concurrent_activities,
+        max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
         # Let running activities finish (or reach a retryable point) on a clean stop.
-        graceful_shutdown_timeout=timedelta(seconds=10),
+        graceful_shutdown_timeout=timedelta(seconds=graceful_shutdown_seconds),
     )
 
 
@@ -338,7 +287,7 @@ def http_agencies(settings: Settings) -> HttpAgencies:
     return HttpAgencies(
         AgencySettings(
             base_url=settings.agencies_url,
-            token=settings.agencies_token,
+            token=_secret(settings.agencies_token),
             timeout_seconds=settings.agencies_timeout,
             callback_url=settings.callback_url,
         )
@@ -375,6 +324,12 @@ async def serving(app: Any, listen: str) -> AsyncIterator[str]:
         await task
 
 
+def metrics_runtime(listen: str) -> Runtime:
+    """A runtime whose metrics (the SDK's, and kosh's from workflows and activities) are
+    served for Prometheus on `listen` (host:port)."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=listen)))
+
+
 async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run one worker, and its callback receiver, until `stop` is set (or forever)."""
     for name, value in (
@@ -386,15 +341,24 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
             raise SystemExit(
                 f"{name} is not set (README, 'Running a worker elsewhere'; or use `kosh dev`)"
             )
-    if settings.codec_keys is None:
+    if settings.payload_keys is None:
         raise SystemExit(
             "KOSH_CODEC_KEYS_FILE (or KOSH_CODEC_KEYS) is not set: payloads leave a worker "
             "encrypted (README, 'Personal data and keys')"
         )
-    client = await connect(settings.temporal_address, settings.namespace, keys=settings.codec_keys)
+    runtime = metrics_runtime(settings.metrics_listen) if settings.metrics_listen else None
+    if settings.tracing:
+        start_tracing()
+    client = await connect(
+        settings.temporal_address,
+        settings.namespace,
+        keys=settings.payload_keys,
+        runtime=runtime,
+        tracing=settings.tracing,
+    )
     pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
     agencies = http_agencies(settings)
-    receiver = callback_app(authority_reply_sink(client), token=settings.callback_token)
+    receiver = callback_app(authority_reply_sink(client), token=_secret(settings.callback_token))
     try:
         if settings.migrate_on_start:
             async with pool.acquire() as conn:
@@ -405,13 +369,21 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
             agencies=agencies,
             task_queue=settings.task_queue,
             max_cached_workflows=settings.max_cached_workflows,
+            max_concurrent_activities=settings.max_concurrent_activities,
+            max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+            graceful_shutdown_seconds=settings.graceful_shutdown_seconds,
         )
-        async with serving(receiver, settings.callback_listen) as url, worker:
+        async with contextlib.AsyncExitStack() as running:
+            url = await running.enter_async_context(serving(receiver, settings.callback_listen))
+            await running.enter_async_context(worker)
+            if runtime is not None:
+                await running.enter_async_context(record_gauges(runtime, pool))
             structlog.get_logger("kosh.worker").info(
                 "worker_started",
                 task_queue=settings.task_queue,
                 address=settings.temporal_address,
                 callbacks=url,
+                metrics=settings.metrics_listen or None,
             )
             await (stop or asyncio.Event()).wait()
     finally:
@@ -419,9 +391,60 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         await pool.close()
 
 
+@contextlib.asynccontextmanager
+async def record_gauges(
+    runtime: Runtime, pool: asyncpg.Pool, *, every: float = 15.0
+) -> AsyncIterator[None]:
+    """`kosh_cases{stage}`: cases per stage from the business record, refreshed `every`
+    seconds. Every replica reports the same truth: read it with max(), not sum()."""
+    gauge = runtime.metric_meter.create_gauge("kosh_cases", "cases per stage (the record)")
+    log = structlog.get_logger("kosh.metrics")
+
+    async def refresh() -> None:
+        seen: set[str] = set()
+        while True:
+            try:
+                async with pool.acquire() as conn:
+                    counts = await cases_by_stage(conn)
+            except StoreError as exc:
+                log.warning("case_gauge_unavailable", error=str(exc))
+            else:
+                for stage in seen | set(counts):
+                    gauge.with_additional_attributes({"stage": stage}).set(counts.get(stage, 0))
+                seen |= set(counts)
+            await asyncio.sleep(every)
+
+    task = asyncio.create_task(refresh())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def start_tracing() -> None:
+    """OpenTelemetry for the TracingInterceptor's spans: to the OTLP endpoint in the
+    standard OTEL_EXPORTER_OTLP_* variables, else to the log (stderr)."""
+    provider = TracerProvider(resource=Resource.create({"service.name": "kosh-worker"}))
+    exporter: Any
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    ):
+        exporter = OTLPSpanExporter()
+    else:
+        exporter = ConsoleSpanExporter(out=sys.stderr)
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
 def main() -> None:
     settings = Settings.from_env()
-    configure_logging(json=settings.log_json)
+    configure_logging(json=settings.json_logs, level=settings.log_level)
     asyncio.run(run_worker(settings))
 
 

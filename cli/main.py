@@ -131,14 +131,35 @@ def worker_cmd() -> None:
     import worker as composition
 
     stack = find_stack()
+    own_keys = os.environ.get("KOSH_CODEC_KEYS_FILE") or os.environ.get("KOSH_CODEC_KEYS")
     settings = composition.Settings.from_env(
         temporal_address=stack.temporal_address,
         database_url=stack.database_url,
-        codec_keys=codec_keys(stack),
+        codec_keys_file=None if own_keys else stack.codec_keys_file,
     )
-    composition.configure_logging(json=settings.log_json)
+    composition.configure_logging(json=settings.json_logs, level=settings.log_level)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(composition.run_worker(settings))
+
+
+@app.command("settings")
+def settings_cmd(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print docs/configuration.md's table instead.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Every KOSH_* setting and its value here (secrets masked); --markdown documents them."""
+    from settings import Settings, configuration_doc, env_name
+
+    if markdown:
+        sys.stdout.write(configuration_doc())
+        return
+    current = Settings.from_env()
+    values = {env_name(k): v for k, v in current.model_dump(mode="json").items()}
+    values["KOSH_DATABASE_URL"] = records._redacted(values["KOSH_DATABASE_URL"])
+    lines = [f"{name}={'' if value is None else value}" for name, value in values.items()]
+    _emit(values, as_json, "\n".join(lines))
 
 
 @app.command()

@@ -81,6 +81,7 @@ WHERE ($1::text IS NULL OR case_id = $1)
 ORDER BY position
 """
 BALANCE_OWED = "SELECT balance_owed($1)"
+CASES_BY_STAGE = "SELECT stage, count(*) AS n FROM cases GROUP BY stage"
 
 
 async def list_cases(
@@ -120,6 +121,11 @@ async def balance_owed(conn: Conn, *, case_id: str) -> int:
     with translated():
         owed: int = await conn.fetchval(BALANCE_OWED, case_id)
     return owed
+
+
+async def cases_by_stage(conn: Conn) -> dict[str, int]:
+    """How many cases are in each stage now ("closed" included), from the projection."""
+    return {row["stage"]: row["n"] for row in await _fetch(conn, CASES_BY_STAGE)}
 
 
 async def _fetch(conn: Conn, sql: str, *args: Any) -> list[Any]:

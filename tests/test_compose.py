@@ -1,23 +1,24 @@
 """docker-compose.yml, the Dockerfile and deploy/ checked statically: no Docker engine needed.
 
-Full validation against the compose-spec JSON Schema comes with a later issue; these tests
-check what would break kosh in particular (wiring, environment names, search attributes,
-secrets, pinned images, a non-root image).
+The file is validated against the compose specification's JSON Schema (check-jsonschema's
+vendored copy, nothing downloaded); the rest checks what would break kosh in particular
+(wiring, environment names, search attributes, secrets, pinned images, a non-root image,
+Prometheus finding every worker, Grafana's dashboard and data source).
 """
 
 from __future__ import annotations
 
-import inspect
+import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-import worker
-from adapters.codec import keys_from_env
+from settings import Settings, env_name
 from workflows.api import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,8 +112,79 @@ def strings(node: object) -> list[str]:
 
 
 def env_names_read_by_settings() -> set[str]:
-    readers = (worker.Settings.from_env, keys_from_env)
-    return {name for f in readers for name in re.findall(r"KOSH_[A-Z_]+", inspect.getsource(f))}
+    return {env_name(field) for field in Settings.model_fields}
+
+
+def kosh_services() -> dict[str, dict[str, Any]]:
+    """The services that run kosh's own image."""
+    return {name: s for name, s in services().items() if s.get("build") in (".", {"context": "."})}
+
+
+def schema_check(path: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema with its vendored compose-spec schema (no network)."""
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec"]
+    return subprocess.run([*command, str(path)], capture_output=True, text=True)
+
+
+def test_compose_is_valid_by_the_compose_specification() -> None:
+    checked = schema_check(COMPOSE)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_schema_check_catches_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "compose.yml"
+    bad.write_text(COMPOSE.read_text(encoding="utf-8").replace("restart:", "restrat:", 1))
+    checked = schema_check(bad)
+    assert checked.returncode == 1 and "restrat" in checked.stdout
+
+
+def test_every_kosh_service_sets_only_knobs_settings_declares() -> None:
+    expected = {"kosh-worker", "kosh-codec", "kosh-sim", "kosh-console"}
+    assert set(kosh_services()) == expected
+    for name, service in kosh_services().items():
+        unknown = {k for k in environment(service) if k.startswith("KOSH_")}
+        unknown -= env_names_read_by_settings()
+        assert not unknown, f"{name} sets {sorted(unknown)}, which Settings does not declare"
+    console = environment(services()["kosh-console"])
+    assert {"KOSH_DATABASE_URL", "KOSH_CODEC_KEYS_FILE", "KOSH_CONSOLE_SECRET"} <= set(console)
+    assert console["KOSH_TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert words(services()["kosh-console"]["command"])[:1] == ["console"]
+
+
+def test_prometheus_scrapes_every_worker_replica_and_the_server() -> None:
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    listen = environment(services()[WORKER])["KOSH_METRICS_LISTEN"]
+    [sd] = jobs[WORKER]["dns_sd_configs"]
+    assert sd["names"] == [WORKER] and str(sd["port"]) == listen.rpartition(":")[2]
+    server_port = environment(services()["temporal"])["PROMETHEUS_ENDPOINT"].rpartition(":")[2]
+    assert jobs["temporal"]["static_configs"][0]["targets"] == [f"temporal:{server_port}"]
+    mounts = services()["prometheus"]["volumes"]
+    assert "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in mounts
+
+
+def test_grafana_is_provisioned_with_the_dashboard_and_its_data_source() -> None:
+    grafana = services()["grafana"]
+    mounts = {m.split(":")[0]: m.split(":")[1] for m in grafana["volumes"] if m.startswith("./")}
+    provisioning = ROOT / "deploy/grafana/provisioning"
+    assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
+    providers = yaml.safe_load((provisioning / "dashboards/kosh.yml").read_text())["providers"]
+    assert mounts["./deploy/grafana/dashboards"] == providers[0]["options"]["path"]
+    [source] = yaml.safe_load((provisioning / "datasources/prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert source["url"] == "http://prometheus:9090"
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/kosh.json").read_text())
+    titles = [p["title"] for p in dashboard["panels"]]
+    for wanted in ("Cases by stage", "Activity failures", "schedule-to-start"):
+        assert any(wanted in t for t in titles), f"no panel about {wanted}"
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+
+
+def test_the_ui_is_new_enough_for_summaries() -> None:
+    tag = services()["temporal-ui"]["image"].rpartition(":")[2]
+    assert tuple(int(p) for p in tag.split(".")[:2]) >= (2, 42)
 
 
 def test_compose_parses_and_every_service_has_an_image_or_a_build() -> None:
@@ -182,7 +254,7 @@ def test_the_worker_sets_only_what_settings_reads() -> None:
     service = services()[WORKER]
     env = environment(service)
     unknown = set(env) - env_names_read_by_settings()
-    assert not unknown, f"{WORKER} sets {sorted(unknown)}, which Settings.from_env never reads"
+    assert not unknown, f"{WORKER} sets {sorted(unknown)}, which Settings does not declare"
     assert env["KOSH_TEMPORAL_ADDRESS"] == "temporal:7233"
     assert env["KOSH_DATABASE_URL"].endswith("@kosh-db:5432/kosh")
     assert env["KOSH_MIGRATE_ON_START"] == "true"

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import re
+from pathlib import Path
 
-from worker import Settings, run_worker
+import pytest
+from typer.testing import CliRunner
+
+import cli.main
+from adapters.codec import CodecKeys
+from settings import COMPOSE_ONLY, Settings, env_name
+from worker import run_worker
 
 
 def test_defaults_without_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,3 +62,75 @@ async def test_a_worker_without_a_setting_it_needs_names_it(
     with pytest.raises(SystemExit) as stopped:
         await run_worker(Settings.from_env())
     assert f"{missing} is not set" in str(stopped.value)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE = [
+    p
+    for folder in ("domain", "adapters", "store", "activities", "workflows", "cli", "console")
+    for p in (ROOT / folder).rglob("*.py")
+] + [ROOT / "worker.py", ROOT / "settings.py"]
+
+
+def test_every_kosh_variable_the_code_reads_is_declared_in_settings() -> None:
+    declared = {env_name(field) for field in Settings.model_fields} | set(COMPOSE_ONLY)
+    used = {
+        (name, path.relative_to(ROOT).as_posix())
+        for path in CODE
+        for name in re.findall(r"\bKOSH_[A-Z][A-Z0-9_]*\b", path.read_text(encoding="utf-8"))
+    }
+    undeclared = sorted((name, where) for name, where in used if name not in declared)
+    assert not undeclared, f"read but not in settings.Settings: {undeclared}"
+
+
+def test_the_configuration_doc_is_current() -> None:
+    result = CliRunner().invoke(cli.main.app, ["settings", "--markdown"])
+    assert result.exit_code == 0
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert doc == result.stdout, "regenerate: kosh settings --markdown > docs/configuration.md"
+    for field in Settings.model_fields:
+        assert f"`{env_name(field)}`" in doc
+
+
+def test_settings_print_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KOSH_AGENCIES_TOKEN", "agency-secret-123")
+    monkeypatch.setenv("KOSH_DATABASE_URL", "postgresql://kosh:db-secret-456@db:5432/kosh")
+    result = CliRunner().invoke(cli.main.app, ["settings", "--json"])
+    assert result.exit_code == 0
+    assert "agency-secret-123" not in result.stdout and "db-secret-456" not in result.stdout
+    shown = json.loads(result.stdout)
+    assert shown["KOSH_DATABASE_URL"] == "postgresql://kosh:***@db:5432/kosh"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "rule"),
+    [
+        ("KOSH_AGENCIES_TIMEOUT", "soon", "must be a number"),
+        ("KOSH_AGENCIES_TIMEOUT", "0", "must be more than 0"),
+        ("KOSH_MIGRATE_ON_START", "perhaps", "must be true or false"),
+        ("KOSH_LOG_LEVEL", "chatty", "KOSH_LOG_LEVEL='chatty'"),
+        ("KOSH_MAX_CONCURRENT_WORKFLOW_TASKS", "1", "must be at least 2"),
+    ],
+)
+def test_a_bad_value_names_the_variable_and_the_rule(
+    monkeypatch: pytest.MonkeyPatch, name: str, raw: str, rule: str
+) -> None:
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(SystemExit) as stopped:
+        Settings.from_env()
+    assert name in str(stopped.value) and rule in str(stopped.value)
+
+
+def test_payload_keys_come_from_the_file_or_inline(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    keys = CodecKeys.generate("k-1")
+    path = tmp_path / "keys.json"
+    path.write_text(keys.to_json())
+    monkeypatch.setenv("KOSH_CODEC_KEYS_FILE", str(path))
+    loaded = Settings.from_env().payload_keys
+    assert loaded is not None and loaded.active == "k-1"
+    monkeypatch.setenv("KOSH_CODEC_KEYS_FILE", str(tmp_path / "missing.json"))
+    with pytest.raises(SystemExit) as stopped:
+        Settings.from_env()
+    assert "missing.json" in str(stopped.value)

@@ -139,7 +139,31 @@ class ApplicantWorkflow:
                 await self._append(events)
                 self.run_state.case = fold(events, self.state)
                 self._publish()
+                self._measure(events)
             return events
+
+    def _measure(self, events: list[ev.Event]) -> None:
+        """kosh's business metrics (the SDK's meter: nothing is counted while replaying)."""
+        meter = workflow.metric_meter()
+        recorded = meter.create_counter("kosh_events", "events recorded, by type")
+        for e in events:
+            recorded.add(1, {"type": e.type})
+            if isinstance(e, ev.SupportPaid):
+                meter.create_counter("kosh_support_paid_tiyn", "support paid", "tiyn").add(
+                    e.amount_tiyn, {"measure": e.measure}
+                )
+            elif isinstance(e, ev.RepaymentDemanded):
+                meter.create_counter("kosh_repayment_demanded_tiyn", "clawback", "tiyn").add(
+                    e.amount_tiyn
+                )
+            elif isinstance(e, ev.RepaymentReceived):
+                meter.create_counter("kosh_repaid_tiyn", "repayments received", "tiyn").add(
+                    e.amount_tiyn
+                )
+            elif isinstance(e, ev.CaseClosed):
+                meter.create_counter("kosh_cases_closed", "cases closed, by reason").add(
+                    1, {"reason": e.reason, "track": self.state.track or ""}
+                )
 
     async def _append(self, events: list[ev.Event]) -> None:
         pending = tuple(
@@ -313,6 +337,9 @@ class ApplicantWorkflow:
         )
         del rs.refused[:-REFUSALS_KEPT]
         rs.refused_total += 1
+        workflow.metric_meter().create_counter(
+            "kosh_inputs_refused", "staff and agency input refused, by rule"
+        ).add(1, {"input": name, "rule": rule})
         workflow.logger.info("staff input refused", extra={"rule": rule})
         return api.UpdateResult(accepted=False, reason=f"{rule}: {reason}")
 
