@@ -133,6 +133,14 @@ class Settings(BaseSettings):
     )
 
     # Staff and tools
+    staff_notices_url: str = _knob(
+        "",
+        "Staff and tools",
+        "Where workers POST staff notices (the staff task system); empty: one log line each.",
+    )
+    staff_notices_token: SecretStr | None = _knob(
+        None, "Staff and tools", "Bearer token for KOSH_STAFF_NOTICES_URL."
+    )
     state_dir: Path = _knob(Path(".kosh"), "Staff and tools", "`kosh dev`'s state folder.")
     console_secret: SecretStr | None = _knob(
         None,

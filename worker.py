@@ -45,7 +45,7 @@ from adapters.callbacks import CaseGoneError, callback_app
 from adapters.codec import CodecKeys, EncryptionCodec
 from adapters.http import AgencySettings, HttpAgencies
 from adapters.limits import InputSizeLimit
-from adapters.notifier import LogNotifier
+from adapters.notifier import LogNotifier, WebhookNotifier
 from adapters.ports import (
     AgencyMessage,
     RegistrationNotice,
@@ -107,16 +107,16 @@ async def connect(
     *,
     keys: CodecKeys | None = None,
     runtime: Runtime | None = None,
-    tracing: bool = False,
+    tracer: trace.Tracer | None = None,
 ) -> Client:
     """A Temporal client that speaks pydantic, encrypting with `keys` (every client, worker
     and Replayer of a deployment must hold the same keys), and that refuses to send a case
     input over kosh's size limit (adapters/limits.py). A worker's `runtime` carries its
-    metrics; `tracing` adds OpenTelemetry spans (to its workers too)."""
+    metrics; a `tracer` adds OpenTelemetry spans (to its workers too)."""
     converter = data_converter(keys)
     interceptors: list[Any] = [InputSizeLimit(converter.payload_converter)]
-    if tracing:
-        interceptors.append(TracingInterceptor())
+    if tracer is not None:
+        interceptors.append(TracingInterceptor(tracer))
     return await Client.connect(
         address,
         namespace=namespace,
@@ -347,17 +347,20 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
             "encrypted (README, 'Personal data and keys')"
         )
     runtime = metrics_runtime(settings.metrics_listen) if settings.metrics_listen else None
-    if settings.tracing:
-        start_tracing()
     client = await connect(
         settings.temporal_address,
         settings.namespace,
         keys=settings.payload_keys,
         runtime=runtime,
-        tracing=settings.tracing,
+        tracer=start_tracing() if settings.tracing else None,
     )
     pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
     agencies = http_agencies(settings)
+    notifier: LogNotifier | WebhookNotifier = LogNotifier()
+    if settings.staff_notices_url:
+        notifier = WebhookNotifier(
+            settings.staff_notices_url, token=_secret(settings.staff_notices_token)
+        )
     receiver = callback_app(authority_reply_sink(client), token=_secret(settings.callback_token))
     try:
         if settings.migrate_on_start:
@@ -367,6 +370,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
             client,
             pool=pool,
             agencies=agencies,
+            notifier=notifier,
             task_queue=settings.task_queue,
             max_cached_workflows=settings.max_cached_workflows,
             max_concurrent_activities=settings.max_concurrent_activities,
@@ -388,6 +392,8 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
             await (stop or asyncio.Event()).wait()
     finally:
         await agencies.aclose()
+        if isinstance(notifier, WebhookNotifier):
+            await notifier.aclose()
         await pool.close()
 
 
@@ -423,7 +429,7 @@ async def record_gauges(
             await task
 
 
-def start_tracing() -> None:
+def start_tracing() -> trace.Tracer:
     """OpenTelemetry for the TracingInterceptor's spans: to the OTLP endpoint in the
     standard OTEL_EXPORTER_OTLP_* variables, else to the log (stderr)."""
     provider = TracerProvider(resource=Resource.create({"service.name": "kosh-worker"}))
@@ -436,6 +442,7 @@ def start_tracing() -> None:
         exporter = ConsoleSpanExporter(out=sys.stderr)
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+    return provider.get_tracer("kosh.worker")
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -6,6 +6,7 @@ import asyncpg
 from temporalio import activity
 
 from activities import models as m
+from activities.errors import classified
 from activities.logging import activity_log
 from adapters.ports import StaffNotifier
 from store.staff import get_staff, may_act
@@ -17,7 +18,8 @@ class StaffActivities:
 
     @activity.defn
     async def notify_staff(self, req: m.NotifyInput) -> m.NotifyResult:
-        await self.notifier.notify(req.notice)
+        async with classified():
+            await self.notifier.notify(req.notice)
         activity_log(case_id=req.notice.case_id).info("staff_notified", kind=req.notice.kind)
         return m.NotifyResult(delivered=True)
 

@@ -34,6 +34,8 @@ from adapters.callbacks import callback_app
 from adapters.codec import CodecKeys, EncryptionCodec
 from adapters.codec_server import codec_app
 from adapters.http import AgencySettings, HttpAgencies
+from adapters.notifier import PATH as NOTICES_PATH
+from adapters.notifier import notices_app
 from adapters.sim_server import AgencySimulator
 from adapters.simulator import SimConfig, Simulator
 from cli import demo, identity
@@ -264,21 +266,18 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         console_url = await services.enter_async_context(
             serving(staff_app, f"127.0.0.1:{opts.console_port}")
         )
-        write_stack(
-            opts.state,
-            StackInfo(
-                temporal_address=temporal.address,
-                ui_url=ui_url,
-                database_url=url,
-                pid=os.getpid(),
-                children=[p for p in (temporal.pid, pg.pid) if p is not None],
-                console_url=console_url,
-                console_staff=DEMO_STAFF,
-                console_token=staff_token,
-                codec_keys_file=str(opts.state / "codec-keys.json"),
-                codec_url=codec_url,
-                codec_token=codec_token,
-            ),
+        stack = StackInfo(
+            temporal_address=temporal.address,
+            ui_url=ui_url,
+            database_url=url,
+            pid=os.getpid(),
+            children=[p for p in (temporal.pid, pg.pid) if p is not None],
+            console_url=console_url,
+            console_staff=DEMO_STAFF,
+            console_token=staff_token,
+            codec_keys_file=str(opts.state / "codec-keys.json"),
+            codec_url=codec_url,
+            codec_token=codec_token,
         )
         console.print(f"kosh dev: Temporal UI at [bold]{ui_url}[/bold]  (state in {opts.state})")
         console.print(
@@ -306,6 +305,21 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         sim_url = await services.enter_async_context(serving(agency_sim.app(), "127.0.0.1:0"))
         receiver = callback_app(authority_reply_sink(client), token=token)
         recv_url = await services.enter_async_context(serving(receiver, "127.0.0.1:0"))
+        # Staff notices of any worker that joins (`kosh worker`) reach the demo's staff too.
+        notices = notices_app(sim.notify, token=token)
+        notices_url = await services.enter_async_context(serving(notices, "127.0.0.1:0"))
+        write_stack(
+            opts.state,
+            stack.model_copy(
+                update={
+                    "agencies_url": sim_url,
+                    "callback_url": recv_url + CALLBACK_PATH,
+                    "callback_token": token,
+                    "notices_url": notices_url + NOTICES_PATH,
+                    "notices_token": token,
+                }
+            ),
+        )
         agencies = HttpAgencies(
             AgencySettings(
                 base_url=sim_url,

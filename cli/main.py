@@ -124,18 +124,29 @@ def dev(
 
 @app.command("worker")
 def worker_cmd() -> None:
-    """Run a worker and its callback receiver. Settings from the environment:
-    KOSH_TEMPORAL_ADDRESS, KOSH_DATABASE_URL (or those of a running `kosh dev`),
-    KOSH_AGENCIES_URL (the agencies or `kosh sim`), KOSH_CALLBACK_URL / _LISTEN / _TOKEN;
-    see README, "Running a worker elsewhere"."""
+    """Run a worker and its callback receiver. Settings from the environment (KOSH_*,
+    docs/configuration.md); beside a running `kosh dev`, whatever the environment leaves
+    unset is taken from it, so a second worker joins the same task queue (README, "More
+    workers")."""
     import worker as composition
 
     stack = find_stack()
-    own_keys = os.environ.get("KOSH_CODEC_KEYS_FILE") or os.environ.get("KOSH_CODEC_KEYS")
+    env = os.environ
+    own_keys = env.get("KOSH_CODEC_KEYS_FILE") or env.get("KOSH_CODEC_KEYS")
+    joined = {
+        "codec_keys_file": None if own_keys else stack.codec_keys_file,
+        "agencies_url": stack.agencies_url,
+        "callback_url": stack.callback_url,
+        "callback_token": stack.callback_token,
+        "staff_notices_url": stack.notices_url,
+        "staff_notices_token": stack.notices_token,
+        # agencies call back `kosh dev`'s receiver; this worker's own listens anywhere free
+        "callback_listen": "127.0.0.1:0" if stack.callback_url else None,
+    }
     settings = composition.Settings.from_env(
         temporal_address=stack.temporal_address,
         database_url=stack.database_url,
-        codec_keys_file=None if own_keys else stack.codec_keys_file,
+        **{k: v for k, v in joined.items() if not env.get(f"KOSH_{k.upper()}")},
     )
     composition.configure_logging(json=settings.json_logs, level=settings.log_level)
     with contextlib.suppress(KeyboardInterrupt):

@@ -26,6 +26,12 @@ class StackInfo(BaseModel):
     codec_keys_file: str | None = None
     codec_url: str | None = None
     codec_token: str | None = None
+    # what a second worker needs to join this stack (`kosh worker` beside `kosh dev`)
+    agencies_url: str | None = None
+    callback_url: str | None = None
+    callback_token: str | None = None
+    notices_url: str | None = None
+    notices_token: str | None = None
 
 
 def state_dir(explicit: str | Path | None = None) -> Path:

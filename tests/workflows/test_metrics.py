@@ -13,6 +13,9 @@ from typing import Any
 
 import asyncpg
 import httpx
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.ports import TransientAdapterError
@@ -108,3 +111,32 @@ async def test_a_worker_exports_sdk_and_business_metrics_the_dashboard_uses(
     # money metrics appear with the first payment; the rest must be on the page now
     missing -= {"kosh_support_paid_tiyn", "kosh_repayment_demanded_tiyn", "kosh_repaid_tiyn"}
     assert not missing, f"the dashboard draws metrics no worker exports: {sorted(missing)}"
+
+
+async def test_tracing_follows_a_case_through_its_workflow_and_activities(
+    time_env: WorkflowEnvironment, embedded_pool: asyncpg.Pool
+) -> None:
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    target = time_env.client.service_client.config.target_host
+    traced = await connect(target, tracer=provider.get_tracer("kosh-test"))
+    queue = f"tq-tracing-{uuid.uuid4().hex[:6]}"
+    cid = f"traced-{uuid.uuid4().hex[:6]}"
+    sim = Simulator(SimConfig(latency_ms=(0, 1)))
+    async with build_worker(traced, pool=embedded_pool, sim=sim, task_queue=queue):
+        handle = await traced.start_workflow(
+            api.WORKFLOW_NAME,
+            api.CaseInput(case_id=cid, application=application(forged=True)),
+            id=api.case_workflow_id(cid),
+            task_queue=queue,
+            result_type=api.CaseResult,
+        )
+        await asyncio.wait_for(handle.result(), 60)
+    names = {span.name for span in spans.get_finished_spans()}
+    assert f"StartWorkflow:{api.WORKFLOW_NAME}" in names
+    assert f"RunWorkflow:{api.WORKFLOW_NAME}" in names
+    assert {"RunActivity:verify_documents", "RunActivity:append_events"} <= names
+    # off by default: a client without tracing adds no interceptor
+    plain = await connect(target)
+    assert not any(type(i).__name__ == "TracingInterceptor" for i in plain.config()["interceptors"])
