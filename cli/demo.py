@@ -75,11 +75,12 @@ def _application(sc: Scenario, rng: random.Random) -> Application:
     regions = sorted(LABOUR_DEFICIT_REGIONS)
     preferred = tuple(rng.sample(regions, 2)) if kandas else ()
     low = sc.name == "low_score"
+    # children of different ages: the intake refuses the same member listed twice
     family = tuple(
         FamilyMember(
-            relation="child", full_name=f"{rng.choice(FIRST)} Jr", born_on=date(2015, 5, 1)
+            relation="child", full_name=f"{rng.choice(FIRST)} Jr", born_on=date(2013 + i, 5, 1)
         )
-        for _ in range(rng.randint(0, 2) if kandas else 0)
+        for i in range(rng.randint(0, 2) if kandas else 0)
     )
     return Application(
         full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",

@@ -113,3 +113,18 @@ async def test_fails_gate_example_is_rejected_by_the_deportation_check_alone() -
     assert breakdown.decision == "reject"
     assert [g.name for g in breakdown.gates if g.outcome == "deny"] == ["deportation"]
     assert breakdown.reasons == ("deportation: deportation on record",)
+
+
+def test_every_demo_applicant_passes_the_intake_desk() -> None:
+    """A demo case refused at intake would close as refused_at_intake, not as its scenario."""
+    from datetime import date
+
+    from cli import demo
+    from domain.application import intake_problems
+
+    refused = {
+        c.case_id: intake_problems(c.application, date.today())
+        for c in demo.cohort(500, seed=7)
+        if intake_problems(c.application, date.today())
+    }
+    assert refused == {}
