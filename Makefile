@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv browser demo test lint e2e clean
+.PHONY: venv browser demo test lint e2e bench clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,11 @@ test: lint browser
 
 e2e: venv
 	$(BIN)/pytest -m e2e
+
+# Throughput with 1, 2 and 4 workers on one dev server; rewrites docs/scaling.md's figures.
+bench: venv
+	$(BIN)/python -m bench.scaling --cases 150 --seconds-per-year 2 --workers 1 2 4 \
+	  --write docs/scaling.md
 
 clean:
 	rm -rf $(VENV) .kosh .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,32 @@
+"""bench/scaling.py's report (pure parts): ratios against the first round, the section it
+rewrites in docs/scaling.md, and that the doc carries a measured section with its command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.scaling import MARK_BEGIN, MARK_END, Round, report, table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ratios_are_against_the_first_round() -> None:
+    rounds = [
+        Round(workers=1, seconds=60, events=600, cases=30, closed=30, books_agree=True),
+        Round(workers=2, seconds=30, events=600, cases=30, closed=30, books_agree=True),
+    ]
+    rounds[0].cpu, rounds[1].cpu = {"temporal server": 10.0}, {"temporal server": 12.5}
+    lines = table(rounds).splitlines()
+    assert lines[2].startswith("| 1 | 30/30 | 60.0 | 30.0 | 10 | 1.00 |")
+    assert lines[3].startswith("| 2 | 30/30 | 30.0 | 60.0 | 20 | 2.00 |")
+    assert lines[3].endswith(" 12.5 |")
+    text = report(rounds, ["--cases", "30"])
+    assert text.startswith(MARK_BEGIN) and text.endswith(MARK_END)
+    assert "`python -m bench.scaling --cases 30`" in text
+    assert "in every round: True" in text
+
+
+def test_the_scaling_doc_carries_measured_figures_and_their_command() -> None:
+    doc = (ROOT / "docs" / "scaling.md").read_text()
+    section = doc[doc.index(MARK_BEGIN) : doc.index(MARK_END)]
+    assert "python -m bench.scaling" in section and "| workers |" in section
