@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv browser demo test lint e2e bench clean
+.PHONY: venv browser demo test lint e2e fault soak bench clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,15 @@ test: lint browser
 
 e2e: venv
 	$(BIN)/pytest -m e2e
+
+# 2,000 cases, a fifth of agency calls failing, a worker killed every minute; then the
+# invariant report (exit 1 on any mismatch). About half an hour on two cores.
+soak: venv
+	$(BIN)/python -m tests.fault.soak --cases 2000 --error-rate 0.2 --kill-every 60
+
+# The fault suite alone, at full size: workers killed, Temporal restarted, PostgreSQL down.
+fault: venv
+	KOSH_FAULT_SUITE=full $(BIN)/pytest tests/fault -m fault
 
 # Throughput with 1, 2 and 4 workers on one dev server; rewrites docs/scaling.md's figures.
 bench: venv

@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.ports import StaffNotice
 from adapters.simulator import Simulator, World, with_check_digit
@@ -171,9 +172,27 @@ class SimulatedStaff:
         while True:
             notice = await self.sim.notices.get()
             try:
-                await self.handle(notice)
+                await self.answer(notice)
             except Exception as exc:  # one case's trouble never stops the staff
                 log.warning("staff_action_failed", case_id=notice.case_id, error=str(exc))
+
+    async def answer(self, notice: StaffNotice, *, patience: float = 60.0) -> None:
+        """Handle a notice; while Temporal is unreachable (a restart), try again each second
+        for up to `patience` seconds, as a person at a desk would. Every action carries a
+        request id, so one that got through before the error is not applied twice."""
+        deadline = asyncio.get_running_loop().time() + patience
+        while True:
+            try:
+                await self.handle(notice)
+                return
+            except RPCError as exc:
+                transient = exc.status in (
+                    RPCStatusCode.UNAVAILABLE,
+                    RPCStatusCode.DEADLINE_EXCEEDED,
+                )
+                if not transient or asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(1.0)
 
     async def handle(self, notice: StaffNotice) -> None:
         name = self.scenarios.get(notice.case_id)
@@ -196,7 +215,12 @@ class SimulatedStaff:
             await self._update(
                 handle,
                 api.UPDATE_FACT,
-                {"kind": "arrival", "actor_id": DEMO_OFFICER, "region": status.region},
+                {
+                    "kind": "arrival",
+                    "actor_id": DEMO_OFFICER,
+                    "region": status.region,
+                    "request_id": f"{notice.case_id}:arrival",
+                },
             )
         elif notice.kind in ("referral_due", "referral_overdue"):
             await self._update(
@@ -205,6 +229,7 @@ class SimulatedStaff:
                 {
                     "kind": "referral",
                     "actor_id": DEMO_OFFICER,
+                    "request_id": f"{notice.case_id}:referral",
                     "approve": True,
                     "reason": "record reviewed: no bar to residence",
                 },

@@ -44,6 +44,7 @@ from cli.reconcile import reconcile
 from cli.stack import StackInfo, clear_stack, write_stack
 from console.app import ConsoleSettings, console_app
 from store.embedded import EmbeddedPostgres
+from store.errors import StoreError
 from store.migrate import migrate
 from store.pool import create_pool
 from store.staff import issue_token, put_staff
@@ -88,6 +89,9 @@ class DevOptions:
     agency_timeout: float = 2.0
     console_port: int = 8000
     codec_port: int = 8081
+    # False: no worker in this process; cases wait for `kosh worker` processes to join
+    # (the fault tests kill and restart those).
+    worker: bool = True
 
 
 def temporal_binary() -> str:
@@ -328,8 +332,9 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
             )
         )
         services.push_async_callback(agencies.aclose)
-        worker = build_worker(client, pool=pool, agencies=agencies, notifier=sim)
-        tasks.append(asyncio.create_task(worker.run()))
+        if opts.worker:
+            worker = build_worker(client, pool=pool, agencies=agencies, notifier=sim)
+            tasks.append(asyncio.create_task(worker.run()))
         tasks.append(asyncio.create_task(staff.run()))
         for case in cases:
             await demo.submit(
@@ -372,9 +377,16 @@ async def _watch(
     stop: asyncio.Event,
 ) -> dict[str, Any] | None:
     """Refresh the table until every case is closed (with exit_when_done) or until stopped."""
+    stages: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    events = 0
     with Live(console=console, refresh_per_second=2, transient=False) as live:
         while True:
-            stages, reasons, events = await _counts(pool)
+            try:
+                stages, reasons, events = await _counts(pool)
+            except (StoreError, OSError, asyncpg.PostgresError) as exc:
+                # the record is down for a while: the cases wait and retry, and so do we
+                log.warning("record_unavailable", error=str(exc))
             seconds = time.monotonic() - started
             live.update(
                 progress_table(stages, reasons, ui_url=ui_url, events=events, seconds=seconds)

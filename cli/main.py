@@ -15,9 +15,9 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.limits import PayloadTooLargeError
 from cli import records
@@ -91,6 +91,20 @@ def dev(
         float,
         typer.Option(help="Share of agency calls that hang past kosh's timeout.", min=0.0, max=0.9),
     ] = 0.0,
+    human_floor_seconds: Annotated[
+        float,
+        typer.Option(
+            help="Demo clock: staff have at least this many wall seconds to answer a notice.",
+            min=0.0,
+        ),
+    ] = 5.0,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run a worker in this process (--no-worker: `kosh worker` processes join).",
+        ),
+    ] = True,
 ) -> None:
     """Run the embedded stack: Temporal dev server + UI, PostgreSQL, worker (and a demo)."""
     from cli.dev import DevOptions, PortTakenError, run_dev
@@ -107,6 +121,8 @@ def dev(
         sim_stall_rate=sim_stall_rate,
         console_port=console_port,
         codec_port=codec_port,
+        worker=worker,
+        human_floor_seconds=human_floor_seconds,
     )
     try:
         summary = asyncio.run(run_dev(opts, err))
@@ -321,6 +337,18 @@ async def _send_update(
     except WorkflowUpdateFailedError as exc:
         return api.UpdateResult(accepted=False, reason=str(exc.cause))
     except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            fail(f"case {case_id}: {exc.message}", 1)
+        try:
+            closed = (await handle.describe()).status != WorkflowExecutionStatus.RUNNING
+        except RPCError:
+            fail(f"no case {case_id}; nothing was sent", 1)
+        if closed:
+            fail(
+                f"case {case_id} is closed and takes no more input; nothing was sent "
+                f"(`kosh status {case_id}` says how it closed)",
+                1,
+            )
         fail(f"case {case_id}: {exc.message}", 1)
 
 

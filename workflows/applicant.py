@@ -942,7 +942,9 @@ class ApplicantWorkflow:
             )
         check = next_residence_check(self.state)
         if check is not None and check <= today:
-            await self._residence_check(today)
+            # As of the day it was due: a check caught up late (workers or the record away
+            # for a while) asks where the family was then, not where it is now.
+            await self._residence_check(check if self._follows(ACTORS) else today)
             return
         ends = self.state.contract_ends_on
         if ends is not None and today >= ends and self.state.stage == "monitoring":
@@ -950,7 +952,7 @@ class ApplicantWorkflow:
             return
         await self._wait(next_wakeup(self.state), label="next contract obligation")
 
-    async def _residence_check(self, today: date) -> None:
+    async def _residence_check(self, as_of: date) -> None:
         s = self.state
         assert s.region is not None and s.contract_starts_on is not None
         result = await self._activity(
@@ -959,12 +961,12 @@ class ApplicantWorkflow:
                 case_id=s.case_id,
                 settled_region=s.region,
                 settled_on=s.contract_starts_on,
-                on=today,
+                on=as_of,
             ),
             summary="verify residence in region",
         )
         events = await self._decide(
-            cmd.RecordResidenceCheck(reported_region=result.region, checked_on=today)
+            cmd.RecordResidenceCheck(reported_region=result.region, checked_on=as_of)
         )
         if any(isinstance(e, ev.ResidenceDiscrepancyFound) for e in events):
             await self._notify("discrepancy_found", "registered address outside the region")

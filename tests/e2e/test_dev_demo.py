@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
+from temporalio.worker import Replayer
 
 from activities.models import AppendInput
 from adapters.codec import CodecKeys
@@ -26,7 +27,10 @@ from cli.dev import TemporalDevServer
 from store.embedded import EmbeddedPostgres
 from store.events import read_events
 from store.pool import create_pool
+from tests.workflows.harness import all_runs
+from worker import data_converter, workflow_runner
 from workflows import api
+from workflows.applicant import ApplicantWorkflow
 
 pytestmark = pytest.mark.e2e
 N = 10
@@ -123,6 +127,11 @@ async def test_postgres_holds_exactly_the_workflows_events(
     try:
         keys = CodecKeys.from_json((state / "codec-keys.json").read_text(), source="state")
         client = await server.wait_ready(keys=keys)
+        sealed = Replayer(
+            workflows=[ApplicantWorkflow],
+            data_converter=data_converter(keys),
+            workflow_runner=workflow_runner(),
+        )
         pool = await create_pool(pg.start())
         cases = demo.cohort(N, seed=SEED)
         async with pool.acquire() as conn:
@@ -139,6 +148,10 @@ async def test_postgres_holds_exactly_the_workflows_events(
                 assert stored[-1].event.reason == result.closed_reason
                 appended = await _appended_event_ids(client, handle.id)
                 assert appended == [e.event_id for e in stored], case_id
+                # and the demo's histories replay against today's code (sealed payloads
+                # opened with the stack's keys)
+                for history in await all_runs(client, handle.id):
+                    await sealed.replay_workflow(history)
         assert {c.scenario.expected for c in cases} >= {"fulfilled", "breach_repaid"}
     finally:
         if pool is not None:

@@ -18,31 +18,22 @@ from pathlib import Path
 import asyncpg
 import pytest
 from temporalio import workflow
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
 
 from adapters.simulator import with_check_digit
 from domain.application import Application, Document, FamilyMember, Questionnaire
 from tests.replay.nondeterministic import ReorderedWorkflow, UnguardedRuleChangeWorkflow
-from tests.workflows.harness import GatedSimulator
-from worker import build_worker, workflow_runner
+from tests.workflows.harness import GatedSimulator, all_runs, replayer
+from worker import build_worker
 from workflows import api
-from workflows.applicant import ACTORS, DEADLINES, ApplicantWorkflow
+from workflows.applicant import ACTORS, DEADLINES
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 BEFORE_DEADLINES = HISTORIES / "2026-10-first-release"
 BEFORE_ACTORS = HISTORIES / DEADLINES
 CURRENT = HISTORIES / ACTORS
-
-
-def replayer(*workflows: type) -> Replayer:
-    return Replayer(
-        workflows=list(workflows or [ApplicantWorkflow]),
-        data_converter=pydantic_data_converter,
-        workflow_runner=workflow_runner(),
-    )
 
 
 def kandas_family() -> Application:
@@ -103,24 +94,6 @@ async def run_case(env: WorkflowEnvironment, pool: asyncpg.Pool) -> list[Workflo
         task.cancel()
     assert result.closed_reason == "fulfilled"
     return await all_runs(env.client, handle.id)
-
-
-async def all_runs(client: Client, workflow_id: str) -> list[WorkflowHistory]:
-    """Every run of a case, first to last, following continue-as-new."""
-    histories = []
-    run_id: str | None = None
-    first = await client.get_workflow_handle(workflow_id).fetch_history()
-    # fetch_history() without a run id gives the latest run; walk back through the chain.
-    histories.append(first)
-    while True:
-        start = histories[0].events[0].workflow_execution_started_event_attributes
-        run_id = start.continued_execution_run_id
-        if not run_id:
-            break
-        histories.insert(
-            0, await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        )
-    return histories
 
 
 def stored_histories() -> list[Path]:

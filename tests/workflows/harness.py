@@ -20,16 +20,19 @@ from typing import Any
 import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from adapters.ports import AgencyMessage, StaffNotice
 from adapters.simulator import SimConfig, Simulator, with_check_digit
 from domain.application import Application
 from store.events import read_events
-from worker import build_worker
+from worker import build_worker, workflow_runner
 from workflows import api
+from workflows.applicant import ApplicantWorkflow
 
 Handle = WorkflowHandle[Any, api.CaseResult]
 Answer = Callable[[Handle, StaffNotice], Awaitable[None]]
@@ -403,6 +406,38 @@ async def rig(
         raise r.staff.error
     if not quarantined:
         await clock_still_skips(env)
+    await replays(env, r.handles)
+
+
+def replayer(*workflows: type) -> Replayer:
+    """Today's workflow code, as CI replays histories with it."""
+    return Replayer(
+        workflows=list(workflows or [ApplicantWorkflow]),
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
+
+
+async def all_runs(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run of a case, first to last, following continue-as-new."""
+    histories = [await client.get_workflow_handle(workflow_id).fetch_history()]
+    # fetch_history() without a run id gives the latest run; walk back through the chain.
+    while True:
+        start = histories[0].events[0].workflow_execution_started_event_attributes
+        run_id = start.continued_execution_run_id
+        if not run_id:
+            return histories
+        histories.insert(
+            0, await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        )
+
+
+async def replays(env: WorkflowEnvironment, handles: list[Handle]) -> None:
+    """Every history a test produced replays against today's code (a non-determinism in any
+    path a test drives fails that test)."""
+    for handle in handles:
+        for history in await all_runs(env.client, handle.id):
+            await replayer().replay_workflow(history)
 
 
 async def clock_still_skips(env: WorkflowEnvironment) -> None:

@@ -44,6 +44,7 @@ from tests.workflows.harness import (
     new_case_id,
     of_type,
     one,
+    replays,
     types,
     withdraw,
 )
@@ -184,9 +185,14 @@ class HttpRig:
 
 @contextlib.asynccontextmanager
 async def http_rig(
-    env: WorkflowEnvironment, pool: asyncpg.Pool, config: SimConfig, *, timeout: float = 5.0
+    env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    config: SimConfig,
+    *,
+    timeout: float = 5.0,
+    sim: InlineSimulator | None = None,
 ) -> AsyncIterator[HttpRig]:
-    r = HttpRig(env, pool, InlineSimulator(config))
+    r = HttpRig(env, pool, sim or InlineSimulator(config))
     signal_case = authority_reply_sink(env.client)
 
     async def deliver(message: Message) -> None:
@@ -217,6 +223,11 @@ async def http_rig(
                     try:
                         yield r
                     finally:
+                        # no staff answer may start work between close's idle check and
+                        # its termination (work cut short holds the test server's clock)
+                        staff.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await staff
                         await r.close()
             finally:
                 await agencies.aclose()
@@ -224,6 +235,7 @@ async def http_rig(
         staff.cancel()
     if r.staff.error is not None:
         raise r.staff.error
+    await replays(env, r.handles)
 
 
 # ---- an unreliable wire ---------------------------------------------------------------------
