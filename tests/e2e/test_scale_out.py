@@ -13,12 +13,12 @@ import pytest
 from tests.fault.stack import FaultyStack, invariants
 
 pytestmark = pytest.mark.e2e
-N = 12
+N = 10
 SEED = 5
 
 
 def test_two_workers_share_the_cohort_and_one_killed_loses_no_case(tmp_path: Path) -> None:
-    stack = FaultyStack(tmp_path, cases=N, seed=SEED, seconds_per_year=8)
+    stack = FaultyStack(tmp_path, cases=N, seed=SEED, seconds_per_year=6)
     try:
         stack.start()  # `kosh dev --no-worker`: the cases wait for workers to join
         first, second = stack.start_worker(), stack.start_worker()

@@ -21,8 +21,9 @@ from tests.fault.stack import FaultyStack, invariants
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 FULL = os.environ.get("KOSH_FAULT_SUITE") == "full"
-CASES = 30 if FULL else 10
+CASES = 30 if FULL else 8
 KILLS = 6 if FULL else 2
+YEAR = 6.0 if FULL else 4.0  # wall seconds per case year
 SEED = 21
 
 
@@ -35,7 +36,7 @@ def run_until_done(stack: FaultyStack, timeout: float = 600) -> dict[str, object
 
 
 def test_workers_killed_at_random_moments_lose_and_double_nothing(tmp_path: Path) -> None:
-    stack = FaultyStack(tmp_path, cases=CASES, seed=SEED, seconds_per_year=6, error_rate=0.1)
+    stack = FaultyStack(tmp_path, cases=CASES, seed=SEED, seconds_per_year=YEAR, error_rate=0.1)
     try:
         stack.start()
         worker = stack.start_worker()
@@ -52,7 +53,7 @@ def test_workers_killed_at_random_moments_lose_and_double_nothing(tmp_path: Path
 
 
 def test_the_temporal_server_restarted_mid_cohort_loses_nothing(tmp_path: Path) -> None:
-    stack = FaultyStack(tmp_path, cases=CASES, seed=SEED, seconds_per_year=6)
+    stack = FaultyStack(tmp_path, cases=CASES, seed=SEED, seconds_per_year=YEAR)
     try:
         stack.start()
         stack.start_worker()
@@ -65,7 +66,7 @@ def test_the_temporal_server_restarted_mid_cohort_loses_nothing(tmp_path: Path) 
 
 
 def test_postgres_down_for_30_seconds_mid_cohort_loses_nothing(tmp_path: Path) -> None:
-    stack = FaultyStack(tmp_path, cases=CASES, seed=SEED, seconds_per_year=6)
+    stack = FaultyStack(tmp_path, cases=CASES, seed=SEED, seconds_per_year=YEAR)
     try:
         stack.start()
         stack.start_worker()

@@ -435,9 +435,14 @@ async def all_runs(client: Client, workflow_id: str) -> list[WorkflowHistory]:
 async def replays(env: WorkflowEnvironment, handles: list[Handle]) -> None:
     """Every history a test produced replays against today's code (a non-determinism in any
     path a test drives fails that test)."""
-    for handle in handles:
-        for history in await all_runs(env.client, handle.id):
-            await replayer().replay_workflow(history)
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for handle in handles:
+            for history in await all_runs(env.client, handle.id):
+                yield history
+
+    if handles:  # one Replayer (one sandbox) for all of them
+        await replayer().replay_workflows(histories())
 
 
 async def clock_still_skips(env: WorkflowEnvironment) -> None:
