@@ -169,12 +169,24 @@ class SimulatedStaff:
             )
 
     async def run(self) -> None:
-        while True:
-            notice = await self.sim.notices.get()
-            try:
-                await self.answer(notice)
-            except Exception as exc:  # one case's trouble never stops the staff
-                log.warning("staff_action_failed", case_id=notice.case_id, error=str(exc))
+        """An office of several people: each notice is taken up at once, so one slow
+        answer (a case whose worker just died) never holds up the others' deadlines."""
+        busy: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                notice = await self.sim.notices.get()
+                task = asyncio.create_task(self._take_up(notice))
+                busy.add(task)
+                task.add_done_callback(busy.discard)
+        finally:
+            for task in busy:
+                task.cancel()
+
+    async def _take_up(self, notice: StaffNotice) -> None:
+        try:
+            await self.answer(notice)
+        except Exception as exc:  # one case's trouble never stops the staff
+            log.warning("staff_action_failed", case_id=notice.case_id, error=str(exc))
 
     async def answer(self, notice: StaffNotice, *, patience: float = 60.0) -> None:
         """Handle a notice; while Temporal is unreachable (a restart), try again each second

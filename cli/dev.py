@@ -317,6 +317,7 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
             stack.model_copy(
                 update={
                     "agencies_url": sim_url,
+                    "agencies_timeout": opts.agency_timeout,
                     "callback_url": recv_url + CALLBACK_PATH,
                     "callback_token": token,
                     "notices_url": notices_url + NOTICES_PATH,

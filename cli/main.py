@@ -152,6 +152,7 @@ def worker_cmd() -> None:
     joined = {
         "codec_keys_file": None if own_keys else stack.codec_keys_file,
         "agencies_url": stack.agencies_url,
+        "agencies_timeout": stack.agencies_timeout,
         "callback_url": stack.callback_url,
         "callback_token": stack.callback_token,
         "staff_notices_url": stack.notices_url,

@@ -7,10 +7,12 @@ doubled event, a place counted twice, or a tenge paid twice.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.simulator import Simulator
 from store.events import count_events
@@ -18,16 +20,30 @@ from store.queries import case_state, payments_for, quota_usage
 from workflows import api
 
 
+async def _status(client: Client, case_id: str, *, patience: float = 120.0) -> api.CaseStatus:
+    """The case's own account (a query: a worker replays the closed case to answer it). A
+    query that times out because no worker is polling right now (one is restarting) is
+    asked again until `patience` runs out."""
+    handle = client.get_workflow_handle(api.case_workflow_id(case_id))
+    deadline = asyncio.get_running_loop().time() + patience
+    while True:
+        try:
+            status: api.CaseStatus = await handle.query(
+                api.QUERY_STATUS, result_type=api.CaseStatus
+            )
+            return status
+        except RPCError as exc:
+            no_worker = exc.status == RPCStatusCode.DEADLINE_EXCEEDED or "Timeout" in exc.message
+            if not no_worker or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(1.0)
+
+
 async def reconcile(
     client: Client, pool: asyncpg.Pool, sim: Simulator, case_ids: list[str]
 ) -> dict[str, Any]:
     """Figures from each book for `case_ids`, and whether they agree (`ok`)."""
-    statuses = [
-        await client.get_workflow_handle(api.case_workflow_id(c)).query(
-            api.QUERY_STATUS, result_type=api.CaseStatus
-        )
-        for c in case_ids
-    ]
+    statuses = [await _status(client, c) for c in case_ids]
     wanted = set(case_ids)
     async with pool.acquire() as conn:
         recorded = {c: await count_events(conn, case_id=c) for c in case_ids}

@@ -28,6 +28,7 @@ class StackInfo(BaseModel):
     codec_token: str | None = None
     # what a second worker needs to join this stack (`kosh worker` beside `kosh dev`)
     agencies_url: str | None = None
+    agencies_timeout: float | None = None
     callback_url: str | None = None
     callback_token: str | None = None
     notices_url: str | None = None

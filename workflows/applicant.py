@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import (
         ADAPTER_RETRY,
         ADAPTER_TIMEOUT,
+        DEMO_TIMEOUT,
         PAUSE_CASE_ON,
         STORE_RETRY,
         STORE_TIMEOUT,
@@ -182,7 +183,7 @@ class ApplicantWorkflow:
                     expected_seq=self.run_state.seq,
                     events=pending,
                 ),
-                start_to_close_timeout=STORE_TIMEOUT,
+                start_to_close_timeout=self._timeout(STORE_TIMEOUT),
                 retry_policy=STORE_RETRY,
                 summary=f"append {', '.join(e.type for e in events)}",
             )
@@ -621,11 +622,17 @@ class ApplicantWorkflow:
             maximum_interval=max(clock.wall_delay(timedelta(days=2)), first * 4),
         )
 
+    def _timeout(self, normal: timedelta) -> timedelta:
+        """How long an attempt may take before Temporal retries it elsewhere (a worker that
+        died mid-call is noticed only then). On a compressed demo clock every second is
+        weeks of case time, so attempts are cut at 5 s (the demo's agencies answer in 2)."""
+        return normal if self.run_state.clock.speedup <= 1 else min(normal, DEMO_TIMEOUT)
+
     async def _activity(self, method: Any, arg: Any, *, summary: str) -> Any:
         return await workflow.execute_activity_method(
             method,
             arg,
-            start_to_close_timeout=ADAPTER_TIMEOUT,
+            start_to_close_timeout=self._timeout(ADAPTER_TIMEOUT),
             retry_policy=self._adapter_retry(),
             # A call to another agency is never abandoned mid-flight: when the checks stop
             # (the case closed meanwhile), the workflow waits for the call's outcome.
@@ -642,7 +649,7 @@ class ApplicantWorkflow:
         await workflow.execute_activity_method(
             StaffActivities.notify_staff,
             m.NotifyInput(notice=notice),
-            start_to_close_timeout=ADAPTER_TIMEOUT,
+            start_to_close_timeout=self._timeout(ADAPTER_TIMEOUT),
             retry_policy=self._adapter_retry(),
             cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             summary=f"notify staff: {kind}",

@@ -28,3 +28,5 @@ STORE_RETRY = RetryPolicy(
 )
 ADAPTER_TIMEOUT = timedelta(seconds=30)
 STORE_TIMEOUT = timedelta(seconds=15)
+# On a compressed demo clock (seconds per case year), no attempt may run longer than this.
+DEMO_TIMEOUT = timedelta(seconds=5)
