@@ -48,10 +48,13 @@ soak: venv
 fault: venv
 	KOSH_FAULT_SUITE=full $(BIN)/pytest tests/fault -m fault
 
-# Throughput with 1, 2 and 4 workers on one dev server; rewrites docs/scaling.md's figures.
+# Throughput with 1, 2 and 4 workers on one dev server, and what a case costs Temporal;
+# rewrites the figures in docs/scaling.md and docs/performance.md.
 bench: venv
 	$(BIN)/python -m bench.scaling --cases 150 --seconds-per-year 2 --workers 1 2 4 \
 	  --write docs/scaling.md
+	$(BIN)/python -m bench.history_cost --cases 20 --seconds-per-year 4 \
+	  --write docs/performance.md
 
 clean:
 	rm -rf $(VENV) .kosh .pytest_cache .mypy_cache .ruff_cache

@@ -30,3 +30,15 @@ def test_the_scaling_doc_carries_measured_figures_and_their_command() -> None:
     doc = (ROOT / "docs" / "scaling.md").read_text()
     section = doc[doc.index(MARK_BEGIN) : doc.index(MARK_END)]
     assert "python -m bench.scaling" in section and "| workers |" in section
+
+
+def test_the_history_table_averages_per_path_and_the_doc_has_figures() -> None:
+    from bench.history_cost import MARK_BEGIN as BEGIN
+    from bench.history_cost import MARK_END as END
+    from bench.history_cost import table as history_table
+
+    lines = history_table({"kandas_fulfilled": [(5, 700, 320, 2048), (6, 710, 330, 4096)]})
+    assert lines.splitlines()[2] == "| kandas_fulfilled | 2 | 5.5 | 705 | 330 | 3.0 |"
+    doc = (ROOT / "docs" / "performance.md").read_text()
+    section = doc[doc.index(BEGIN) : doc.index(END)]
+    assert "python -m bench.history_cost" in section and "| kandas_fulfilled |" in section

@@ -1,0 +1,114 @@
+"""What a case costs Temporal: runs, history events and bytes per case, by path (`make bench`).
+
+Runs a demo cohort to the end with `kosh dev --demo N --exit-when-done` (one case of every
+path per ten), then reopens the stopped dev server on the same file and reads every run of
+every case. Bytes are the history as Temporal stores it: payloads sealed by the codec.
+
+    python -m bench.history_cost --cases 20 --seconds-per-year 4 --write docs/performance.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adapters.codec import CodecKeys
+from bench.scaling import KOSH, free_port
+from cli.dev import TemporalDevServer
+from workflows import api
+
+MARK_BEGIN, MARK_END = "<!-- bench:history:begin -->", "<!-- bench:history:end -->"
+
+
+def run_cohort(state: Path, cases: int, seconds_per_year: float, seed: int) -> None:
+    command = [str(KOSH), "dev", "--state", str(state), "--demo", str(cases)]
+    command += ["--exit-when-done", "--seconds-per-year", str(seconds_per_year)]
+    command += ["--seed", str(seed)]
+    for option in ("--port", "--ui-port", "--console-port", "--codec-port"):
+        command += [option, str(free_port())]
+    env = {**os.environ, "KOSH_TEMPORAL_ADDRESS": "", "KOSH_DATABASE_URL": ""}
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=1800)
+
+
+async def measure(state: Path) -> dict[str, list[tuple[int, int, int, int]]]:
+    """scenario -> per case: (runs, events, largest run's events, bytes)."""
+    scenarios: dict[str, str] = json.loads((state / "demo.json").read_text())
+    keys = CodecKeys.from_json((state / "codec-keys.json").read_text(), source="state")
+    server = TemporalDevServer(state, free_port(), free_port())
+    server.start()
+    found: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    try:
+        client = await server.wait_ready(keys=keys)
+        for case_id, scenario in sorted(scenarios.items()):
+            wid = api.case_workflow_id(case_id)
+            runs = [w async for w in client.list_workflows(f"WorkflowId = '{wid}'")]
+            sizes, size_bytes = [], 0
+            for run in runs:
+                history = await client.get_workflow_handle(wid, run_id=run.run_id).fetch_history()
+                sizes.append(len(history.events))
+                size_bytes += sum(e.ByteSize() for e in history.events)
+            found[scenario].append((len(runs), sum(sizes), max(sizes), size_bytes))
+    finally:
+        server.stop()
+    return found
+
+
+def table(found: dict[str, list[tuple[int, int, int, int]]]) -> str:
+    rows = [
+        "| path | cases | runs per case | events per case | largest run (events) | KiB per case |",
+        "|---|---|---|---|---|---|",
+    ]
+    for scenario, cases in sorted(found.items()):
+        n = len(cases)
+        runs = sum(c[0] for c in cases) / n
+        events = sum(c[1] for c in cases) / n
+        largest = max(c[2] for c in cases)
+        kib = sum(c[3] for c in cases) / n / 1024
+        rows.append(f"| {scenario} | {n} | {runs:.1f} | {events:.0f} | {largest} | {kib:.1f} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=20)
+    parser.add_argument("--seconds-per-year", type=float, default=4.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--write", type=Path, help="Replace the measured section of this file.")
+    args = parser.parse_args(args_list)
+    with tempfile.TemporaryDirectory(prefix="kosh-history-") as tmp:
+        state = Path(tmp) / "state"
+        run_cohort(state, args.cases, args.seconds_per_year, args.seed)
+        found = asyncio.run(measure(state))
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = "\n".join(
+        [
+            MARK_BEGIN,
+            f"Measured {when} on {platform.platform()} with",
+            f"`python -m bench.history_cost {' '.join(args_list)}`:",
+            "",
+            table(found),
+            MARK_END,
+        ]
+    )
+    print(text)
+    if args.write:
+        doc = args.write.read_text()
+        pattern = re.compile(re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END), re.DOTALL)
+        if not pattern.search(doc):
+            raise SystemExit(f"{args.write}: no {MARK_BEGIN} ... {MARK_END} section")
+        args.write.write_text(pattern.sub(lambda _: text, doc))
+
+
+if __name__ == "__main__":
+    main()
