@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -23,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.codec import CodecKeys
-from bench.scaling import KOSH, free_port
+from bench.common import ENV, cohort_command, free_port, write_section
 from cli.dev import TemporalDevServer
 from workflows import api
 
@@ -31,13 +29,8 @@ MARK_BEGIN, MARK_END = "<!-- bench:history:begin -->", "<!-- bench:history:end -
 
 
 def run_cohort(state: Path, cases: int, seconds_per_year: float, seed: int) -> None:
-    command = [str(KOSH), "dev", "--state", str(state), "--demo", str(cases)]
-    command += ["--exit-when-done", "--seconds-per-year", str(seconds_per_year)]
-    command += ["--seed", str(seed)]
-    for option in ("--port", "--ui-port", "--console-port", "--codec-port"):
-        command += [option, str(free_port())]
-    env = {**os.environ, "KOSH_TEMPORAL_ADDRESS": "", "KOSH_DATABASE_URL": ""}
-    subprocess.run(command, env=env, check=True, capture_output=True, timeout=1800)
+    command = cohort_command(state, cases, seconds_per_year, seed)
+    subprocess.run(command, env=ENV, check=True, capture_output=True, timeout=1800)
 
 
 async def measure(state: Path) -> dict[str, list[tuple[int, int, int, int]]]:
@@ -103,11 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(text)
     if args.write:
-        doc = args.write.read_text()
-        pattern = re.compile(re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END), re.DOTALL)
-        if not pattern.search(doc):
-            raise SystemExit(f"{args.write}: no {MARK_BEGIN} ... {MARK_END} section")
-        args.write.write_text(pattern.sub(lambda _: text, doc))
+        write_section(args.write, MARK_BEGIN, MARK_END, text)
 
 
 if __name__ == "__main__":

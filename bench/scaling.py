@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
-import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,14 +25,9 @@ from pathlib import Path
 
 import psutil
 
-KOSH = Path(sys.executable).parent / "kosh"
+from bench.common import ENV, KOSH, cohort_command, write_section
+
 MARK_BEGIN, MARK_END = "<!-- bench:scaling:begin -->", "<!-- bench:scaling:end -->"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -96,12 +88,8 @@ def run_round(workers: int, cases: int, seconds_per_year: float, seed: int) -> R
     result = Round(workers=workers)
     with tempfile.TemporaryDirectory(prefix="kosh-bench-") as tmp:
         state = Path(tmp) / "state"
-        command = [str(KOSH), "dev", "--state", str(state), "--demo", str(cases)]
-        command += ["--exit-when-done", "--seconds-per-year", str(seconds_per_year)]
-        command += ["--seed", str(seed)]
-        for option in ("--port", "--ui-port", "--console-port", "--codec-port"):
-            command += [option, str(free_port())]
-        env = {**os.environ, "KOSH_TEMPORAL_ADDRESS": "", "KOSH_DATABASE_URL": ""}
+        command = cohort_command(state, cases, seconds_per_year, seed)
+        env = ENV
         out_path = Path(tmp) / "dev.out"
         with out_path.open("w") as out:
             dev = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.DEVNULL)
@@ -208,11 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     text = report(rounds, shown)
     print(text)
     if args.write:
-        doc = args.write.read_text()
-        pattern = re.compile(re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END), re.DOTALL)
-        if not pattern.search(doc):
-            raise SystemExit(f"{args.write}: no {MARK_BEGIN} ... {MARK_END} section")
-        args.write.write_text(pattern.sub(lambda _: text, doc))
+        write_section(args.write, MARK_BEGIN, MARK_END, text)
 
 
 if __name__ == "__main__":
