@@ -88,11 +88,28 @@ class EmbeddedPostgres:
         if server is None:
             return
         server.cleanup()
-        process = _process(pid)
+        # the postmaster we started, or the one serving this folder now (someone restarted
+        # it, as the fault tests do): either way, none is left behind
+        process = _process(pid) or self._postmaster()
         if process is None or self._other_holders_alive():
             return
         _shut_down(process)
         type(server)._instances.pop(self.pgdata, None)
+
+    def _postmaster(self) -> psutil.Process | None:
+        """The postmaster serving this folder (its postmaster.pid), if one runs."""
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        process = _process(pid)
+        if process is None:
+            return None
+        try:
+            serves_us = str(self.pgdata) in " ".join(process.cmdline())
+        except psutil.Error:
+            return None
+        return process if serves_us else None
 
     def _other_holders_alive(self) -> bool:
         handles = self.pgdata / ".handle_pids.json"

@@ -15,6 +15,7 @@ import os
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.fault.stack import FaultyStack, invariants
@@ -80,3 +81,11 @@ def test_postgres_down_for_30_seconds_mid_cohort_loses_nothing(tmp_path: Path) -
     finally:
         stack.stop()
     assert stack.faults.database_outages == 1
+    # the PostgreSQL started again by hand was stopped with the rest: nothing left running
+    pgdata = str(stack.state / "pg")
+    left = [
+        p.pid
+        for p in psutil.process_iter(["cmdline"])
+        if pgdata in " ".join(p.info["cmdline"] or [])
+    ]
+    assert left == []
