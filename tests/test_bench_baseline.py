@@ -1,0 +1,185 @@
+"""bench/baseline.py: the script a kosh case's histories become, the bare workflow playing
+one (signals, updates, timers, continue-as-new) on the time-skipping server, the profile's
+summaries, the report, and that docs/performance.md carries measured sections with their
+command. Nothing here is timed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench import baseline as b
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def event(event_id: int, kind: str, **attrs: object) -> HistoryEvent:
+    e = HistoryEvent(event_id=event_id, event_type=EventType.Value(f"EVENT_TYPE_{kind}"))
+    if kind == "TIMER_STARTED":
+        e.timer_started_event_attributes.start_to_fire_timeout.FromTimedelta(
+            timedelta(seconds=float(str(attrs["seconds"])))
+        )
+    if kind == "TIMER_FIRED":
+        e.timer_fired_event_attributes.started_event_id = int(str(attrs["started"]))
+    if kind == "TIMER_CANCELED":
+        e.timer_canceled_event_attributes.started_event_id = int(str(attrs["started"]))
+    return e
+
+
+def run(*kinds: str | tuple[str, dict[str, object]]) -> list[HistoryEvent]:
+    events = []
+    for i, k in enumerate(kinds, start=1):
+        kind, attrs = (k, {}) if isinstance(k, str) else k
+        events.append(event(i, kind, **attrs))
+    return events
+
+
+WFT = ("WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED")
+
+
+def test_a_cases_histories_become_its_script_in_order() -> None:
+    first = run(
+        "WORKFLOW_EXECUTION_STARTED",
+        *WFT,
+        "ACTIVITY_TASK_SCHEDULED",  # 5: alone
+        "ACTIVITY_TASK_STARTED",
+        "ACTIVITY_TASK_COMPLETED",
+        *WFT,
+        "ACTIVITY_TASK_SCHEDULED",  # 11, 12: two at once
+        "ACTIVITY_TASK_SCHEDULED",
+        "WORKFLOW_EXECUTION_SIGNALED",  # the agencies' callbacks
+        "WORKFLOW_EXECUTION_SIGNALED",
+        *WFT,
+        ("TIMER_STARTED", {"seconds": 5}),  # 18: cancelled by the update
+        "WORKFLOW_EXECUTION_UPDATE_ACCEPTED",
+        ("TIMER_CANCELED", {"started": 18}),
+        ("TIMER_STARTED", {"seconds": 0.5}),  # 21: fired
+        ("TIMER_FIRED", {"started": 21}),
+        "WORKFLOW_EXECUTION_CONTINUED_AS_NEW",
+    )
+    second = run("WORKFLOW_EXECUTION_STARTED", "WORKFLOW_EXECUTION_SIGNALED", *WFT)
+    shape = b.Shape()
+    script = b.script_of([first, second], 1.5, shape)
+    assert script.offset == 1.5
+    assert script.steps == [
+        ("activities", 1),
+        ("activities", 2),
+        ("input", 0),
+        ("input", 0),
+        ("wait", 5.0),
+        ("input", 0),
+        ("sleep", 0.5),
+        ("continue", 0),
+    ]
+    # Each input is sent by the activity step before it: the pair's, then (no activity
+    # since) the same one for the update.
+    assert script.sends == {1: ["signal", "signal", "update"]}
+    assert (shape.cases, shape.runs, shape.activities, shape.timers) == (1, 2, 3, 2)
+    assert (shape.signals, shape.updates) == (3, 1)
+    # The second run's signal has no activity before it in its run: counted, not played.
+    assert shape.unplayable_inputs == 1
+
+
+async def test_the_bare_workflow_plays_a_script_with_inputs_timers_and_continue_as_new(
+    time_env: WorkflowEnvironment,
+) -> None:
+    queue = f"bench-baseline-{uuid.uuid4()}"
+    b.BASELINE_CLIENT[:] = [time_env.client]
+    script = {
+        "steps": [
+            ("activities", 1),
+            ("activities", 3),
+            ("input", 0),
+            ("wait", 3600.0),
+            ("input", 0),
+            ("sleep", 60.0),
+            ("continue", 0),
+            ("activities", 1),
+            ("input", 0),
+            ("wait", 30.0),  # nothing comes: the timer fires
+        ],
+        "sends": {"1": ["signal", "update"], "7": ["signal"]},
+    }
+    async with Worker(
+        time_env.client, task_queue=queue, workflows=[b.BareCase], activities=[b.empty]
+    ):
+        handle = await time_env.client.start_workflow(
+            b.BareCase.run, script, id=f"bare-{uuid.uuid4()}", task_queue=queue
+        )
+        assert await handle.result() == len(script["steps"])
+    first_run = handle.first_execution_run_id
+    first = await time_env.client.get_workflow_handle(handle.id, run_id=first_run).fetch_history()
+    last = await time_env.client.get_workflow_handle(handle.id).fetch_history()
+    kinds = [b._name(e) for e in [*first.events, *last.events]]
+    assert kinds.count("WORKFLOW_EXECUTION_CONTINUED_AS_NEW") == 1
+    assert kinds.count("ACTIVITY_TASK_SCHEDULED") == 5
+    assert kinds.count("WORKFLOW_EXECUTION_SIGNALED") == 2
+    assert kinds.count("WORKFLOW_EXECUTION_UPDATE_COMPLETED") == 1
+    assert kinds.count("TIMER_FIRED") == 2  # the sleep and the last, unanswered wait
+
+
+PROFILE = "\n".join(
+    [
+        "run (kosh:5);select (/usr/lib/python3.11/selectors.py:469) 50",
+        "run (kosh:5);encode (/work/main/adapters/codec.py:40);encrypt (/v/site-packages/"
+        "cryptography/aead.py:9) 20",
+        "run (kosh:5);validate (/v/site-packages/pydantic/main.py:600);dumps "
+        "(/usr/lib/python3.11/json/__init__.py:231) 20",
+        "run (kosh:5);decide (/work/main/domain/decider.py:10) 10",
+    ]
+)
+
+
+def test_the_profile_is_summed_by_area_and_by_function() -> None:
+    assert b.areas(PROFILE) == [
+        ("asyncio event loop and threads", 0.5),
+        ("payload codec (AES-GCM)", 0.2),
+        ("pydantic (validation, serialisation)", 0.2),  # json under pydantic counts for it
+        ("kosh domain and workflow code", 0.1),
+    ]
+    samples, costs = b.top_costs(PROFILE)
+    assert samples == 100
+    assert costs[0] == ("select (selectors.py)", 0.5, 0.5)
+    assert ("encrypt (cryptography/aead.py)", 0.2, 0.2) in costs
+    assert ("run (kosh)", 0.0, 1.0) not in costs  # only functions with time of their own
+
+
+def result(kosh_beside: float, bare_beside: float) -> b.Result:
+    return b.Result(
+        cases=10,
+        closed=20,
+        books_agree=True,
+        kosh=b.Workload(60.0, {"worker": 30.0, "temporal server": 60.0}, kosh_beside, 20.0),
+        bare=b.Workload(100.0, {"worker": 10.0, "temporal server": 40.0}, bare_beside, 8.0),
+        shape=b.Shape(cases=10, runs=20, activities=300, timers=10, signals=30, updates=10),
+    )
+
+
+def test_the_ratio_is_side_by_side_and_the_verdict_follows_the_goal() -> None:
+    good, poor = result(45.0, 50.0), result(30.0, 50.0)
+    assert good.ratio == 0.9 and good.ratio_alone == 0.6
+    lines = b.table(good).splitlines()
+    assert lines[2].startswith("| kosh (ApplicantWorkflow) | 10 | 45.0 | 0.90 | 60.0 | 0.60 | 30.0")
+    assert lines[3].startswith("| bare Temporal, same scripts | 10 | 50.0 | 1.00 | 100.0 | 1.00")
+    text = b.report(good, ["--cases", "10"])
+    assert text.startswith(b.MARK_BEGIN) and text.endswith(b.MARK_END)
+    assert "`python -m bench.baseline --cases 10`" in text
+    assert "**0.90** of bare Temporal" in text and "which meets the goal" in text
+    assert "which is below the goal" in b.report(poor, [])
+    assert "temporal server 67%, worker 33%" in text  # kosh's CPU shares alone
+
+
+def test_the_performance_doc_carries_the_baseline_and_profile_with_their_command() -> None:
+    doc = (ROOT / "docs" / "performance.md").read_text()
+    for begin, end, mark in (
+        (b.MARK_BEGIN, b.MARK_END, "| kosh (ApplicantWorkflow) |"),
+        (b.PROFILE_BEGIN, b.PROFILE_END, "| where the time goes |"),
+    ):
+        section = doc[doc.index(begin) : doc.index(end)]
+        assert "python -m bench.baseline" in section and mark in section
