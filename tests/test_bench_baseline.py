@@ -145,7 +145,7 @@ def test_the_profile_is_summed_by_area_and_by_function() -> None:
     ]
     samples, costs = b.top_costs(PROFILE)
     assert samples == 100
-    assert costs[0] == ("select (selectors.py)", 0.5, 0.5)
+    assert costs[0] == ("select (python3.11/selectors.py)", 0.5, 0.5)
     assert ("encrypt (cryptography/aead.py)", 0.2, 0.2) in costs
     assert ("run (kosh)", 0.0, 1.0) not in costs  # only functions with time of their own
 
