@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from domain.labour import LABOUR_QUOTA_2026, LabourRules
 from domain.model import Model
 from domain.regions import LABOUR_DEFICIT_REGIONS, Region
 
@@ -120,6 +121,7 @@ class Policy(Model):
     contract: ContractRules = ContractRules()
     general: GeneralTrackRules = GeneralTrackRules()
     kandas_quota: dict[int, dict[Region, int]]
+    labour: LabourRules = LabourRules()
 
     def mrp(self, year: int) -> int:
         """MRP in tenge for a year; the latest known year's value beyond the table."""
@@ -153,6 +155,7 @@ POLICY_2026_1 = Policy(
     note="Scoring pre-selection from January 2026; 2026 MRP and regional quota.",
     mrp_tenge={2025: 3932, 2026: 4325},
     kandas_quota={2026: QUOTA_2026},
+    labour=LabourRules(quotas={2026: LABOUR_QUOTA_2026}),
 )
 
 POLICY_2026_2 = POLICY_2026_1.model_copy(
