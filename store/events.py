@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from store.errors import ConcurrencyConflictError, translated
 from store.pool import Conn
 from store.projections import apply_projections
-from store.records import STORED_COLUMNS, AppendResult, NewEvent, StoredEvent, stored_from_row
+from store.records import (
+    LABOUR_STREAM_PREFIX,
+    STORED_COLUMNS,
+    AppendResult,
+    NewEvent,
+    NewLabourEvent,
+    StoredEvent,
+    stored_from_row,
+)
 
 __all__ = [
     "AppendResult",
@@ -57,6 +65,29 @@ async def append_events(
     past the case's end, raises ConcurrencyConflictError. A quota reservation beyond capacity
     raises QuotaExhaustedError and stores nothing.
     """
+    if case_id.startswith(LABOUR_STREAM_PREFIX):
+        raise ValueError(f"{case_id} is a labour request's stream: append_labour_events")
+
+    async def project(base: int, new: Sequence[NewEvent], rows: Sequence[Any]) -> None:
+        stored = _stored(case_id, base, new, rows)
+        await apply_projections(conn, case_id=case_id, expected_seq=base, appended=stored)
+
+    return await append_batch(conn, case_id, expected_seq, events, project)
+
+
+New = TypeVar("New", NewEvent, NewLabourEvent)
+Projector = Callable[[int, Sequence[New], Sequence[Any]], Awaitable[None]]
+
+
+async def append_batch(
+    conn: Conn,
+    case_id: str,
+    expected_seq: int,
+    events: Sequence[New],
+    project: Projector[New],
+) -> AppendResult:
+    """The one append: insert the batch, sort out a retry's duplicates, then `project` the
+    events that landed now (their base seq, themselves, their rows) in the same transaction."""
     _check_batch(case_id, expected_seq, events)
     if not events:
         return AppendResult(last_seq=expected_seq, appended=0, duplicates=0)
@@ -72,19 +103,21 @@ async def append_events(
             if rows:
                 # A retry may carry more events than the attempt that landed: the landed ones
                 # are a prefix (seqs are contiguous), the rest are new.
-                base = expected_seq + duplicates
-                stored = _stored(case_id, base, events[duplicates:], rows)
-                await apply_projections(conn, case_id=case_id, expected_seq=base, appended=stored)
+                await project(expected_seq + duplicates, events[duplicates:], rows)
             return AppendResult(last_seq=last, appended=len(rows), duplicates=duplicates)
 
 
 async def _check_duplicates(
-    conn: Conn, case_id: str, expected_seq: int, events: Sequence[NewEvent]
+    conn: Conn,
+    case_id: str,
+    expected_seq: int,
+    events: Sequence[NewEvent] | Sequence[NewLabourEvent],
 ) -> None:
     """Rows the insert skipped are fine only if they hold these very events at these seqs."""
     found = await conn.fetch(FIND_IDS, [e.event_id for e in events])
     where = {r["event_id"]: (r["case_id"], r["seq"]) for r in found}
-    wanted = {e.event_id: (case_id, expected_seq + i) for i, e in enumerate(events, 1)}
+    ids = [e.event_id for e in events]
+    wanted = {event_id: (case_id, expected_seq + i) for i, event_id in enumerate(ids, 1)}
     if where != wanted:
         actual = await conn.fetchval(LAST_SEQ, case_id)
         detail = _conflict_detail(wanted, where, expected_seq, actual)
@@ -112,7 +145,9 @@ async def last_seq(conn: Conn, *, case_id: str) -> int:
     return seq
 
 
-def _check_batch(case_id: str, expected_seq: int, events: Sequence[NewEvent]) -> None:
+def _check_batch(
+    case_id: str, expected_seq: int, events: Sequence[NewEvent] | Sequence[NewLabourEvent]
+) -> None:
     if expected_seq < 0:
         raise ValueError(f"expected_seq must be >= 0, got {expected_seq}")
     ids = [e.event_id for e in events]
@@ -124,7 +159,9 @@ def _check_batch(case_id: str, expected_seq: int, events: Sequence[NewEvent]) ->
             raise ValueError(f"event {new.event_id} belongs to case {own}, not {case_id}")
 
 
-def _columns(events: Sequence[NewEvent], expected_seq: int) -> list[list[Any]]:
+def _columns(
+    events: Sequence[NewEvent] | Sequence[NewLabourEvent], expected_seq: int
+) -> list[list[Any]]:
     return [
         [expected_seq + i for i in range(1, len(events) + 1)],
         [e.event_id for e in events],

@@ -23,7 +23,7 @@ from store.errors import (
 )
 from store.pool import Conn
 from store.queries import balance_owed, list_cases, payments_for, quota_usage
-from store.records import STORED_COLUMNS, StoredEvent, stored_from_row
+from store.records import LABOUR_STREAM_PREFIX, STORED_COLUMNS, StoredEvent, stored_from_row
 
 __all__ = [
     "Rebuilt",
@@ -81,7 +81,11 @@ RETURNING idempotency_key
 # events lock before the projection locks, so this order cannot deadlock).
 LOCK_LOG = "LOCK TABLE events IN SHARE MODE"
 CLEAR = "TRUNCATE cases, quota_ledger, payments"
-WHOLE_LOG = f"SELECT {STORED_COLUMNS} FROM events ORDER BY position"
+# The applicants' streams; the labour requests' (labour-...) are rebuilt by store.labour.
+WHOLE_LOG = (
+    f"SELECT {STORED_COLUMNS} FROM events WHERE case_id NOT LIKE '{LABOUR_STREAM_PREFIX}%' "
+    "ORDER BY position"
+)
 
 
 async def apply_projections(
@@ -124,6 +128,9 @@ async def rebuild_projections(conn: Conn) -> None:
             await conn.executemany(UPSERT_CASE, rebuild.case_rows())
             await conn.executemany(INSERT_QUOTA, rebuild.quota_rows())
             await conn.executemany(INSERT_PAYMENT, rebuild.payments)
+            from store.labour import rebuild_labour  # store.labour appends through this module
+
+            await rebuild_labour(conn)
 
 
 def case_row(case_id: str, state: CaseState, last: StoredEvent) -> tuple[Any, ...]:
@@ -250,6 +257,10 @@ PROJECTIONS = {
     "cases": "case_id",
     "quota_ledger": "region || ' ' || year",
     "payments": "idempotency_key",
+    # store.labour.LABOUR_PROJECTIONS (a test holds them equal)
+    "labour_requests": "request_id",
+    "labour_quota_ledger": "industry || ' ' || region || ' ' || project || ' ' || year",
+    "employer_sanctions": "employer_id",
 }
 COPY_LIVE = "CREATE TEMP TABLE live_{table} ON COMMIT DROP AS TABLE {table}"
 DIFFERENT_ROWS = """

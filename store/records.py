@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.events import Event
+from domain.labour import LABOUR_EVENT_ADAPTER, LabourEvent
 from domain.upcasting import parse_event_json
 from store.errors import StoreError
 
@@ -31,6 +32,20 @@ class NewEvent(Record):
         return self
 
 
+class NewLabourEvent(Record):
+    """An event of a labour request's stream, to append (same rules as NewEvent)."""
+
+    event_id: str = Field(min_length=1, max_length=200)
+    event: LabourEvent
+    idempotency_key: str | None = None
+
+    @model_validator(mode="after")
+    def _aware(self) -> NewLabourEvent:
+        if self.event.at.utcoffset() is None:
+            raise ValueError("event.at must be timezone-aware")
+        return self
+
+
 class StoredEvent(Record):
     """An event as the log holds it: its global position and its place in the case."""
 
@@ -39,6 +54,18 @@ class StoredEvent(Record):
     seq: int
     event_id: str
     event: Event
+    recorded_at: datetime
+    idempotency_key: str | None = None
+
+
+class StoredLabourEvent(Record):
+    """A labour request's event as the log holds it."""
+
+    position: int
+    case_id: str  # the stream: labour-<request id>
+    seq: int
+    event_id: str
+    event: LabourEvent
     recorded_at: datetime
     idempotency_key: str | None = None
 
@@ -65,6 +92,32 @@ def stored_from_row(row: Mapping[str, Any]) -> StoredEvent:
             f"event {row['event_id']} ({row['case_id']}/{row['seq']}) cannot be read: {exc}"
         ) from exc
     return StoredEvent(
+        position=row["position"],
+        case_id=row["case_id"],
+        seq=row["seq"],
+        event_id=row["event_id"],
+        event=event,
+        recorded_at=row["recorded_at"],
+        idempotency_key=row["idempotency_key"],
+    )
+
+
+# The labour path's streams: their events are never read as an applicant's.
+LABOUR_STREAM_PREFIX = "labour-"
+
+
+def labour_stream(request_id: str) -> str:
+    return f"{LABOUR_STREAM_PREFIX}{request_id}"
+
+
+def labour_stored_from_row(row: Mapping[str, Any]) -> StoredLabourEvent:
+    try:
+        event = LABOUR_EVENT_ADAPTER.validate_json(row["payload"])
+    except ValidationError as exc:
+        raise StoreError(
+            f"event {row['event_id']} ({row['case_id']}/{row['seq']}) cannot be read: {exc}"
+        ) from exc
+    return StoredLabourEvent(
         position=row["position"],
         case_id=row["case_id"],
         seq=row["seq"],

@@ -15,6 +15,7 @@ def test_migrations_ship_in_order() -> None:
         "0003_hash_chain",
         "0004_staff",
         "0005_staff_sign_in",
+        "0006_labour",
     ]
 
 
