@@ -37,6 +37,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.events import EventActivities
+from activities.labour import LabourActivities
 from activities.logging import redact_personal
 from activities.payments import PaymentActivities
 from activities.staff import RegistryActivities, StaffActivities
@@ -69,6 +70,7 @@ from workflows.api import (
     case_workflow_id,
 )
 from workflows.applicant import ApplicantWorkflow
+from workflows.employer import EmployerPermitWorkflow
 
 
 def configure_logging(*, json: bool, level: str = "info", stream: Any = None) -> None:
@@ -177,6 +179,16 @@ def activities_for(*, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier
         StaffActivities(notifier=notifier).notify_staff,
         EventActivities(pool=pool).append_events,
         RegistryActivities(pool=pool).check_actor,
+        *_labour(LabourActivities(agencies=agencies, pool=pool)),
+    ]
+
+
+def _labour(acts: LabourActivities) -> list[Any]:
+    return [
+        acts.check_vacancy,
+        acts.employment_report,
+        acts.screen_worker,
+        acts.append_labour_events,
     ]
 
 
@@ -224,7 +236,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ApplicantWorkflow],
+        workflows=[ApplicantWorkflow, EmployerPermitWorkflow],
         workflow_runner=workflow_runner(),
         activities=activities_for(pool=pool, agencies=agencies or sim, notifier=notifier),
         max_cached_workflows=max_cached_workflows,

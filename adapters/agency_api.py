@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from domain.application import Application
+from domain.labour import EmploymentReport, Industry, VacancyRecord, Worker
 from domain.model import Model
 from domain.regions import Region
 from domain.scoring import GateOutcome
@@ -31,6 +32,9 @@ KANDAS = "/migration/kandas-certificates"
 DISBURSEMENTS = "/treasury/disbursements"
 INVOICES = "/treasury/repayment-invoices"  # async: each repayment received by callback
 LEDGER = "/treasury/ledger"  # GET: every payment made (for reconciliation)
+VACANCIES = "/labour-market/vacancies/lookup"
+EMPLOYMENTS = "/labour-market/employments/lookup"
+WORKER_SCREENINGS = "/authorities/{authority}/worker-screenings"
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -76,6 +80,32 @@ class InvoiceBody(CaseBody):
     amount_tiyn: int = Field(gt=0)
     due_on: date
     callback_url: str = Field(min_length=1, max_length=500)
+
+
+class VacancyBody(Model):
+    reference: str = Field(min_length=1, max_length=64)
+    employer_id: str = Field(min_length=1, max_length=64)
+    industry: Industry
+    region: Region
+    on: date
+
+
+class VacancyOut(Model):
+    vacancy: VacancyRecord | None
+
+
+class EmploymentBody(CaseBody):
+    permit_from: date
+    offered_wage_tiyn: int = Field(gt=0)
+    on: date
+
+
+class EmploymentOut(Model):
+    report: EmploymentReport
+
+
+class WorkerBody(CaseBody):
+    worker: Worker
 
 
 class DocumentVerdictOut(Model):

@@ -26,6 +26,7 @@ from adapters.ports import (
     TransientAdapterError,
 )
 from domain.application import Application
+from domain.labour import EmploymentReport, VacancyRecord, Worker
 from domain.regions import Region
 
 Out = TypeVar("Out", bound=BaseModel)
@@ -133,6 +134,40 @@ class HttpAgencies:
         body = _wire(wire.CaseBody, case_id=case_id)
         out = await self._call(wire.KANDAS, body, wire.NumberOut, key=f"{case_id}:kandas")
         return out.number
+
+    # ---- the labour market ----------------------------------------------------------------
+    async def vacancy(
+        self, *, reference: str, employer_id: str, industry: str, region: Region, on: date
+    ) -> VacancyRecord | None:
+        body = _wire(
+            wire.VacancyBody,
+            reference=reference,
+            employer_id=employer_id,
+            industry=industry,
+            region=region,
+            on=on,
+        )
+        return (await self._call(wire.VACANCIES, body, wire.VacancyOut)).vacancy
+
+    async def employment(
+        self, *, case_id: str, permit_from: date, offered_wage_tiyn: int, on: date
+    ) -> EmploymentReport:
+        body = _wire(
+            wire.EmploymentBody,
+            case_id=case_id,
+            permit_from=permit_from,
+            offered_wage_tiyn=offered_wage_tiyn,
+            on=on,
+        )
+        return (await self._call(wire.EMPLOYMENTS, body, wire.EmploymentOut)).report
+
+    async def screen_worker(
+        self, *, case_id: str, worker: Worker, authority: str
+    ) -> AuthorityReply:
+        path = wire.WORKER_SCREENINGS.format(authority=authority)
+        body = _wire(wire.WorkerBody, case_id=case_id, worker=worker)
+        out = await self._call(path, body, wire.VerdictOut)
+        return AuthorityReply(outcome=out.outcome, reason=out.reason)
 
     # ---- the treasury ---------------------------------------------------------------------
     async def disburse(

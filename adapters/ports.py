@@ -11,6 +11,7 @@ from datetime import date
 from typing import Literal, Protocol
 
 from domain.application import Application
+from domain.labour import EmploymentReport, VacancyRecord, Worker
 from domain.model import Model
 from domain.regions import Region
 from domain.scoring import GateOutcome
@@ -165,6 +166,29 @@ class Payments(Protocol):
     ) -> str:
         """Issue (once per key) the invoice a family repays against; the treasury notifies
         each payment received later (a RepaymentNotice to the reply sink)."""
+        ...
+
+
+class LabourAgencies(Protocol):
+    """The labour path's outside facts: the domestic labour market (Enbek.kz in life), the
+    registries that watch an employment, and the authorities' screening of a foreign worker."""
+
+    async def vacancy(
+        self, *, reference: str, employer_id: str, industry: str, region: Region, on: date
+    ) -> VacancyRecord | None:
+        """The labour market's record of the vacancy as of `on` (None: it has none)."""
+        ...
+
+    async def employment(
+        self, *, case_id: str, permit_from: date, offered_wage_tiyn: int, on: date
+    ) -> EmploymentReport:
+        """What the tax, pension and address registries say of the employment on `on`."""
+        ...
+
+    async def screen_worker(
+        self, *, case_id: str, worker: Worker, authority: str
+    ) -> AuthorityReply:
+        """One authority's verdict on the worker, at once."""
         ...
 
 

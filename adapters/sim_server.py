@@ -147,6 +147,9 @@ class AgencySimulator:
             Route(wire.DISBURSEMENTS, self._guard(self.disburse), methods=["POST"]),
             Route(wire.INVOICES, self._guard(self.invoice), methods=["POST"]),
             Route(wire.LEDGER, self._guard(self.ledger), methods=["GET"]),
+            Route(wire.VACANCIES, self._guard(self.vacancy), methods=["POST"]),
+            Route(wire.EMPLOYMENTS, self._guard(self.employment), methods=["POST"]),
+            Route(wire.WORKER_SCREENINGS, self._guard(self.worker_screening), methods=["POST"]),
         ]
         return Starlette(routes=routes, lifespan=self._lifespan)
 
@@ -271,6 +274,35 @@ class AgencySimulator:
             for k, (c, a, r) in sorted(self.sim.ledger.items())
         )
         return _ok(wire.LedgerOut(payments=entries))
+
+    async def vacancy(self, request: Request) -> Response:
+        body = await _parse(request, wire.VacancyBody)
+        record = await self.sim.vacancy(
+            reference=body.reference,
+            employer_id=body.employer_id,
+            industry=body.industry,
+            region=body.region,
+            on=body.on,
+        )
+        return _ok(wire.VacancyOut(vacancy=record))
+
+    async def employment(self, request: Request) -> Response:
+        body = await _parse(request, wire.EmploymentBody)
+        report = await self.sim.employment(
+            case_id=body.case_id,
+            permit_from=body.permit_from,
+            offered_wage_tiyn=body.offered_wage_tiyn,
+            on=body.on,
+        )
+        return _ok(wire.EmploymentOut(report=report))
+
+    async def worker_screening(self, request: Request) -> Response:
+        authority = _authority(request)
+        body = await _parse(request, wire.WorkerBody)
+        verdict = await self.sim.screen_worker(
+            case_id=body.case_id, worker=body.worker, authority=authority
+        )
+        return _ok(wire.VerdictOut(outcome=verdict.outcome, reason=verdict.reason))
 
 
 def run_kwargs(host: str, port: int) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from adapters.ports import (
     TransientAdapterError,
 )
 from domain.application import Application
+from domain.labour import EmploymentReport, VacancyRecord, Worker
 from domain.regions import Region
 from domain.scoring import GateOutcome
 
@@ -78,6 +79,11 @@ class World:
     registrations: set[str] = field(default_factory=set)
     repayments: dict[str, int] = field(default_factory=dict)
     verdicts: dict[tuple[str, str], tuple[GateOutcome, str]] = field(default_factory=dict)
+    # Labour market: vacancy reference -> (days on the market, local hire?, listed at all?)
+    vacancies: dict[str, tuple[int, bool, bool]] = field(default_factory=dict)
+    # Labour request case id -> (what happens: underpaid / unregistered / ended / ended_silently,
+    # days after the permit starts)
+    employments: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def plan_move(self, case_id: str, *, after_days: int, to_region: Region) -> None:
         self.moves[case_id] = (after_days, to_region)
@@ -96,6 +102,20 @@ class World:
     def plan_registration(self, case_id: str) -> None:
         """The family registers in its reserved region soon after it is reserved."""
         self.registrations.add(case_id)
+
+    def plan_vacancy(
+        self, reference: str, *, days_on_market: int, local_hired: bool = False, listed: bool = True
+    ) -> None:
+        """What the labour market will say of this vacancy (instead of the seeded record)."""
+        self.vacancies[reference] = (days_on_market, local_hired, listed)
+
+    def plan_employment(self, case_id: str, *, event: str, after_days: int) -> None:
+        """What happens to the employment: "underpaid" (the wage drops to half the offer, at
+        most 300,000 KZT: below every region's average), "unregistered" (the address is never registered), "ended" (ends, notice
+        given), "ended_silently" (ends, no notice)."""
+        if event not in ("underpaid", "unregistered", "ended", "ended_silently"):
+            raise ValueError(f"unknown employment event {event!r}")
+        self.employments[case_id] = (event, after_days)
 
     def plan_silence(self, case_id: str, authority: str) -> None:
         """The authority accepts this case's check request and never answers it."""
@@ -301,6 +321,68 @@ class Simulator:
 
     def total_paid(self, case_id: str | None = None) -> int:
         return sum(a for c, a, _ in self.ledger.values() if case_id in (None, c))
+
+    # ---- the labour market ----------------------------------------------------------------
+    async def vacancy(
+        self, *, reference: str, employer_id: str, industry: str, region: Region, on: date
+    ) -> VacancyRecord | None:
+        await self._network("labour:vacancy")
+        rng = self._rng("vacancy", reference)
+        days, hired, listed = self.world.vacancies.get(
+            reference, (rng.randint(20, 90), rng.random() < 0.05, True)
+        )
+        if not listed:
+            return None
+        return VacancyRecord(
+            reference=reference,
+            employer_id=employer_id,
+            industry=industry,  # type: ignore[arg-type]  # validated by the model
+            region=region,
+            posted_on=on - timedelta(days=days),
+            local_candidates=rng.randint(0, 3),
+            local_hired=hired,
+            regional_average_wage_tiyn=self._average_wage(industry, region),
+        )
+
+    def _average_wage(self, industry: str, region: Region) -> int:
+        """The statistics bureau's average monthly wage for the occupation group and region
+        (seeded: 350,000 to 700,000 KZT)."""
+        return self._rng("wage", industry, region).randrange(350_000, 700_000, 1_000) * 100
+
+    async def employment(
+        self, *, case_id: str, permit_from: date, offered_wage_tiyn: int, on: date
+    ) -> EmploymentReport:
+        await self._network("labour:employment")
+        rng = self._rng("employment", case_id)
+        registered: date | None = permit_from + timedelta(days=rng.randint(1, 6))
+        wage, ended, notified = offered_wage_tiyn, None, None
+        event, after = self.world.employments.get(case_id, ("", 0))
+        happened_on = permit_from + timedelta(days=after)
+        if event == "unregistered":
+            registered = None
+        if event == "underpaid" and on >= happened_on:  # below any region's average
+            wage = min(offered_wage_tiyn // 2, 300_000_00)
+        if event in ("ended", "ended_silently") and on >= happened_on:
+            ended = happened_on
+            notified = happened_on + timedelta(days=2) if event == "ended" else None
+        if registered is not None and registered > on:
+            registered = None
+        return EmploymentReport(
+            on=on,
+            paid_monthly_wage_tiyn=wage if ended is None else 0,
+            address_registered_on=registered,
+            ended_on=ended,
+            end_notified_on=notified,
+        )
+
+    async def screen_worker(
+        self, *, case_id: str, worker: Worker, authority: str
+    ) -> AuthorityReply:
+        await self._network(f"authority:{authority}")
+        planned = self.world.verdicts.get((case_id, authority))
+        if planned is not None:
+            return AuthorityReply(outcome=planned[0], reason=planned[1])
+        return AuthorityReply(outcome="clear", reason="no findings")
 
     async def notify(self, notice: StaffNotice) -> None:
         self.notice_log.append(notice)

@@ -36,6 +36,10 @@ SA_NEXT_DEADLINE = SearchAttributeKey.for_datetime("KoshNextDeadline")
 SA_WAITING_FOR = SearchAttributeKey.for_keyword("KoshWaitingFor")
 # Since when (case time) it has waited for that: "waiting for an interview over 10 days".
 SA_WAITING_SINCE = SearchAttributeKey.for_datetime("KoshWaitingSince")
+# The labour path's (workflows/employer_api.py): the employer hashed, never its BIN.
+SA_INDUSTRY = SearchAttributeKey.for_keyword("KoshIndustry")
+SA_PROJECT = SearchAttributeKey.for_keyword("KoshProject")
+SA_EMPLOYER = SearchAttributeKey.for_keyword("KoshEmployer")
 WAITING_FOR = (
     "authorities",
     "interview",
@@ -57,6 +61,9 @@ SEARCH_ATTRIBUTES = (
     SA_NEXT_DEADLINE,
     SA_WAITING_FOR,
     SA_WAITING_SINCE,
+    SA_INDUSTRY,
+    SA_PROJECT,
+    SA_EMPLOYER,
 )
 
 # Signal, update and query names (stable: staff tools and stored histories use them).

@@ -6,7 +6,14 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
-NON_RETRYABLE = ["RejectedRequest", "QuotaExhausted", "ConcurrencyConflict", "StoreRefused"]
+NON_RETRYABLE = [
+    "RejectedRequest",
+    "QuotaExhausted",
+    "ConcurrencyConflict",
+    "StoreRefused",
+    "LabourQuotaExhausted",
+    "EmployerSuspended",
+]
 # The record refused an append for a reason retrying cannot cure (a bug, or a record
 # changed behind the workflow's back): the case pauses (its workflow task fails, visible in
 # the UI) until the code or the record is mended; it never fails and is never lost.

@@ -58,5 +58,8 @@ search_attribute --name KoshCloseReason --type Keyword
 search_attribute --name KoshNextDeadline --type Datetime
 search_attribute --name KoshWaitingFor --type Keyword
 search_attribute --name KoshWaitingSince --type Datetime
+search_attribute --name KoshIndustry --type Keyword
+search_attribute --name KoshProject --type Keyword
+search_attribute --name KoshEmployer --type Keyword
 
 echo "namespace $KOSH_NAMESPACE ready"

@@ -33,6 +33,7 @@ from store.events import read_events
 from worker import build_worker, workflow_runner
 from workflows import api
 from workflows.applicant import ApplicantWorkflow
+from workflows.employer import EmployerPermitWorkflow
 
 Handle = WorkflowHandle[Any, api.CaseResult]
 Answer = Callable[[Handle, StaffNotice], Awaitable[None]]
@@ -412,7 +413,7 @@ async def rig(
 def replayer(*workflows: type) -> Replayer:
     """Today's workflow code, as CI replays histories with it."""
     return Replayer(
-        workflows=list(workflows or [ApplicantWorkflow]),
+        workflows=list(workflows or [ApplicantWorkflow, EmployerPermitWorkflow]),
         data_converter=pydantic_data_converter,
         workflow_runner=workflow_runner(),
     )

@@ -1,0 +1,147 @@
+"""Activities of the labour path: the labour market's facts, the worker's screening, the
+request's own stream in the record."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import asyncpg
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.errors import classified
+from activities.logging import activity_log
+from adapters.ports import LabourAgencies
+from domain.labour import EmploymentReport, LabourEvent, VacancyRecord, Worker
+from domain.model import Model
+from domain.regions import Region
+from domain.scoring import GateOutcome
+from store.errors import ConcurrencyConflictError, QuotaExhaustedError, StoreError
+from store.labour import EmployerSuspendedError, append_labour_events
+from store.records import NewLabourEvent, labour_stream
+
+
+class VacancyInput(Model):
+    request_id: str
+    reference: str
+    employer_id: str
+    industry: str
+    region: Region
+    on: date  # case time
+
+
+class VacancyResult(Model):
+    vacancy: VacancyRecord | None
+
+
+class EmploymentInput(Model):
+    request_id: str
+    permit_from: date
+    offered_wage_tiyn: int
+    on: date
+
+
+class ScreeningInput(Model):
+    request_id: str
+    worker: Worker
+    authority: str
+
+
+class ScreeningResult(Model):
+    authority: str
+    outcome: GateOutcome
+    reason: str
+
+
+class PendingLabourEvent(Model):
+    event_id: str
+    event: LabourEvent
+
+
+class LabourAppendInput(Model):
+    request_id: str
+    expected_seq: int
+    events: tuple[PendingLabourEvent, ...]
+
+
+class LabourAppendResult(BaseModel):
+    last_seq: int
+    appended: int
+    duplicates: int
+
+
+class LabourActivities:
+    def __init__(self, *, agencies: LabourAgencies, pool: asyncpg.Pool) -> None:
+        self.agencies = agencies
+        self.pool = pool
+
+    @activity.defn
+    async def check_vacancy(self, req: VacancyInput) -> VacancyResult:
+        async with classified():
+            record = await self.agencies.vacancy(
+                reference=req.reference,
+                employer_id=req.employer_id,
+                industry=req.industry,
+                region=req.region,
+                on=req.on,
+            )
+        activity_log(case_id=labour_stream(req.request_id)).info(
+            "vacancy_checked", listed=record is not None
+        )
+        return VacancyResult(vacancy=record)
+
+    @activity.defn
+    async def employment_report(self, req: EmploymentInput) -> EmploymentReport:
+        async with classified():
+            report = await self.agencies.employment(
+                case_id=labour_stream(req.request_id),
+                permit_from=req.permit_from,
+                offered_wage_tiyn=req.offered_wage_tiyn,
+                on=req.on,
+            )
+        activity_log(case_id=labour_stream(req.request_id)).info(
+            "employment_reviewed", ended=report.ended_on is not None
+        )
+        return report
+
+    @activity.defn
+    async def screen_worker(self, req: ScreeningInput) -> ScreeningResult:
+        async with classified():
+            reply = await self.agencies.screen_worker(
+                case_id=labour_stream(req.request_id), worker=req.worker, authority=req.authority
+            )
+        activity_log(case_id=labour_stream(req.request_id), authority=req.authority).info(
+            "worker_screened", outcome=reply.outcome
+        )
+        return ScreeningResult(authority=req.authority, outcome=reply.outcome, reason=reply.reason)
+
+    @activity.defn
+    async def append_labour_events(self, req: LabourAppendInput) -> LabourAppendResult:
+        """Idempotent by event id, as a case's append: a retry appends nothing twice."""
+        batch = [NewLabourEvent(event_id=p.event_id, event=p.event) for p in req.events]
+        try:
+            async with self.pool.acquire() as conn:
+                result = await append_labour_events(
+                    conn, request_id=req.request_id, expected_seq=req.expected_seq, events=batch
+                )
+        except QuotaExhaustedError as exc:
+            raise ApplicationError(
+                str(exc), type="LabourQuotaExhausted", non_retryable=True
+            ) from exc
+        except EmployerSuspendedError as exc:
+            raise ApplicationError(str(exc), type="EmployerSuspended", non_retryable=True) from exc
+        except ConcurrencyConflictError as exc:
+            raise ApplicationError(
+                str(exc), type="ConcurrencyConflict", non_retryable=True
+            ) from exc
+        except StoreError as exc:
+            if exc.retryable:
+                raise
+            raise ApplicationError(str(exc), type="StoreRefused", non_retryable=True) from exc
+        activity_log(case_id=labour_stream(req.request_id)).info(
+            "events_appended", appended=result.appended, duplicates=result.duplicates
+        )
+        return LabourAppendResult(
+            last_seq=result.last_seq, appended=result.appended, duplicates=result.duplicates
+        )

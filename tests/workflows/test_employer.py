@@ -1,0 +1,244 @@
+"""EmployerPermitWorkflow on the time-skipping server, one test per path: the term completed,
+no shortage, no quota, the worker failing the checks, employment ended early (the place
+returned), a violation found on review (liability for employer and worker; the employer's
+next request refused), an inspection's violation by staff, and bad staff input refused."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+
+from domain import labour as lab
+from store.labour import append_labour_events, labour_quota_usage, read_labour_events
+from store.records import NewLabourEvent
+from tests.workflows.harness import Rig, replayer, types
+from workflows import employer_api as eapi
+
+Handle = WorkflowHandle[Any, eapi.LabourResult]
+
+
+def request(**changes: Any) -> lab.EmployerRequest:
+    base: dict[str, Any] = {
+        "employer_id": f"BIN-{uuid.uuid4().hex[:8]}",
+        "employer_name": "Atyrau Drilling LLP",
+        "industry": "oil_and_gas",
+        "region": "Atyrau",
+        "occupation": "drilling engineer",
+        "vacancy_reference": f"ENB-{uuid.uuid4().hex[:8]}",
+        "monthly_wage_tiyn": 900_000_00,
+        "months": 6,
+        "worker": {
+            "full_name": "Ali Veli",
+            "born_on": "1990-04-02",
+            "citizenship": "TUR",
+            "passport": "U12345678",
+        },
+    }
+    return lab.EmployerRequest.model_validate({**base, **changes})
+
+
+async def start(r: Rig, req: lab.EmployerRequest, *, shortage_days: int = 40) -> Handle:
+    r.sim.world.plan_vacancy(req.vacancy_reference, days_on_market=shortage_days)
+    request_id = f"lr-{uuid.uuid4().hex[:10]}"
+    return await r.env.client.start_workflow(
+        eapi.WORKFLOW_NAME,
+        eapi.LabourInput(request_id=request_id, request=req),
+        id=eapi.request_workflow_id(request_id),
+        task_queue=r.task_queue,
+        result_type=eapi.LabourResult,
+    )
+
+
+async def finish(r: Rig, handle: Handle) -> tuple[eapi.LabourResult, list[str]]:
+    result = await asyncio.wait_for(handle.result(), 30)
+    async with r.pool.acquire() as conn:
+        stored = await read_labour_events(conn, request_id=result.request_id)
+    await replayer().replay_workflow(await handle.fetch_history())
+    return result, types([s.event for s in stored])
+
+
+async def in_use(r: Rig, req: lab.EmployerRequest) -> int:
+    async with r.pool.acquire() as conn:
+        lines = await labour_quota_usage(conn)
+    return sum(
+        line.in_use
+        for line in lines
+        if (line.industry, line.region, line.project) == (req.industry, req.region, "")
+    )
+
+
+async def test_a_permit_served_to_the_end_of_its_term(case_rig: Rig) -> None:
+    r = case_rig
+    req = request()
+    before = await in_use(r, req)
+    handle = await start(r, req)
+    result, recorded = await finish(r, handle)
+    assert result.closed_reason == "term_completed"
+    assert recorded[:4] == [
+        "LabourRequestSubmitted",
+        "ShortageConfirmed",
+        "LabourPlaceReserved",
+        "WorkerCheckCompleted",
+    ]
+    assert recorded.count("WorkerCheckCompleted") == 3
+    assert "WorkPermitIssued" in recorded
+    assert recorded.count("ObligationsReviewed") == 2  # two quarters in six months
+    assert recorded[-1] == "LabourRequestClosed"
+    assert await in_use(r, req) == before + 1  # the year's place was used, not returned
+    status = await handle.query(eapi.QUERY_STATUS, result_type=eapi.LabourStatus)
+    assert status.stage == "closed" and status.reviews == 2
+    assert status.employer_key == lab.employer_key(req.employer_id)
+
+
+async def test_no_shortage_is_refused_with_the_reason_and_takes_no_place(case_rig: Rig) -> None:
+    r = case_rig
+    req = request()
+    before = await in_use(r, req)
+    result, recorded = await finish(r, await start(r, req, shortage_days=5))
+    assert result.closed_reason == "refused"
+    assert result.detail.startswith("shortage_not_proven: the vacancy stood 5 days")
+    assert recorded == ["LabourRequestSubmitted", "LabourRequestRefused", "LabourRequestClosed"]
+    assert await in_use(r, req) == before
+
+
+async def test_an_industry_without_quota_is_refused_with_the_reason(case_rig: Rig) -> None:
+    r = case_rig
+    req = request(industry="it", region="Almaty")
+    result, recorded = await finish(r, await start(r, req))
+    assert result.closed_reason == "refused"
+    assert result.detail.startswith("no_quota: policy ")
+    assert "sets no" in result.detail and "quota for it in Almaty" in result.detail
+    assert "LabourPlaceReserved" not in recorded
+
+
+async def test_a_worker_who_fails_the_checks_returns_the_place(case_rig: Rig) -> None:
+    r = case_rig
+    req = request()
+    before = await in_use(r, req)
+    handle = await start(r, req)
+    stream = handle.id  # labour-<request id>: the simulator knows the worker by it
+    r.sim.world.plan_verdict(stream, "security", "deny", "on a watch list")
+    result, recorded = await finish(r, handle)
+    assert result.closed_reason == "worker_failed_checks"
+    assert "security: deny (on a watch list)" in result.detail
+    assert "LabourPlaceReleased" in recorded and "WorkPermitIssued" not in recorded
+    assert await in_use(r, req) == before
+
+
+async def test_employment_ended_early_returns_the_place(case_rig: Rig) -> None:
+    r = case_rig
+    req = request()
+    before = await in_use(r, req)
+    handle = await start(r, req)
+    r.sim.world.plan_employment(handle.id, event="ended", after_days=40)
+    result, recorded = await finish(r, handle)
+    assert result.closed_reason == "ended_early"
+    assert "the place returned to the quota" in result.detail
+    assert recorded[-3:] == ["EmploymentEnded", "LabourPlaceReleased", "LabourRequestClosed"]
+    assert await in_use(r, req) == before
+
+
+async def test_a_violation_makes_employer_and_worker_liable(case_rig: Rig) -> None:
+    r = case_rig
+    req = request()
+    handle = await start(r, req)
+    r.sim.world.plan_employment(handle.id, event="underpaid", after_days=30)
+    r.sim.world.plan_departure(handle.id, after_days=0)
+    result, recorded = await finish(r, handle)
+    assert result.closed_reason == "violation"
+    for liable in ("ViolationFound", "EmployerLiabilityImposed", "WorkerLiabilityImposed"):
+        assert liable in recorded
+    assert "wage_below_floor: employer fined" in result.detail
+    assert "permit revoked" in result.detail
+    async with r.pool.acquire() as conn:
+        stored = await read_labour_events(conn, request_id=result.request_id)
+    employer = next(s.event for s in stored if isinstance(s.event, lab.EmployerLiabilityImposed))
+    assert employer.fine_tiyn == 200 * 4325 * 100  # policy: 200 MRP for underpaying
+    worker = next(s.event for s in stored if isinstance(s.event, lab.WorkerLiabilityImposed))
+    assert worker.permit_revoked
+    # The employer loses its quota rights for the policy's twelve months.
+    async with r.pool.acquire() as conn:
+        until = await conn.fetchval(
+            "SELECT suspended_until FROM employer_sanctions WHERE employer_id = $1",
+            req.employer_id,
+        )
+    assert until == employer.quota_rights_suspended_until
+    assert until == lab.add_months(employer.at.date(), 12)
+
+
+async def test_a_suspended_employers_request_is_refused(case_rig: Rig) -> None:
+    r = case_rig
+    req = request()
+    earlier = f"lr-{uuid.uuid4().hex[:10]}"  # an earlier violation, as the record holds it
+    at = datetime.now(UTC)
+    async with r.pool.acquire() as conn:
+        await append_labour_events(
+            conn,
+            request_id=earlier,
+            expected_seq=0,
+            events=[
+                NewLabourEvent(event_id=str(uuid.uuid4()), event=e)
+                for e in (
+                    lab.LabourRequestSubmitted(
+                        policy_id="2026.1", at=at, request_id=earlier, request=req
+                    ),
+                    lab.EmployerLiabilityImposed(
+                        policy_id="2026.1",
+                        at=at,
+                        employer_id=req.employer_id,
+                        fine_tiyn=1,
+                        quota_rights_suspended_until=date(2999, 1, 1),
+                        violations=("wage_below_floor",),
+                    ),
+                )
+            ],
+        )
+    result, recorded = await finish(r, await start(r, req))
+    assert result.closed_reason == "refused"
+    assert result.detail.startswith(f"employer_suspended: employer {req.employer_id} has no")
+    assert "LabourPlaceReserved" not in recorded
+
+
+async def test_an_inspectors_violation_and_bad_staff_input(case_rig: Rig) -> None:
+    r = case_rig
+    req = request(months=12)
+    handle = await start(r, req)
+    while (await handle.query(eapi.QUERY_STATUS, result_type=eapi.LabourStatus)).stage != "permit":
+        await asyncio.sleep(0.05)
+    # Malformed: refused by the validator, naming the field and the rule; nothing recorded.
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(
+            eapi.UPDATE_FACT, {"kind": "violation", "actor_id": "officer-3"}
+        )
+    assert "missing_field: violations" in str(err.value.cause)
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(eapi.UPDATE_FACT, {"kind": "fire", "actor_id": "officer-3"})
+    assert "invalid_input: kind" in str(err.value.cause)
+    # Someone the registry does not know: refused, kept in the status.
+    fact = {
+        "kind": "violation",
+        "actor_id": "nobody",
+        "violations": ["address_not_registered"],
+        "reason": "inspection found no registration",
+    }
+    refused = await handle.execute_update(
+        eapi.UPDATE_FACT, fact, result_type=eapi.LabourUpdateResult
+    )
+    assert not refused.accepted and refused.reason.startswith("not_authorised")
+    accepted = await handle.execute_update(
+        eapi.UPDATE_FACT, {**fact, "actor_id": "officer-3"}, result_type=eapi.LabourUpdateResult
+    )
+    assert accepted.accepted
+    result, _ = await finish(r, handle)
+    assert result.closed_reason == "violation"
+    assert "no departure recorded by the exit date" in result.detail
+    status = await handle.query(eapi.QUERY_STATUS, result_type=eapi.LabourStatus)
+    assert status.violations == ("address_not_registered",)
+    assert [x.rule for x in status.refused] == ["not_authorised"]
+    assert status.quota_rights_suspended_until is not None
+    assert status.quota_rights_suspended_until > date(2026, 1, 1)
