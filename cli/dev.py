@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -92,6 +92,8 @@ class DevOptions:
     # False: no worker in this process; cases wait for `kosh worker` processes to join
     # (the fault tests kill and restart those).
     worker: bool = True
+    # Employers' work-permit requests submitted beside the demo's applicants.
+    employers: int = 0
 
 
 def temporal_binary() -> str:
@@ -183,13 +185,34 @@ class TemporalDevServer:
             self._log.close()
 
 
-async def _counts(pool: asyncpg.Pool) -> tuple[Counter[str], Counter[str], int]:
+@dataclass
+class Counts:
+    """What the record says now: applicants' cases and employers' labour requests."""
+
+    stages: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    events: int = 0  # the applicants' (the labour streams' are counted apart)
+    labour_stages: Counter[str] = field(default_factory=Counter)
+    labour_reasons: Counter[str] = field(default_factory=Counter)
+    labour_events: int = 0
+
+
+async def _counts(pool: asyncpg.Pool) -> Counts:
     async with pool.acquire() as conn:
         rows = await conn.fetch("SELECT stage, closed_reason FROM cases")
-        events = await conn.fetchval("SELECT count(*) FROM events")
-    stages = Counter(r["stage"] for r in rows)
-    reasons = Counter(r["closed_reason"] for r in rows if r["closed_reason"])
-    return stages, reasons, int(events)
+        labour = await conn.fetch("SELECT stage, closed_reason FROM labour_requests")
+        split = await conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE case_id NOT LIKE 'labour-%') AS cases, "
+            "count(*) FILTER (WHERE case_id LIKE 'labour-%') AS labour FROM events"
+        )
+    return Counts(
+        stages=Counter(r["stage"] for r in rows),
+        reasons=Counter(r["closed_reason"] for r in rows if r["closed_reason"]),
+        events=int(split["cases"]),
+        labour_stages=Counter(r["stage"] for r in labour),
+        labour_reasons=Counter(r["closed_reason"] for r in labour if r["closed_reason"]),
+        labour_events=int(split["labour"]),
+    )
 
 
 def reap_leftovers(state: Path) -> list[int]:
@@ -289,8 +312,10 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
             f"(staff id {DEMO_STAFF}, token {staff_token})"
         )
         book = demo.DemoBook.load(opts.state / "demo.json")
-        cases = demo.cohort(opts.demo, seed=opts.seed, prefix=f"demo{int(time.time())}")
-        book.add(cases)
+        prefix = f"demo{int(time.time())}"
+        cases = demo.cohort(opts.demo, seed=opts.seed, prefix=prefix)
+        requests = demo.labour_cohort(opts.employers, seed=opts.seed, prefix=prefix)
+        book.add(cases, requests)
         book.save(opts.state / "demo.json")
         sim = Simulator(
             SimConfig(
@@ -345,7 +370,11 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
                 human_floor_seconds=opts.human_floor_seconds,
             )
             await staff.start_case(case)
-        summary = await _watch(opts, console, pool, ui_url, started, len(cases), stop)
+        for request in requests:
+            await demo.request_permit(client, request, seconds_per_year=opts.seconds_per_year)
+        summary = await _watch(
+            opts, console, pool, ui_url, started, len(cases), stop, requested=len(requests)
+        )
         if summary is not None and cases:
             ids = [c.case_id for c in cases]
             summary["reconciliation"] = await reconcile(client, pool, sim, ids)
@@ -376,30 +405,49 @@ async def _watch(
     started: float,
     submitted: int,
     stop: asyncio.Event,
+    *,
+    requested: int = 0,
 ) -> dict[str, Any] | None:
-    """Refresh the table until every case is closed (with exit_when_done) or until stopped."""
-    stages: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    events = 0
+    """Refresh the table until every case and labour request is closed (with
+    exit_when_done) or until stopped."""
+    counts = Counts()
     with Live(console=console, refresh_per_second=2, transient=False) as live:
         while True:
             try:
-                stages, reasons, events = await _counts(pool)
+                counts = await _counts(pool)
             except (StoreError, OSError, asyncpg.PostgresError) as exc:
                 # the record is down for a while: the cases wait and retry, and so do we
                 log.warning("record_unavailable", error=str(exc))
             seconds = time.monotonic() - started
             live.update(
-                progress_table(stages, reasons, ui_url=ui_url, events=events, seconds=seconds)
+                progress_table(
+                    counts.stages,
+                    counts.reasons,
+                    ui_url=ui_url,
+                    events=counts.events,
+                    seconds=seconds,
+                    labour_stages=counts.labour_stages,
+                    labour_reasons=counts.labour_reasons,
+                )
             )
-            total = sum(stages.values())
-            if opts.exit_when_done and total >= submitted and stages.get("closed", 0) == total:
-                return {
+            total = sum(counts.stages.values())
+            labour = sum(counts.labour_stages.values())
+            cases_done = total >= submitted and counts.stages.get("closed", 0) == total
+            labour_done = labour >= requested and counts.labour_stages.get("closed", 0) == labour
+            if opts.exit_when_done and cases_done and labour_done:
+                summary: dict[str, Any] = {
                     "cases": total,
-                    "closed_by_reason": dict(sorted(reasons.items())),
-                    "events": events,
+                    "closed_by_reason": dict(sorted(counts.reasons.items())),
+                    "events": counts.events,
                     "seconds": round(seconds, 1),
                 }
+                if labour:
+                    summary["labour_requests"] = {
+                        "requests": labour,
+                        "closed_by_reason": dict(sorted(counts.labour_reasons.items())),
+                        "events": counts.labour_events,
+                    }
+                return summary
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
             if stop.is_set():

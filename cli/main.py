@@ -24,6 +24,7 @@ from cli import records
 from cli.codec import codec_server
 from cli.common import JsonFlag, StateOpt, _emit, _validation_lines, codec_keys, err, fail, out
 from cli.console import console
+from cli.employer import employer_app
 from cli.identity import acting_member, login, logout, whoami
 from cli.keys import keys_app
 from cli.sim import sim
@@ -105,6 +106,14 @@ def dev(
             help="Run a worker in this process (--no-worker: `kosh worker` processes join).",
         ),
     ] = True,
+    employers: Annotated[
+        int | None,
+        typer.Option(
+            help="Employers' work-permit requests beside the demo's applicants "
+            "(default: a quarter of --demo, at least one with a demo).",
+            min=0,
+        ),
+    ] = None,
 ) -> None:
     """Run the embedded stack: Temporal dev server + UI, PostgreSQL, worker (and a demo)."""
     from cli.dev import DevOptions, PortTakenError, run_dev
@@ -123,6 +132,7 @@ def dev(
         codec_port=codec_port,
         worker=worker,
         human_floor_seconds=human_floor_seconds,
+        employers=employers if employers is not None else (max(1, demo // 4) if demo else 0),
     )
     try:
         summary = asyncio.run(run_dev(opts, err))
@@ -450,6 +460,7 @@ app.command()(whoami)
 app.command("codec-server")(codec_server)
 app.add_typer(keys_app, name="keys")
 app.add_typer(staff_app, name="staff")
+app.add_typer(employer_app, name="employer")
 app.command()(records.events)
 app.command()(records.payments)
 app.command()(records.quotas)

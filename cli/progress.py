@@ -13,7 +13,14 @@ STAGE_ORDER = tuple(s for s in get_args(Stage) if s != "new")
 
 
 def progress_table(
-    stages: Counter[str], reasons: Counter[str], *, ui_url: str, events: int, seconds: float
+    stages: Counter[str],
+    reasons: Counter[str],
+    *,
+    ui_url: str,
+    events: int,
+    seconds: float,
+    labour_stages: Counter[str] | None = None,
+    labour_reasons: Counter[str] | None = None,
 ) -> Table:
     table = Table(title=f"kosh — cases by stage   (Temporal UI: {ui_url})", expand=False)
     table.add_column("stage")
@@ -23,5 +30,14 @@ def progress_table(
             table.add_row(stage, str(stages[stage]))
     for reason, count in sorted(reasons.items()):
         table.add_row(f"  closed: {reason}", str(count), style="dim")
-    table.caption = f"{sum(stages.values())} cases, {events} events, {seconds:.0f} s"
+    caption = f"{sum(stages.values())} cases, {events} events, {seconds:.0f} s"
+    if labour_stages:
+        table.add_row("employers' requests", str(sum(labour_stages.values())), style="bold")
+        for stage, count in sorted(labour_stages.items()):
+            if stage != "closed":
+                table.add_row(f"  {stage}", str(count))
+        for reason, count in sorted((labour_reasons or Counter()).items()):
+            table.add_row(f"  closed: {reason}", str(count), style="dim")
+        caption += f"; {sum(labour_stages.values())} labour requests"
+    table.caption = caption
     return table

@@ -259,19 +259,59 @@ def quotas(
     state: StateOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Quota places per region and year: capacity, reserved, released, in use, left."""
-    rows = _with_db(state, lambda conn: quota_usage(conn, year=year))
+    """Quota places per year: the kandas places per region, and beside them the foreign-labour
+    places per industry, region and project (capacity, reserved, released, in use, left)."""
+    from store.labour import labour_quota_usage
+
+    async def both(conn: Conn) -> tuple[list[Any], list[Any]]:
+        return await quota_usage(conn, year=year), await labour_quota_usage(conn, year=year)
+
+    kandas, labour = _with_db(state, both)
     if as_json:
-        _emit([r.model_dump(mode="json") for r in rows], True, "")
-        return
-    if not rows:
-        out.print("no quota places reserved" + (f" in {year}" if year is not None else ""))
+        _emit(
+            {
+                "kandas": [r.model_dump(mode="json") for r in kandas],
+                "labour": [r.model_dump(mode="json") for r in labour],
+            },
+            True,
+            "",
+        )
         return
     numbers = ("Capacity", "Reserved", "Released", "In use", "Left")
-    table = _table("Quota places", "Region", "Year", *numbers, right=numbers)
-    for r in rows:
-        _row(table, r.region, r.year, r.capacity, r.reserved, r.released, r.in_use, r.available)
-    out.print(table)
+    when = f" in {year}" if year is not None else ""
+    if kandas:
+        table = _table("Kandas places (regional quota)", "Region", "Year", *numbers, right=numbers)
+        for r in kandas:
+            _row(table, r.region, r.year, r.capacity, r.reserved, r.released, r.in_use, r.available)
+        out.print(table)
+    else:
+        out.print("no kandas quota places reserved" + when)
+    if labour:
+        table = _table(
+            "Foreign-labour places (labour quota)",
+            "Industry",
+            "Region",
+            "Project",
+            "Year",
+            *numbers,
+            right=numbers,
+        )
+        for x in labour:
+            _row(
+                table,
+                x.industry,
+                x.region,
+                x.project or "-",
+                x.year,
+                x.capacity,
+                x.reserved,
+                x.released,
+                x.in_use,
+                x.available,
+            )
+        out.print(table)
+    else:
+        out.print("no foreign-labour places reserved" + when)
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,7 @@ class EmployerPermitWorkflow:
 
     async def _shortage(self) -> bool:
         r = self.inp.request
+        on = self.today()  # the day asked about: the answer is as of then, however late it comes
         answer = await self._call(
             LabourActivities.check_vacancy,
             VacancyInput(
@@ -251,17 +252,17 @@ class EmployerPermitWorkflow:
                 employer_id=r.employer_id,
                 industry=r.industry,
                 region=r.region,
-                on=self.today(),
+                on=on,
             ),
             summary="vacancy on the domestic labour market",
         )
         vacancy = answer.vacancy
-        refusal = lab.shortage_refusal(r, vacancy, self.policy.labour, self.today())
+        refusal = lab.shortage_refusal(r, vacancy, self.policy.labour, on)
         if refusal is not None:
             await self._refuse(refusal.rule, refusal.reason, "refused")
             return False
         assert vacancy is not None
-        end = vacancy.closed_on or self.today()
+        end = vacancy.closed_on or on
         await self._record(
             lab.ShortageConfirmed(
                 **self._base(),

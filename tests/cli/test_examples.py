@@ -11,6 +11,7 @@ import pytest
 from adapters.simulator import SimConfig, Simulator, mrz_check_digit
 from domain.application import Application
 from domain.decider import AUTHORITIES
+from domain.labour import EmployerRequest, quota_line, request_problems, shortage_refusal
 from domain.policy import policy_in_force
 from domain.regions import LABOUR_DEFICIT_REGIONS
 from domain.scoring import Gate, LanguageResult, score_case, score_questionnaire
@@ -43,8 +44,50 @@ async def authority_gates(app: Application) -> tuple[Gate, ...]:
     return tuple(Gate(name=a, outcome=r.outcome, reason=r.reason) for a, r in replies)
 
 
+EMPLOYERS = ("employer-request.json", "employer-no-quota.json")
+
+
 def test_examples_folder_holds_exactly_the_documented_files() -> None:
-    assert {p.name for p in EXAMPLES.glob("*.json")} == set(ALL)
+    assert {p.name for p in EXAMPLES.glob("*.json")} == {*ALL, *EMPLOYERS}
+    readme = (EXAMPLES / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in (*ALL, *EMPLOYERS))
+
+
+def employer_request(name: str) -> EmployerRequest:
+    return EmployerRequest.model_validate(json.loads((EXAMPLES / name).read_text()))
+
+
+async def test_the_employer_examples_lead_where_the_readme_says() -> None:
+    """The request finds a shortage in the demo's simulated labour market (seed 7) and a
+    project line; the other finds no quota line at all."""
+    today = date.today()
+    labour = policy_in_force(today).labour
+    good = employer_request("employer-request.json")
+    sim = Simulator(SimConfig(seed=7, latency_ms=(0, 0)))
+    vacancy = await sim.vacancy(
+        reference=good.vacancy_reference,
+        employer_id=good.employer_id,
+        industry=good.industry,
+        region=good.region,
+        on=today,
+    )
+    assert shortage_refusal(good, vacancy, labour, today) is None
+    assert request_problems(good, today) == []
+    line = quota_line(
+        labour, year=today.year, industry=good.industry, region=good.region, project=good.project
+    )
+    assert line is not None and line.places > 0
+    none = employer_request("employer-no-quota.json")
+    assert request_problems(none, today) == []
+    assert (
+        quota_line(
+            labour, year=today.year, industry=none.industry, region=none.region, project=None
+        )
+        is None
+    )
+    for name in EMPLOYERS:
+        passport = employer_request(name).worker.passport
+        assert has_valid_check_digit(passport)
 
 
 @pytest.mark.parametrize("name", ALL)

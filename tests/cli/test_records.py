@@ -362,7 +362,7 @@ def test_quotas_per_region_and_year(seeded: Seeded) -> None:
     assert "Region Year Capacity Reserved Released In use Left" in text
     assert "Kostanay 2090 5 1 0 1 4" in text
     assert "Pavlodar 2090 3 2 1 1 2" in text
-    assert ok_json("quotas", "--year", str(YEAR)) == [
+    assert ok_json("quotas", "--year", str(YEAR))["kandas"] == [
         {
             "region": "Kostanay",
             "year": YEAR,
@@ -382,7 +382,7 @@ def test_quotas_per_region_and_year(seeded: Seeded) -> None:
             "available": 2,
         },
     ]
-    every_year = ok_json("quotas")
+    every_year = ok_json("quotas")["kandas"]
     assert {(q["region"], q["year"]) for q in every_year} >= {
         ("Kostanay", YEAR),
         ("Pavlodar", YEAR),
@@ -390,8 +390,10 @@ def test_quotas_per_region_and_year(seeded: Seeded) -> None:
 
 
 def test_quotas_of_a_year_without_places() -> None:
-    assert "no quota places reserved in 1999" in flat(ok("quotas", "--year", "1999"))
-    assert ok_json("quotas", "--year", "1999") == []
+    text = flat(ok("quotas", "--year", "1999"))
+    assert "no kandas quota places reserved in 1999" in text
+    assert "no foreign-labour places reserved in 1999" in text
+    assert ok_json("quotas", "--year", "1999") == {"kandas": [], "labour": []}
 
 
 # --- payments -------------------------------------------------------------------------------

@@ -26,14 +26,17 @@ from cli import demo
 from cli.dev import TemporalDevServer
 from store.embedded import EmbeddedPostgres
 from store.events import read_events
+from store.labour import labour_requests, read_labour_events
 from store.pool import create_pool
 from tests.workflows.harness import all_runs
 from worker import data_converter, workflow_runner
-from workflows import api
+from workflows import api, employer_api
 from workflows.applicant import ApplicantWorkflow
+from workflows.employer import EmployerPermitWorkflow
 
 pytestmark = pytest.mark.e2e
 N = 10
+EMPLOYERS = 5  # one request on each labour path
 SEED = 11
 
 
@@ -57,6 +60,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         "6",
         "--seed",
         str(SEED),
+        "--employers",
+        str(EMPLOYERS),
         # a fifth of the agencies' answers fail: the outcomes and the books must not change
         "--sim-error-rate",
         "0.2",
@@ -153,6 +158,54 @@ async def test_postgres_holds_exactly_the_workflows_events(
                 for history in await all_runs(client, handle.id):
                     await sealed.replay_workflow(history)
         assert {c.scenario.expected for c in cases} >= {"fulfilled", "breach_repaid"}
+    finally:
+        if pool is not None:
+            await pool.close()
+        server.stop()
+        pg.stop()
+
+
+async def test_employers_requests_close_on_their_paths_beside_the_cases(
+    demo_run: tuple[Path, dict[str, Any]],
+) -> None:
+    """The labour path on the real stack: each request closed as its scenario leads, its
+    events in the record, visible in the Temporal UI (KoshTrack = 'labour') and replayable."""
+    state, summary = demo_run
+    requests = demo.labour_cohort(EMPLOYERS, seed=SEED)
+    expected = Counter(r.scenario.expected for r in requests)
+    assert summary["labour_requests"]["closed_by_reason"] == dict(expected)
+    assert set(expected) == {"term_completed", "refused", "violation", "ended_early"}
+    server = TemporalDevServer(state, free_port(), free_port())
+    server.start()
+    pg = EmbeddedPostgres(state / "pg")
+    pool = None
+    try:
+        keys = CodecKeys.from_json((state / "codec-keys.json").read_text(), source="state")
+        client = await server.wait_ready(keys=keys)
+        listed = [w async for w in client.list_workflows("KoshTrack = 'labour'")]
+        assert len(listed) == EMPLOYERS
+        assert all(w.workflow_type == employer_api.WORKFLOW_NAME for w in listed)
+        industries = {w.typed_search_attributes.get(employer_api.SA_INDUSTRY) for w in listed}
+        assert industries >= {"oil_and_gas", "it"}
+        sealed = Replayer(
+            workflows=[EmployerPermitWorkflow],
+            data_converter=data_converter(keys),
+            workflow_runner=workflow_runner(),
+        )
+        pool = await create_pool(pg.start())
+        async with pool.acquire() as conn:
+            rows = {r.request_id: r for r in await labour_requests(conn)}
+            assert len(rows) == EMPLOYERS
+            for w in listed:
+                handle = client.get_workflow_handle(w.id, result_type=employer_api.LabourResult)
+                result = await handle.result()
+                stored = await read_labour_events(conn, request_id=result.request_id)
+                assert len(stored) == result.events
+                assert rows[result.request_id].closed_reason == result.closed_reason
+                await sealed.replay_workflow(await handle.fetch_history())
+            [violation] = [rid for rid, row in rows.items() if row.closed_reason == "violation"]
+            types = [e.event.type for e in await read_labour_events(conn, request_id=violation)]
+            assert "EmployerLiabilityImposed" in types and "WorkerLiabilityImposed" in types
     finally:
         if pool is not None:
             await pool.close()
