@@ -82,6 +82,8 @@ class EmployerPermitWorkflow:
         self.handled: dict[int, eapi.LabourUpdateResult] = {}
         self.exit_by: date | None = None  # a violation ordered the worker out by then
         self.violation_note = ""
+        self.waiting_word = ""
+        self.waiting_since: datetime | None = None
         self.refused: list[api.RefusedInput] = []
         self.next_review: date | None = None
         self.lock = asyncio.Lock()
@@ -144,7 +146,13 @@ class EmployerPermitWorkflow:
             api.SA_POLICY.value_set(s.policy_id or ""),
             eapi.SA_INDUSTRY.value_set(r.industry),
             eapi.SA_EMPLOYER.value_set(lab.employer_key(r.employer_id)),
-            api.SA_WAITING_FOR.value_set(self._waiting_word()),
+        ]
+        word = self._waiting_word()
+        if word != self.waiting_word:
+            self.waiting_word, self.waiting_since = word, self.now()
+        pairs += [
+            api.SA_WAITING_FOR.value_set(word),
+            api.SA_WAITING_SINCE.value_set(self.waiting_since or self.now()),
         ]
         if r.project:
             pairs.append(eapi.SA_PROJECT.value_set(r.project))

@@ -258,3 +258,43 @@ async def test_a_case_waiting_for_its_interview_is_found_by_how_long_it_waited(
     # the command line's worklist is the same
     live = kosh("cases", "--waiting-for", "interview", state=state)
     assert case_id in [c["case_id"] for c in live]
+
+
+async def test_an_employers_request_from_the_command_line(
+    stack: tuple[Path, dict[str, Any]],
+) -> None:
+    """`kosh employer request` on the live stack: an industry without quota is refused with
+    the reason; the demo's employers' requests are found by the guide's labour queries; `kosh
+    quotas` shows the labour lines beside the kandas places."""
+    state, info = stack
+    example = ROOT / "examples" / "employer-no-quota.json"
+    rid = kosh(
+        "employer", "request", str(example), "--seconds-per-year", SECONDS_PER_YEAR, state=state
+    )["request_id"]
+    deadline = time.monotonic() + 120
+    while (status := kosh("employer", "status", rid, state=state))["stage"] != "closed":
+        assert time.monotonic() < deadline, status
+        await asyncio.sleep(0.5)
+    assert status["closed_reason"] == "refused" and status["refused_rule"] == "no_quota"
+    assert "quota for it in Almaty" in status["closed_detail"]
+    listed_ids = {r["request_id"]: r for r in kosh("employer", "list", state=state)}
+    assert listed_ids[rid]["closed_reason"] == "refused"
+
+    client = await connect(info)
+    refused = the_query("KoshTrack = 'labour' AND KoshCloseReason = 'refused'")
+    deadline = time.monotonic() + 60
+    while f"labour-{rid}" not in {wf.id for wf in await listed(client, refused)}:
+        assert time.monotonic() < deadline, "the refused request is not found by the guide"
+        await asyncio.sleep(0.5)
+    project = the_query("KoshTrack = 'labour' AND KoshProject = 'tengiz-fgp'")
+    deadline = time.monotonic() + 120
+    while not await listed(client, project):  # the demo's labour_term request
+        assert time.monotonic() < deadline, "the demo's project request is not found"
+        await asyncio.sleep(0.5)
+    deadline = time.monotonic() + 120
+    while not (quotas := kosh("quotas", state=state))["labour"]:
+        assert time.monotonic() < deadline, quotas
+        await asyncio.sleep(0.5)
+    lines = {(q["industry"], q["region"], q["project"]) for q in quotas["labour"]}
+    assert ("oil_and_gas", "Atyrau", "tengiz-fgp") in lines
+    assert ("it", "Almaty", "") not in lines  # refused before any place was asked for
