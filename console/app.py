@@ -1,5 +1,6 @@
 """The staff console: worklists from Temporal visibility, a case's whole picture, and the
-interview form. Server-rendered HTML (FastAPI + Jinja2), no build step.
+interview form; employers' labour requests, each with its picture and an inspection's
+violation form (a case officer's). Server-rendered HTML (FastAPI + Jinja2), no build step.
 
 Staff sign in with their id and the token the staff registry issued them (`kosh staff
 token`); a member deactivated in the registry is signed out at their next request. The
@@ -14,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -27,11 +28,14 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.labour import Violation
 from store.errors import StoreError
 from store.events import read_events
+from store.labour import labour_requests, read_labour_events
 from store.staff import get_staff
 from store.staff import signed_in as token_matches
 from workflows import api
+from workflows import employer_api as eapi
 
 TEMPLATES = Path(__file__).parent / "templates"
 STAFF_ID = r"^[A-Za-z0-9._-]{1,64}$"
@@ -234,7 +238,106 @@ def console_app(*, client: Client, pool: asyncpg.Pool, settings: ConsoleSettings
             request.session["flash"] = {"ok": result.accepted, "text": text}
         return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
+    # ---- employers' work-permit requests --------------------------------------------------
+    @app.get("/labour", response_model=None)
+    async def labour(request: Request) -> Response:
+        """Every request in the business record (closed ones too), open ones first."""
+        if await signed_in(request) is None:
+            return to_login(request)
+        try:
+            async with pool.acquire() as conn:
+                rows = await labour_requests(conn, limit=500)
+        except StoreError as exc:
+            return page(request, "labour_list.html", 503, rows=[], problem=str(exc))
+        rows.sort(key=lambda r: (r.stage == "closed", r.request_id))
+        return page(request, "labour_list.html", rows=rows)
+
+    async def labour_picture(
+        request_id: str,
+    ) -> tuple[eapi.LabourStatus | None, list[Any], str | None]:
+        handle = client.get_workflow_handle(eapi.request_workflow_id(request_id))
+        try:
+            status = await handle.query(eapi.QUERY_STATUS, result_type=eapi.LabourStatus)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return None, [], f"No labour request {request_id}."
+            return None, [], f"Temporal did not answer ({exc.message})."
+        try:
+            async with pool.acquire() as conn:
+                history = await read_labour_events(conn, request_id=request_id)
+        except StoreError as exc:
+            return status, [], f"The business record is unavailable ({exc})."
+        return status, history, None
+
+    async def labour_page(
+        request: Request, request_id: str, code: int = 200, **extra: Any
+    ) -> HTMLResponse:
+        status, history, problem = await labour_picture(request_id)
+        context: dict[str, Any] = {
+            "request_id": request_id,
+            "status": status,
+            "history": history,
+            "problem": problem,
+            "form_id": str(uuid.uuid4()),
+            "violations": VIOLATIONS,
+            "form": {},
+        }
+        context.update(extra)
+        return page(request, "labour.html", 404 if status is None else code, **context)
+
+    @app.get("/labour/{request_id}", response_model=None)
+    async def labour_request(request: Request, request_id: str) -> Response:
+        if await signed_in(request) is None:
+            return to_login(request)
+        return await labour_page(request, request_id)
+
+    @app.post("/labour/{request_id}/violation", response_model=None)
+    async def labour_violation(request: Request, request_id: str) -> Response:
+        """An inspection's finding: the case officer signed in is the actor."""
+        member = await signed_in(request)
+        if member is None:
+            return to_login(request)
+        form = await request.form()
+        if not secrets.compare_digest(str(form.get("csrf", "")), request.session.get("csrf", "")):
+            return HTMLResponse("The form expired: reload the page and submit again.", 403)
+        raw = {
+            "kind": "violation",
+            "actor_id": member,  # the signed-in member, never a form field
+            "violations": [str(v) for v in form.getlist("violations")],
+            "reason": str(form.get("reason", "")).strip() or None,
+            "request_id": str(form.get("form_id", "")) or None,
+        }
+        errors: list[str] = []
+        try:
+            fact = eapi.LabourFact.model_validate(raw)
+        except ValidationError as exc:
+            errors = [f"{_field(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        else:
+            if not fact.violations:
+                errors = ["violations: tick at least one"]
+        if errors:
+            kept = {"reason": str(form.get("reason", "")), "ticked": raw["violations"]}
+            return await labour_page(request, request_id, 422, errors=errors, form=kept)
+        handle = client.get_workflow_handle(eapi.request_workflow_id(request_id))
+        try:
+            result = await handle.execute_update(
+                eapi.UPDATE_FACT, fact.model_dump(mode="json"), result_type=eapi.LabourUpdateResult
+            )
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            message = cause.message if isinstance(cause, ApplicationError) else str(exc)
+            request.session["flash"] = {"ok": False, "text": f"Refused: {message}"}
+        except RPCError as exc:
+            request.session["flash"] = {"ok": False, "text": f"Not sent: {exc.message}"}
+        else:
+            text = "Violation recorded." if result.accepted else f"Refused: {result.reason}"
+            request.session["flash"] = {"ok": result.accepted, "text": text}
+        return RedirectResponse(f"/labour/{request_id}", status_code=303)
+
     return app
+
+
+VIOLATIONS = get_args(Violation)
 
 
 def _field(loc: tuple[Any, ...]) -> str:

@@ -83,6 +83,7 @@ class EmployerPermitWorkflow:
         self.exit_by: date | None = None  # a violation ordered the worker out by then
         self.violation_note = ""
         self.waiting_word = ""
+        self.seen: list[str] = []  # request ids of staff facts taken (a retry is not re-applied)
         self.waiting_since: datetime | None = None
         self.refused: list[api.RefusedInput] = []
         self.next_review: date | None = None
@@ -542,6 +543,8 @@ class EmployerPermitWorkflow:
         s = self.state
         if s.stage == "closed":
             raise ValueError("request_closed: the request is closed")
+        if self.exit_by is not None:
+            raise ValueError("wrong_stage: the permit is revoked; the worker's exit is pending")
         if fact.kind == "violation":
             if not fact.violations:
                 raise ValueError("missing_field: violations: name at least one")
@@ -557,10 +560,15 @@ class EmployerPermitWorkflow:
         return fact
 
     async def _accept(self, raw: Any, name: str) -> eapi.LabourUpdateResult:
+        key = raw.get("request_id") if isinstance(raw, dict) else None
+        if key is not None and key in self.seen:  # a retried submit: taken once already
+            return eapi.LabourUpdateResult(accepted=True, reason="already recorded")
         try:
             fact = self._validate_fact(raw)
         except ValueError as exc:
             return self._refuse_input(name, str(exc))
+        if fact.request_id is not None:
+            self.seen.append(fact.request_id)
         check = await workflow.execute_activity_method(
             RegistryActivities.check_actor,
             m.ActorCheckInput(
@@ -598,6 +606,8 @@ class EmployerPermitWorkflow:
 
     @submit_fact.validator
     def _check_fact(self, raw: Any) -> None:
+        if isinstance(raw, dict) and raw.get("request_id") in self.seen:
+            return  # a retry: the handler answers "already recorded"
         self._validate_fact(raw)  # refused before the history records anything
 
     @workflow.query(name=eapi.QUERY_STATUS)
