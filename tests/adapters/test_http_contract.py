@@ -34,6 +34,7 @@ from adapters.ports import (
 from adapters.sim_server import AgencySimulator
 from adapters.simulator import SimConfig, Simulator, World
 from domain.application import Application
+from domain.labour import Worker
 from tests.workflows.harness import application, new_case_id
 from worker import serving
 
@@ -255,6 +256,50 @@ async def test_permits_and_kandas_certificates_match_the_simulator() -> None:
     assert permit == await local.issue_permit(case_id="c-permit")
     assert kandas == await local.grant_kandas_status(case_id="c-permit")
     assert permit.startswith("RP-") and kandas.startswith("KS-")
+
+
+async def test_the_labour_market_and_worker_screenings_match_the_simulator() -> None:
+    world = World()
+    world.plan_vacancy("ENB-short", days_on_market=5)
+    world.plan_vacancy("ENB-gone", days_on_market=0, listed=False)
+    world.plan_employment("labour-lr-1", event="ended", after_days=30)
+    world.plan_verdict("labour-lr-1", "security", "deny", "on a watch list")
+    local = Simulator(QUICK, world)
+    on, start = date(2027, 3, 1), date(2027, 1, 1)
+    worker = Worker(
+        full_name="Ali Veli", born_on=date(1990, 4, 2), citizenship="TUR", passport="U12345678"
+    )
+    async with line(InlineSimulator(QUICK, world)) as w:
+        for reference in ("ENB-short", "ENB-gone", "ENB-seeded"):
+            ask = {
+                "reference": reference,
+                "employer_id": "BIN-1",
+                "industry": "mining",
+                "region": "Karaganda",
+                "on": on,
+            }
+            assert await w.agencies.vacancy(**ask) == await local.vacancy(**ask)  # type: ignore[arg-type]
+        assert await w.agencies.vacancy(**{**ask, "reference": "ENB-gone"}) is None  # type: ignore[arg-type]
+        short = await w.agencies.vacancy(**{**ask, "reference": "ENB-short"})  # type: ignore[arg-type]
+        assert short is not None and (on - short.posted_on).days == 5
+        for case_id in ("labour-lr-1", "labour-lr-2"):
+            facts = {"case_id": case_id, "permit_from": start, "offered_wage_tiyn": 1, "on": on}
+            assert await w.agencies.employment(**facts) == await local.employment(**facts)  # type: ignore[arg-type]
+        ended = await w.agencies.employment(
+            case_id="labour-lr-1", permit_from=start, offered_wage_tiyn=1, on=on
+        )
+        assert ended.ended_on == date(2027, 1, 31) and ended.end_notified_on == date(2027, 2, 2)
+        for authority in ("security", "deportation"):
+            verdict = await w.agencies.screen_worker(
+                case_id="labour-lr-1", worker=worker, authority=authority
+            )
+            assert verdict == await local.screen_worker(
+                case_id="labour-lr-1", worker=worker, authority=authority
+            )
+        denied = await w.agencies.screen_worker(
+            case_id="labour-lr-1", worker=worker, authority="security"
+        )
+    assert (denied.outcome, denied.reason) == ("deny", "on a watch list")
 
 
 async def test_a_disbursement_matches_the_simulator_and_the_ledger_lists_it() -> None:
