@@ -58,14 +58,13 @@ ON CONFLICT (request_id) DO UPDATE SET
     stage = EXCLUDED.stage, closed_reason = EXCLUDED.closed_reason,
     last_seq = EXCLUDED.last_seq, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
 """
-OPEN_LINE = """
-INSERT INTO labour_quota_ledger (industry, region, project, year, capacity)
-VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
-"""
-RESERVE = """
-UPDATE labour_quota_ledger SET reserved = reserved + 1
-WHERE industry = $1 AND region = $2 AND project = $3 AND year = $4
-  AND reserved - released < capacity
+# One round trip, as store.projections.TAKE_PLACE: opens the line at its first place.
+TAKE_PLACE = """
+INSERT INTO labour_quota_ledger (industry, region, project, year, capacity, reserved)
+SELECT $1, $2, $3, $4, $5, 1 WHERE $5 > 0
+ON CONFLICT (industry, region, project, year) DO UPDATE
+SET reserved = labour_quota_ledger.reserved + 1
+WHERE labour_quota_ledger.reserved - labour_quota_ledger.released < labour_quota_ledger.capacity
 RETURNING reserved
 """
 RELEASE = """
@@ -147,8 +146,7 @@ async def _project_line(conn: Conn, event: lab.LabourEvent) -> None:
             if until is not None and event.at.date() <= until:
                 raise EmployerSuspendedError(event.employer_id, until)
             key = (event.industry, event.region, event.project or "", event.year)
-            await conn.execute(OPEN_LINE, *key, event.capacity)
-            if await conn.fetchval(RESERVE, *key) is None:
+            if await conn.fetchval(TAKE_PLACE, *key, event.capacity) is None:
                 raise QuotaExhaustedError(_line_name(event), event.year)
         case lab.LabourPlaceReleased():
             key = (event.industry, event.region, event.project or "", event.year)

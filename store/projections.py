@@ -7,10 +7,11 @@ the same row builders, so the two always agree.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic_core import to_json
 
 from domain import events as ev
 from domain.case import CaseState, evolve, fold
@@ -59,6 +60,15 @@ INSERT INTO quota_ledger (region, year, capacity) VALUES ($1, $2, $3) ON CONFLIC
 RESERVE_PLACE = """
 UPDATE quota_ledger SET reserved = reserved + 1
 WHERE region = $1 AND year = $2 AND reserved - released < capacity
+RETURNING reserved
+"""
+# The reservation in one round trip: opens the year's row at its first place, else takes a
+# place while one is left (the row's lock serialises racing reservers). No row comes back
+# when none is left, or the capacity is 0.
+TAKE_PLACE = """
+INSERT INTO quota_ledger (region, year, capacity, reserved) SELECT $1, $2, $3, 1 WHERE $3 > 0
+ON CONFLICT (region, year) DO UPDATE SET reserved = quota_ledger.reserved + 1
+WHERE quota_ledger.reserved - quota_ledger.released < quota_ledger.capacity
 RETURNING reserved
 """
 RELEASE_PLACE = """
@@ -189,8 +199,7 @@ def payment_row(stored: StoredEvent) -> tuple[Any, ...] | None:
 async def _project_quota(conn: Conn, event: ev.Event) -> None:
     match event:
         case ev.QuotaPlaceReserved():
-            await conn.execute(OPEN_QUOTA, event.region, event.year, event.capacity)
-            if await conn.fetchval(RESERVE_PLACE, event.region, event.year) is None:
+            if await conn.fetchval(TAKE_PLACE, event.region, event.year, event.capacity) is None:
                 raise QuotaExhaustedError(event.region, event.year)
         case ev.QuotaPlaceReleased():
             if await conn.fetchval(RELEASE_PLACE, event.region, event.year) is None:
@@ -206,12 +215,13 @@ def _loaded(row: Any) -> tuple[CaseState, int]:
 
 
 def _state_json(state: CaseState) -> str:
-    """Canonical JSON: sets sorted, so equal states are stored as equal documents."""
+    """Canonical JSON: sets sorted, so equal states are stored as equal documents (jsonb
+    orders the keys itself)."""
     data = state.model_dump(mode="json")
     for name in type(state).model_fields:
         if isinstance(getattr(state, name), frozenset):
             data[name] = sorted(data[name])
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+    return to_json(data).decode()
 
 
 class _Rebuild:
