@@ -20,9 +20,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cohort_command(state: Path, cases: int, seconds_per_year: float, seed: int) -> list[str]:
-    """`kosh dev` running a demo cohort to the end, on free ports, in `state`."""
+def cohort_command(
+    state: Path, cases: int, seconds_per_year: float, seed: int, *, employers: int = 0
+) -> list[str]:
+    """`kosh dev` running a demo cohort to the end, on free ports, in `state` (with
+    `employers` employers' requests beside the applicants: none unless asked)."""
     command = [str(KOSH), "dev", "--state", str(state), "--demo", str(cases)]
+    command += ["--employers", str(employers)]
     command += ["--exit-when-done", "--seconds-per-year", str(seconds_per_year)]
     command += ["--seed", str(seed)]
     for option in ("--port", "--ui-port", "--console-port", "--codec-port"):

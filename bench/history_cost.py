@@ -1,8 +1,9 @@
 """What a case costs Temporal: runs, history events and bytes per case, by path (`make bench`).
 
 Runs a demo cohort to the end with `kosh dev --demo N --exit-when-done` (one case of every
-path per ten), then reopens the stopped dev server on the same file and reads every run of
-every case. Bytes are the history as Temporal stores it: payloads sealed by the codec.
+path per ten, and employers' requests on every labour path), then reopens the stopped dev
+server on the same file and reads every run of every case and request. Bytes are the
+history as Temporal stores it: payloads sealed by the codec.
 
     python -m bench.history_cost --cases 20 --seconds-per-year 4 --write docs/performance.md
 """
@@ -22,28 +23,33 @@ from pathlib import Path
 
 from adapters.codec import CodecKeys
 from bench.common import ENV, cohort_command, free_port, write_section
+from cli import demo
 from cli.dev import TemporalDevServer
-from workflows import api
+from workflows import api, employer_api
 
 MARK_BEGIN, MARK_END = "<!-- bench:history:begin -->", "<!-- bench:history:end -->"
 
 
 def run_cohort(state: Path, cases: int, seconds_per_year: float, seed: int) -> None:
-    command = cohort_command(state, cases, seconds_per_year, seed)
+    # Employers' requests beside the applicants: each labour path twice in 20 cases.
+    employers = max(5, cases // 2)
+    command = cohort_command(state, cases, seconds_per_year, seed, employers=employers)
     subprocess.run(command, env=ENV, check=True, capture_output=True, timeout=1800)
 
 
 async def measure(state: Path) -> dict[str, list[tuple[int, int, int, int]]]:
     """scenario -> per case: (runs, events, largest run's events, bytes)."""
     scenarios: dict[str, str] = json.loads((state / "demo.json").read_text())
+    labour: dict[str, str] = json.loads((state / demo.LABOUR_BOOK).read_text())
+    ids = {api.case_workflow_id(c): name for c, name in scenarios.items()}
+    ids |= {employer_api.request_workflow_id(r): name for r, name in labour.items()}
     keys = CodecKeys.from_json((state / "codec-keys.json").read_text(), source="state")
     server = TemporalDevServer(state, free_port(), free_port())
     server.start()
     found: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
     try:
         client = await server.wait_ready(keys=keys)
-        for case_id, scenario in sorted(scenarios.items()):
-            wid = api.case_workflow_id(case_id)
+        for wid, scenario in sorted(ids.items()):
             runs = [w async for w in client.list_workflows(f"WorkflowId = '{wid}'")]
             sizes, size_bytes = [], 0
             for run in runs:
