@@ -111,8 +111,8 @@ class World:
 
     def plan_employment(self, case_id: str, *, event: str, after_days: int) -> None:
         """What happens to the employment: "underpaid" (the wage drops to half the offer, at
-        most 300,000 KZT: below every region's average), "unregistered" (the address is never registered), "ended" (ends, notice
-        given), "ended_silently" (ends, no notice)."""
+        most 300,000 KZT: below every region's average), "unregistered" (the address is never
+        registered), "ended" (ends, notice given), "ended_silently" (ends, no notice)."""
         if event not in ("underpaid", "unregistered", "ended", "ended_silently"):
             raise ValueError(f"unknown employment event {event!r}")
         self.employments[case_id] = (event, after_days)
