@@ -150,29 +150,32 @@ def test_the_profile_is_summed_by_area_and_by_function() -> None:
     assert ("run (kosh)", 0.0, 1.0) not in costs  # only functions with time of their own
 
 
-def result(kosh_beside: float, bare_beside: float) -> b.Result:
+def result(kosh_worker: float, kosh_server: float) -> b.Result:
     return b.Result(
         cases=10,
-        closed=20,
+        closed=10,
         books_agree=True,
-        kosh=b.Workload(60.0, {"worker": 30.0, "temporal server": 60.0}, kosh_beside, 20.0),
-        bare=b.Workload(100.0, {"worker": 10.0, "temporal server": 40.0}, bare_beside, 8.0),
+        kosh=b.Workload(20.0, {"worker": kosh_worker, "temporal server": kosh_server}),
+        bare=b.Workload(40.0, {"worker": 10.0, "temporal server": 40.0}),
         shape=b.Shape(cases=10, runs=20, activities=300, timers=10, signals=30, updates=10),
     )
 
 
-def test_the_ratio_is_side_by_side_and_the_verdict_follows_the_goal() -> None:
-    good, poor = result(45.0, 50.0), result(30.0, 50.0)
-    assert good.ratio == 0.9 and good.ratio_alone == 0.6
+def test_the_ratio_is_cpu_per_case_and_the_verdict_follows_the_goal() -> None:
+    good, poor = result(20.0, 40.0), result(50.0, 50.0)
+    assert good.ratio == 50 / 60 and good.ratio_wall == 0.5
+    assert poor.ratio == 0.5
     lines = b.table(good).splitlines()
-    assert lines[2].startswith("| kosh (ApplicantWorkflow) | 10 | 45.0 | 0.90 | 60.0 | 0.60 | 30.0")
-    assert lines[3].startswith("| bare Temporal, same scripts | 10 | 50.0 | 1.00 | 100.0 | 1.00")
+    assert lines[2] == "| kosh (ApplicantWorkflow) | 10 | 2.00 | 4.00 | 0.00 | 6.00 | 0.83 | 20.0 |"
+    assert (
+        lines[3] == "| bare Temporal, same scripts | 10 | 1.00 | 4.00 | 0.00 | 5.00 | 1.00 | 40.0 |"
+    )
     text = b.report(good, ["--cases", "10"])
     assert text.startswith(b.MARK_BEGIN) and text.endswith(b.MARK_END)
     assert "`python -m bench.baseline --cases 10`" in text
-    assert "**0.90** of bare Temporal" in text and "which meets the goal" in text
+    assert "**0.83** of bare Temporal" in text and "which meets the goal" in text
     assert "which is below the goal" in b.report(poor, [])
-    assert "temporal server 67%, worker 33%" in text  # kosh's CPU shares alone
+    assert "temporal server 67%, worker 33%" in text  # kosh's CPU shares
 
 
 def test_the_performance_doc_carries_the_baseline_and_profile_with_their_command() -> None:
