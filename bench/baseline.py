@@ -297,6 +297,7 @@ async def run_kosh(
                     stderr=subprocess.DEVNULL,
                 )
             meter.sample({dev.pid: "kosh worker (kosh dev)"})
+            meter.sample_postgres(state)
             await asyncio.sleep(0.5)
     finally:
         if dev.poll() is None:

@@ -77,6 +77,18 @@ class CpuMeter:
                 )
                 self.last[p.pid] = (part, t.user + t.system)
 
+    def sample_postgres(self, under: Path) -> None:
+        """kosh's embedded PostgreSQL (its postmaster, a daemon not parented by kosh dev,
+        names its data folder under `under`) and its backends."""
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            try:
+                named = "postgres" in (proc.info["name"] or "")
+                mine = str(under) in " ".join(proc.info["cmdline"] or [])
+            except psutil.Error:
+                continue
+            if named and mine:
+                self.sample({proc.pid: "postgres"})
+
     def totals(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for part, seconds in self.last.values():
@@ -118,6 +130,7 @@ def run_round(workers: int, cases: int, seconds_per_year: float, seed: int) -> R
             roles = {dev.pid: "kosh dev (worker 1)"} | {p.pid: "kosh workers 2+" for p in extra}
             while dev.poll() is None:
                 meter.sample(roles)
+                meter.sample_postgres(state)
                 time.sleep(0.5)
         finally:
             for proc in [*extra, dev]:
