@@ -778,7 +778,7 @@ def verdict(appends: list[PathRates]) -> str:
         f" Of its {per_event:,.0f} µs per event, kosh's INSERT alone (in a transaction, with "
         f"its hash-chain trigger) would take {insert_share:.0%}; the projections take the other "
         f"{1 - insert_share:.0%}: two to four more statements (the case row read FOR UPDATE, its "
-        "JSON state parsed, folded and written back, a row per payment, two per reservation), so "
+        "JSON state parsed, folded and written back, a row per payment, one per reservation), so "
         "an append is five round trips or more where raw `executemany` makes one. The bench "
         "process spends "
         f"{kosh.cpu_us('client'):,.0f} µs of CPU per event on kosh's path and the server "
@@ -829,9 +829,9 @@ def report(results: Results, o: Options, argv: list[str]) -> str:
             "",
             results.check.sentence()
             + f" A reservation through kosh runs at {kosh.ratio_of(bare):.2f} of the bare "
-            "UPDATE's rate: it holds the ledger row's lock from its UPDATE until the append "
-            "commits (the case upsert and the commit come after it), so the reservers queue "
-            "behind each other for longer.",
+            "UPDATE's rate: it holds the ledger row's lock from its reservation (one "
+            "statement) until the append commits (the case upsert and the commit come after "
+            "it), so the reservers queue behind each other for longer.",
             MARK_END,
         ]
     )
