@@ -228,10 +228,10 @@ def cpu_ms(r: Result, *phases: str) -> float:
 
 
 def explain(r: Result) -> str:
-    wakes = sum(w.wakes for w in r.waves)
+    waves = r.phases.get("waves", Phase("waves", 0, 0.0))
     misses = sum(w.cache_misses for w in r.waves)
-    worker = r.phases["waves"].cpu.get("kosh worker", 0.0) if "waves" in r.phases else 0.0
-    per_wake = 1000 * worker / wakes if wakes else 0.0
+    wakes = waves.cases  # recorded while the waves ran, as the CPU seconds were
+    per_wake = 1000 * waves.cpu.get("kosh worker", 0.0) / wakes if wakes else 0.0
     return (
         f"What bounds the worker's memory is its sticky cache: at most {r.cache} cases are "
         "kept in memory between their tasks, however many are open; a case asleep beyond that "
@@ -256,6 +256,27 @@ def arithmetic(r: Result, cpus: int, target: int = 20000) -> str:
         f"PostgreSQL and agencies together) and {wake:.0f} ms per wake make about "
         f"{start_min:.0f} min to start them and {wave_min:.0f} min for each wave, "
         f"{start_min + 3 * wave_min:.0f} min with three waves."
+    )
+
+
+def keeping_up(r: Result) -> str:
+    """Whether every wave's wakes were handled within the wave, or a backlog built up."""
+    if not r.waves:
+        return ""
+    short = [w for w in r.waves if w.wakes < r.cases]
+    late = [w for w in r.waves if w.lag_p95 > w.seconds / 4]
+    if not short and not late:
+        return (
+            f"Every case woke once a wave, {r.cases / r.wave_seconds:.1f} wakes a second, "
+            "with the p95 lag within a quarter of the interval: the server and the worker "
+            "kept up."
+        )
+    backlog = "; ".join(f"wave {w.index}: {w.wakes} of {r.cases}" for w in short) or "none"
+    return (
+        f"The server and the worker did not keep up with {r.cases / r.wave_seconds:.1f} wakes "
+        "a second here: the lag grew past a quarter of the interval and wakes were left for "
+        f"later (cases woken by the end: {backlog}); the memory figures are those of a worker "
+        "busy without pause."
     )
 
 
@@ -297,6 +318,8 @@ def report(r: Result, argv: Sequence[str]) -> str:
             "(every append found the record where the case's snapshot left it). "
             f"{r.record} {overlap(r)}Load average at the end: {r.load:.1f} on {cpu} CPUs "
             "(the machine is shared).",
+            "",
+            keeping_up(r),
             "",
             explain(r),
             "",
