@@ -83,6 +83,7 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
     asyncpg.TransactionRollbackError,  # serialization failure, deadlock: safe to retry
+    asyncpg.ConnectionDoesNotExistError,  # the server closed it mid-operation (a restart)
     OSError,  # refused, reset, DNS, timeouts (TimeoutError is an OSError)
 )
 
@@ -99,4 +100,13 @@ def translated() -> Iterator[None]:
     except asyncpg.PostgresError as exc:
         raise StoreError(f"database refused the operation [{exc.sqlstate}]: {exc}") from exc
     except asyncpg.InterfaceError as exc:
+        if _connection_lost(exc):  # e.g. a transaction's end on a connection a restart closed
+            raise StoreUnavailableError(f"database unavailable: {exc}") from exc
         raise StoreError(f"database client error: {exc}") from exc
+
+
+def _connection_lost(exc: asyncpg.InterfaceError) -> bool:
+    """asyncpg reports a connection the server dropped under one generic class; its message
+    says so ("the underlying connection is closed", "connection was closed")."""
+    text = str(exc)
+    return "connection is closed" in text or "connection was closed" in text
