@@ -49,13 +49,16 @@ fault: venv
 	KOSH_FAULT_SUITE=full $(BIN)/pytest tests/fault -m fault
 
 # Every figure in docs/performance.md and docs/scaling.md, each section rewritten with the
-# command that measured it (about 25 minutes on two cores): kosh against bare Temporal with
-# a py-spy profile, start and update rates, the event store against raw asyncpg, what a
-# case costs Temporal, and 1, 2 and 4 workers.
+# command that measured it (about 45 minutes on two cores): kosh against bare Temporal with
+# a py-spy profile, start and update rates, 1,000 cases asleep in monitoring (the arithmetic
+# for 20,000), the event store against raw asyncpg, what a case costs Temporal, and 1, 2
+# and 4 workers.
 bench: venv
 	$(BIN)/python -m bench.baseline --cases 100 --seconds-per-year 2 --profile \
 	  --write docs/performance.md
 	$(BIN)/python -m bench.rates --cases 60 --write docs/performance.md
+	$(BIN)/python -m bench.capacity --cases 1000 --cache 200 --wave-seconds 240 --waves 3 \
+	  --write docs/performance.md
 	$(BIN)/python -m bench.event_store --events 1000 --reservers 16 \
 	  --write docs/performance.md
 	$(BIN)/python -m bench.history_cost --cases 20 --seconds-per-year 4 \

@@ -1,0 +1,178 @@
+"""bench/capacity.py's pure parts: the quota plan, the clocks, the tables, the "bounded"
+verdict, the section it rewrites in docs/performance.md, and that the doc carries a measured
+capacity section with its command. No timed assertions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bench.capacity import (
+    MARK_BEGIN,
+    MARK_END,
+    Phase,
+    Result,
+    Wave,
+    arithmetic,
+    bounded,
+    clock_through,
+    cpu_table,
+    due_wave,
+    keeping_up,
+    parse_metrics,
+    percentile,
+    plan_places,
+    report,
+    rss_range,
+    start_table,
+    wave_table,
+)
+from domain.policy import policy_in_force
+from domain.regions import LABOUR_DEFICIT_REGIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wave(index: int, worker: list[float], wakes: int = 100) -> Wave:
+    return Wave(
+        index=index,
+        seconds=60,
+        wakes=wakes,
+        worker_mib=worker,
+        server_mib=[300.0, 310.0, 305.0],
+        workflow_tasks=3 * wakes,
+        cache_misses=wakes - 5,
+        evictions=wakes - 4,
+        lag_p50=0.4,
+        lag_p95=1.25,
+    )
+
+
+def measured() -> Result:
+    r = Result(cases=100, cache=20, wave_seconds=60, seconds_per_year=240.7, prototypes=1)
+    r.worker_mib_started, r.server_mib_started, r.cached_started = 180.4, 290.6, 20
+    cpu = {"Temporal server": 2.2, "kosh worker": 0.3}
+    r.phases = {
+        "seed": Phase("records appended", 100, 1.6),
+        "start": Phase("cases started", 100, 4.0, cpu),
+        "asleep": Phase("first tasks run (asleep)", 100, 6.0),
+        "waves": Phase("3 waves", 300, 180.0, {"Temporal server": 30.0, "kosh worker": 39.0}),
+    }
+    r.waves = [wave(1, [200, 230, 220]), wave(2, [210, 240, 225]), wave(3, [205, 236, 230])]
+    return r
+
+
+def test_rss_range_is_min_max_last_and_percentiles_pick_from_the_sorted_values() -> None:
+    assert rss_range([210.2, 250.9, 230.0]) == "210 / 251 / 230"
+    assert rss_range([]) == "-"
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.95) == 5.0
+    assert percentile([], 0.5) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("peaks", "verdict"),
+    [
+        ([[200, 230], [210, 240], [205, 236]], True),  # a few MiB up and down: bounded
+        ([[200, 230], [230, 260], [260, 290]], False),  # grows wave after wave
+        ([[200, 230]], False),  # one wave proves nothing
+        ([[200, 230], []], False),  # a wave without samples proves nothing either
+    ],
+)
+def test_bounded_compares_every_later_wave_peak_with_the_first(
+    peaks: list[list[float]], verdict: bool
+) -> None:
+    assert bounded([wave(i, p) for i, p in enumerate(peaks, 1)]) is verdict
+
+
+def test_the_plan_fills_each_region_quota_year_after_year_leaving_a_place_per_prototype() -> None:
+    assert plan_places(500, 2027) == [("Pavlodar", 2027, 500)]
+    places = plan_places(20000, 2027)
+    assert sum(clones for _, _, clones in places) == 20000
+    policy = policy_in_force(datetime(2027, 3, 1).date())
+    for region, year, clones in places:
+        assert region in LABOUR_DEFICIT_REGIONS
+        assert 0 < clones <= policy.quota(region, year) - 1
+    years = sorted({year for _, year, _ in places})
+    assert years == list(range(2027, 2027 + len(years))) and len(years) == 9
+    assert len(set((r, y) for r, y, _ in places)) == len(places)  # one prototype per place
+
+
+def test_a_clock_through_a_point_reads_that_case_time_there_and_runs_compressed() -> None:
+    wall = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+    case = datetime(2031, 2, 14, 12, 0, tzinfo=UTC)
+    clock = clock_through(wall, case, seconds_per_year=240.0)
+    assert abs((clock.case_time(wall) - case).total_seconds()) < 1
+    later = clock.case_time(wall + timedelta(seconds=60))
+    assert abs((later - case).total_seconds() - 60 * clock.speedup) < 1
+
+
+def test_a_wake_counts_in_the_wave_it_was_due_in() -> None:
+    assert due_wave(1000.0, first_wave=1000.0, wave_seconds=60) == 1
+    assert due_wave(1059.9, first_wave=1000.0, wave_seconds=60) == 1
+    assert due_wave(1060.0, first_wave=1000.0, wave_seconds=60) == 2
+    assert due_wave(995.0, first_wave=1000.0, wave_seconds=60) == 1  # woke a little early
+
+
+def test_metrics_are_summed_over_their_labels() -> None:
+    text = "\n".join(
+        [
+            "# HELP temporal_sticky_cache_size cached workflows",
+            'temporal_sticky_cache_size{task_queue="kosh-cases"} 20',
+            'temporal_workflow_task_execution_latency_count{workflow_type="A"} 7',
+            'temporal_workflow_task_execution_latency_count{workflow_type="B"} 5',
+        ]
+    )
+    totals = parse_metrics(text)
+    assert totals["temporal_sticky_cache_size"] == 20
+    assert totals["temporal_workflow_task_execution_latency_count"] == 12
+
+
+def test_the_tables_and_the_report_name_the_command_and_the_verdict() -> None:
+    r = measured()
+    start = start_table(r).splitlines()
+    assert start[2] == "| 100 | 1 | 2 | 4 | 25.0 | 10 | 291 | 180 | 20 (20) |"
+    waves = wave_table(r).splitlines()
+    assert (
+        waves[2]
+        == "| 1 | 60 | 100 of 100 | 300 | 95 / 96 | 0.4 / 1.2 | 200 / 230 / 220 | 300 / 310 / 305 |"
+    )
+    assert len(waves) == 2 + 3
+    cpu = cpu_table(r).splitlines()
+    assert cpu[3].startswith("| cases started | 100 | 4 | 2 | 0 |") and cpu[3].endswith(" 22 / 3 |")
+    text = report(r, ["--cases", "100", "--cache", "20"])
+    assert text.startswith(MARK_BEGIN) and text.endswith(MARK_END)
+    assert "`python -m bench.capacity --cases 100 --cache 20`" in text
+    assert "KOSH_MAX_CACHED_WORKFLOWS=20" in text
+    assert "stayed bounded (no wave peaked more than 10% above the first): True." in text
+    assert "at most 20 cases are kept in memory" in text and "130 ms of worker CPU" in text
+    assert "(291 MiB after the starts here, 310 MiB at most over the waves)" in text
+
+
+def test_the_report_says_whether_the_server_and_worker_kept_up_with_the_waves() -> None:
+    r = measured()
+    text = keeping_up(r)
+    assert "Every case woke once in every wave (1.7 wakes a second)" in text
+    assert "half the wakes within 0 s of their due moment and 95% within 1 s" in text
+    r.waves[2].wakes, r.waves[1].lag_p95 = 80, 20.0
+    text = keeping_up(r)
+    assert "did not keep up" in text and "(wave 3: 80 of 100)" in text
+    assert "the p95 lag reached 20 s" in text
+
+
+def test_the_arithmetic_scales_the_cpu_per_case_and_per_wake_to_20000_cases() -> None:
+    text = arithmetic(measured(), cpus=2)
+    # 25 ms per case started, 230 ms per wake, two CPUs: 4 min to start, 38 per wave.
+    assert "25 ms of CPU per case" in text and "230 ms per wake" in text
+    assert "about 4 min to start them and 38 min for each wave, 119 min" in text
+    assert "hence 100 cases" in text
+
+
+def test_the_performance_doc_carries_a_measured_capacity_section_and_its_command() -> None:
+    doc = (ROOT / "docs" / "performance.md").read_text()
+    section = doc[doc.index(MARK_BEGIN) : doc.index(MARK_END)]
+    assert "python -m bench.capacity" in section
+    assert "| open cases |" in section and "| wave |" in section
+    assert "KOSH_MAX_CACHED_WORKFLOWS=" in section
