@@ -18,7 +18,5 @@ def test_a_connection_closed_under_a_transaction_is_unavailable_not_refused() ->
             "connection was closed in the middle of operation"
         )
     with pytest.raises(StoreError) as err, translated():
-        raise asyncpg.InterfaceError(
-            "cannot perform operation: another operation is in progress"
-        )
+        raise asyncpg.InterfaceError("cannot perform operation: another operation is in progress")
     assert not err.value.retryable
