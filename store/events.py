@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+import asyncpg
+
+from domain.case import CaseState
 from store.errors import ConcurrencyConflictError, translated
 from store.pool import Conn
-from store.projections import apply_projections
+from store.projections import (
+    CASE_COLUMNS,
+    PAYMENT_COLUMNS,
+    Ahead,
+    apply_projections,
+    load_case,
+    project_ahead,
+)
 from store.records import (
     LABOUR_STREAM_PREFIX,
     STORED_COLUMNS,
@@ -42,8 +53,50 @@ FROM unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timest
 WHERE $2::int = 0 OR EXISTS (SELECT 1 FROM events WHERE case_id = $1 AND seq = $2::int)
 ORDER BY b.seq
 ON CONFLICT DO NOTHING
-RETURNING position, seq, recorded_at
+RETURNING position, seq, recorded_at, hash
 """
+# The append in one statement, which commits alone: the events (INSERT_BATCH), their payments
+# (each given its event's position) and the case row, written only if the row is still at
+# expected_seq and, when the writer folded from a state it remembers ($33), the case's event
+# at expected_seq still carries the hash it remembers. The guard raises (KA001) unless all of
+# it holds, so nothing lands otherwise. Returns the hash of the batch's last event.
+APPEND_AT_ONCE = f"""
+WITH ins AS ({INSERT_BATCH}),
+pay AS (
+    INSERT INTO payments ({PAYMENT_COLUMNS})
+    SELECT p.key, $1, p.kind, p.measure, p.period, p.amount_tiyn, p.reference, p.occurred_at,
+           ins.position
+    FROM unnest($25::int[], $26::text[], $27::text[], $28::text[], $29::text[], $30::bigint[],
+                $31::text[], $32::timestamptz[])
+         AS p(seq, key, kind, measure, period, amount_tiyn, reference, occurred_at)
+    JOIN ins ON ins.seq = p.seq
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING 1
+),
+upd AS (
+    INSERT INTO cases ({CASE_COLUMNS})
+    VALUES ($1, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, now(),
+            $24::text::jsonb)
+    ON CONFLICT (case_id) DO UPDATE SET
+        track = EXCLUDED.track, stage = EXCLUDED.stage, region = EXCLUDED.region,
+        policy_id = EXCLUDED.policy_id, score = EXCLUDED.score, decision = EXCLUDED.decision,
+        contract_starts_on = EXCLUDED.contract_starts_on,
+        contract_ends_on = EXCLUDED.contract_ends_on, closed_reason = EXCLUDED.closed_reason,
+        paid_tiyn = EXCLUDED.paid_tiyn, outstanding_tiyn = EXCLUDED.outstanding_tiyn,
+        last_seq = EXCLUDED.last_seq, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
+    WHERE cases.last_seq = $2::int
+    RETURNING 1
+)
+SELECT kosh_append_guard(
+    (SELECT count(*) FROM ins) = $11::int
+    AND (SELECT count(*) FROM pay) = cardinality($25::int[])
+    AND (SELECT count(*) FROM upd) = 1
+    AND ($33::bytea IS NULL
+         OR EXISTS (SELECT 1 FROM events WHERE case_id = $1 AND seq = $2::int AND hash = $33)),
+    $1),
+    (SELECT hash FROM ins ORDER BY seq DESC LIMIT 1) AS hash
+"""
+MOVED = "KA001"  # kosh_append_guard's SQLSTATE (migration 0007)
 FIND_IDS = "SELECT event_id, case_id, seq FROM events WHERE event_id = ANY($1::text[])"
 LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events WHERE case_id = $1"
 READ_CASE = f"""
@@ -67,6 +120,14 @@ async def append_events(
     """
     if case_id.startswith(LABOUR_STREAM_PREFIX):
         raise ValueError(f"{case_id} is a labour request's stream: append_labour_events")
+    _check_batch(case_id, expected_seq, events)
+    if events and not conn.is_in_transaction():
+        with translated():
+            if await _append_at_once(conn, case_id, expected_seq, events):
+                return AppendResult(
+                    last_seq=expected_seq + len(events), appended=len(events), duplicates=0
+                )
+    WRITTEN.forget(case_id)
 
     async def project(base: int, new: Sequence[NewEvent], rows: Sequence[Any]) -> None:
         stored = _stored(case_id, base, new, rows)
@@ -105,6 +166,81 @@ async def append_batch(
                 # are a prefix (seqs are contiguous), the rest are new.
                 await project(expected_seq + duplicates, events[duplicates:], rows)
             return AppendResult(last_seq=last, appended=len(rows), duplicates=duplicates)
+
+
+async def _append_at_once(
+    conn: Conn, case_id: str, expected_seq: int, events: Sequence[NewEvent]
+) -> bool:
+    """The common append in one statement (two round trips when this process has not written
+    the case's state at expected_seq itself: the case row is read first). False, with nothing
+    written, when it does not apply (a retry, a conflict, a quota place, a payment key already
+    taken): the transactional path then appends or names the problem."""
+    known = WRITTEN.get(case_id, expected_seq)
+    if known is None:
+        state, last = await load_case(conn, case_id)
+        if last != expected_seq:
+            return False
+        known_hash = None
+    else:
+        state, known_hash = known
+    ahead = project_ahead(case_id, state, expected_seq, [e.event for e in events])
+    if ahead is None:
+        return False
+    args = _at_once_args(case_id, expected_seq, events, ahead)
+    try:
+        row = await conn.fetchrow(APPEND_AT_ONCE, *args, known_hash)
+    except asyncpg.PostgresError as exc:
+        if exc.sqlstate == MOVED:
+            return False
+        raise
+    WRITTEN.put(case_id, expected_seq + len(events), row["hash"], ahead.state)
+    return True
+
+
+class _Written:
+    """The case states this process wrote last, each with its seq and the hash of the event it
+    was folded to, so the case's next append from here need not read the row back: the append
+    statement checks that hash against the record, and a state the record has moved past is
+    never used. Bounded: the least recently written are forgotten first."""
+
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self._cases: OrderedDict[str, tuple[int, bytes, CaseState]] = OrderedDict()
+
+    def get(self, case_id: str, last_seq: int) -> tuple[CaseState, bytes] | None:
+        known = self._cases.get(case_id)
+        if known is None or known[0] != last_seq:
+            return None
+        return known[2], known[1]
+
+    def put(self, case_id: str, last_seq: int, last_hash: bytes, state: CaseState) -> None:
+        self._cases[case_id] = (last_seq, last_hash, state)
+        self._cases.move_to_end(case_id)
+        while len(self._cases) > self.LIMIT:
+            self._cases.popitem(last=False)
+
+    def forget(self, case_id: str) -> None:
+        self._cases.pop(case_id, None)
+
+
+WRITTEN = _Written()
+
+
+def _at_once_args(
+    case_id: str, expected_seq: int, events: Sequence[NewEvent], ahead: Ahead
+) -> list[Any]:
+    payments = [(seq, *fields) for seq, fields in ahead.payments]
+    # fields: key, case_id, kind, measure, period, amount_tiyn, reference, occurred_at
+    columns = [[p[i] for p in payments] for i in (0, 1, 3, 4, 5, 6, 7, 8)]
+    return [
+        case_id,
+        expected_seq,
+        *_columns(events, expected_seq),
+        len(events),
+        *ahead.case,
+        *columns,
+    ]
 
 
 async def _check_duplicates(

@@ -27,11 +27,14 @@ from store.queries import balance_owed, list_cases, payments_for, quota_usage
 from store.records import LABOUR_STREAM_PREFIX, STORED_COLUMNS, StoredEvent, stored_from_row
 
 __all__ = [
+    "Ahead",
     "Rebuilt",
     "apply_projections",
     "balance_owed",
     "list_cases",
+    "load_case",
     "payments_for",
+    "project_ahead",
     "quota_usage",
     "rebuild_and_compare",
     "rebuild_projections",
@@ -54,6 +57,7 @@ ON CONFLICT (case_id) DO UPDATE SET
     last_seq = EXCLUDED.last_seq, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
 """
 LOAD_CASE = "SELECT last_seq, state::text AS state FROM cases WHERE case_id = $1 FOR UPDATE"
+READ_CASE_ROW = "SELECT last_seq, state::text AS state FROM cases WHERE case_id = $1"
 OPEN_QUOTA = """
 INSERT INTO quota_ledger (region, year, capacity) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
 """
@@ -122,6 +126,41 @@ async def apply_projections(
     await conn.execute(UPSERT_CASE, *case_row(case_id, state, appended[-1]))
 
 
+async def load_case(conn: Conn, case_id: str) -> tuple[CaseState, int]:
+    """The case's projected state and its last seq as committed now, without a lock ((empty, 0)
+    for a case the record does not hold)."""
+    current = await conn.fetchrow(READ_CASE_ROW, case_id)
+    return (CaseState(), 0) if current is None else _loaded(current)
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """A batch's projections worked out before it is stored, for the one-statement append: the
+    case row's columns (track to outstanding_tiyn, then last_seq and the state; updated_at is
+    the statement's own time, as the events' recorded_at) and each payment's row by its seq."""
+
+    case: tuple[Any, ...]
+    payments: list[tuple[int, tuple[Any, ...]]]
+    state: CaseState
+
+
+def project_ahead(
+    case_id: str, state: CaseState, expected_seq: int, events: Sequence[ev.Event]
+) -> Ahead | None:
+    """The projections of `events` stored as seqs expected_seq+1.. onto `state`, or None when
+    the batch moves the quota ledger (its places are taken in the append's transaction)."""
+    if any(isinstance(e, ev.QuotaPlaceReserved | ev.QuotaPlaceReleased) for e in events):
+        return None
+    payments = []
+    for seq, event in enumerate(events, expected_seq + 1):
+        fields = payment_fields(case_id, event)
+        if fields is not None:
+            payments.append((seq, fields))
+    state = fold(events, state)
+    last = expected_seq + len(events)
+    return Ahead((*_case_fields(state), last, _state_json(state)), payments, state)
+
+
 async def rebuild_projections(conn: Conn) -> None:
     """Empty the projections and recompute them from the whole log, in one transaction.
 
@@ -145,9 +184,13 @@ async def rebuild_projections(conn: Conn) -> None:
 
 def case_row(case_id: str, state: CaseState, last: StoredEvent) -> tuple[Any, ...]:
     """The cases row for a state folded up to and including `last`."""
+    return (case_id, *_case_fields(state), last.seq, last.recorded_at, _state_json(state))
+
+
+def _case_fields(state: CaseState) -> tuple[Any, ...]:
+    """The cases row's columns from track to outstanding_tiyn."""
     breakdown = state.breakdown
     return (
-        case_id,
         state.track,
         state.stage,
         state.region,
@@ -159,15 +202,17 @@ def case_row(case_id: str, state: CaseState, last: StoredEvent) -> tuple[Any, ..
         state.closed_reason,
         state.paid_tiyn,
         state.outstanding_tiyn,
-        last.seq,
-        last.recorded_at,
-        _state_json(state),
     )
 
 
 def payment_row(stored: StoredEvent) -> tuple[Any, ...] | None:
     """The payments row an event records, if it records a payment (key first)."""
-    event, case_id = stored.event, stored.case_id
+    fields = payment_fields(stored.case_id, stored.event)
+    return None if fields is None else (*fields, stored.position)
+
+
+def payment_fields(case_id: str, event: ev.Event) -> tuple[Any, ...] | None:
+    """A payments row but its position (the event's place in the log), if the event is a payment."""
     match event:
         case ev.SupportPaid():
             return (
@@ -179,7 +224,6 @@ def payment_row(stored: StoredEvent) -> tuple[Any, ...] | None:
                 event.amount_tiyn,
                 event.payment_reference,
                 event.at,
-                stored.position,
             )
         case ev.RepaymentReceived():
             return (
@@ -191,7 +235,6 @@ def payment_row(stored: StoredEvent) -> tuple[Any, ...] | None:
                 event.amount_tiyn,
                 event.reference,
                 event.at,
-                stored.position,
             )
     return None
 

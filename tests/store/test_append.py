@@ -4,8 +4,19 @@ import asyncpg
 import pytest
 
 from domain import events as ev
+from domain.case import CaseState
 from store.errors import ConcurrencyConflictError
-from store.events import AppendResult, NewEvent, append_events, count_events, last_seq, read_events
+from store.events import (
+    WRITTEN,
+    AppendResult,
+    NewEvent,
+    _Written,
+    append_events,
+    count_events,
+    last_seq,
+    read_events,
+)
+from store.projections import rebuild_and_compare
 from tests.store.factories import POLICY, approved, at, new, new_case_id, submitted
 
 
@@ -182,3 +193,78 @@ async def test_two_writers_at_once_one_wins_the_other_gets_a_conflict(pool: asyn
         stored = await read_events(conn, case_id=case_id)
     winner = contenders[results.index(next(r for r in results if r not in conflicts))]
     assert [s.event_id for s in stored] == [stored[0].event_id, winner.event_id]
+
+
+# ---- the one-statement append and the states a writer remembers ------------------------------
+
+
+async def test_common_append_folds_from_the_state_this_process_wrote(pool: asyncpg.Pool) -> None:
+    case_id = new_case_id()
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=case_id, expected_seq=0, events=[new(submitted(case_id))])
+        remembered = WRITTEN.get(case_id, 1)
+        await append_events(
+            conn, case_id=case_id, expected_seq=1, events=list(map(new, approved()))
+        )
+        row = await conn.fetchrow("SELECT last_seq, stage FROM cases WHERE case_id = $1", case_id)
+        rebuilt = await rebuild_and_compare(conn, keep=False)
+    assert remembered is not None and remembered[0].stage == "documents"
+    assert WRITTEN.get(case_id, 5) is not None and WRITTEN.get(case_id, 1) is None
+    assert (row["last_seq"], row["stage"]) == (5, "relocation")
+    assert rebuilt.differs == {}
+
+
+async def test_remembered_state_the_record_does_not_hold_is_not_used(pool: asyncpg.Pool) -> None:
+    """A state remembered for the right seq but a different record (another database, a case id
+    used again) fails the hash check: the append goes the transactional way, from the row."""
+    case_id = new_case_id()
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=case_id, expected_seq=0, events=[new(submitted(case_id))])
+        WRITTEN.put(case_id, 1, b"not the chain's hash", CaseState(stage="closed"))
+        await append_events(
+            conn, case_id=case_id, expected_seq=1, events=list(map(new, approved()))
+        )
+        stage = await conn.fetchval("SELECT stage FROM cases WHERE case_id = $1", case_id)
+        rebuilt = await rebuild_and_compare(conn, keep=False)
+    assert stage == "relocation"
+    assert rebuilt.differs == {}
+
+
+async def test_writer_remembering_a_state_the_record_moved_past_gets_a_conflict(
+    pool: asyncpg.Pool,
+) -> None:
+    """Another process appended after this one wrote seq 1: its memory of seq 1 is stale."""
+    case_id = new_case_id()
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=case_id, expected_seq=0, events=[new(submitted(case_id))])
+        known = WRITTEN.get(case_id, 1)
+        assert known is not None
+        async with conn.transaction():  # the other writer: the transactional path
+            await append_events(
+                conn,
+                case_id=case_id,
+                expected_seq=1,
+                events=[new(ev.DocumentsVerified(policy_id=POLICY, at=at(1)))],
+            )
+        WRITTEN.put(case_id, 1, known[1], known[0])
+        late = new(ev.DocumentsVerified(policy_id=POLICY, at=at(2)))
+        with pytest.raises(ConcurrencyConflictError) as caught:
+            await append_events(conn, case_id=case_id, expected_seq=1, events=[late])
+        assert await last_seq(conn, case_id=case_id) == 2
+        rebuilt = await rebuild_and_compare(conn, keep=False)
+    assert (caught.value.expected_seq, caught.value.actual_seq) == (1, 2)
+    assert rebuilt.differs == {}
+
+
+def test_remembered_states_are_bounded_least_recently_written_first() -> None:
+    written = _Written()
+    written.LIMIT = 3
+    for n in range(5):
+        written.put(f"c-{n}", 1, b"h", CaseState())
+    written.put("c-2", 2, b"h", CaseState())
+    written.put("c-5", 1, b"h", CaseState())
+    assert [c for c in ("c-0", "c-1", "c-2", "c-3", "c-4", "c-5") if written.get(c, 1)] == [
+        "c-4",
+        "c-5",
+    ]
+    assert written.get("c-2", 2) is not None
