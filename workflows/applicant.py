@@ -72,7 +72,10 @@ DEADLINES = "2026-11-deadlines"
 # decisions were checked from DEADLINES on); and an application the intake desk would refuse
 # (started by a tool other than kosh's) closes the case before anything is recorded.
 ACTORS = "2026-11-actors"
-RULE_CHANGES = (DEADLINES, ACTORS)
+# A decision upserts only the search attributes whose values it changed (none: no upsert), not
+# all of them again: each upsert is a history event and a visibility write on the server.
+CHANGED_ATTRIBUTES = "2026-11-changed-attributes"
+RULE_CHANGES = (DEADLINES, ACTORS, CHANGED_ATTRIBUTES)
 
 
 REFUSALS_KEPT = 50
@@ -229,7 +232,13 @@ class ApplicantWorkflow:
             # Never unset (the time-skipping server stores an unset Datetime as null): an open
             # case always has one, except for the minutes its activities take.
             pairs.append(api.SA_NEXT_DEADLINE.value_set(_midnight(min(deadlines.values()))))
-        workflow.upsert_search_attributes(pairs)
+        if self._follows(CHANGED_ATTRIBUTES):
+            # The run's own view of its attributes: those it started with (a continued run
+            # carries its predecessor's) and its upserts since.
+            published = workflow.info().typed_search_attributes
+            pairs = [p for p in pairs if published.get(p.key) != p.value]
+        if pairs:
+            workflow.upsert_search_attributes(pairs)
         workflow.set_current_details(self._details())
 
     def _follows(self, change: str) -> bool:

@@ -28,12 +28,13 @@ from tests.replay.nondeterministic import ReorderedWorkflow, UnguardedRuleChange
 from tests.workflows.harness import GatedSimulator, all_runs, replayer
 from worker import build_worker
 from workflows import api
-from workflows.applicant import ACTORS, DEADLINES
+from workflows.applicant import ACTORS, CHANGED_ATTRIBUTES, DEADLINES
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 BEFORE_DEADLINES = HISTORIES / "2026-10-first-release"
 BEFORE_ACTORS = HISTORIES / DEADLINES
-CURRENT = HISTORIES / ACTORS
+BEFORE_CHANGED_ATTRIBUTES = HISTORIES / ACTORS
+CURRENT = HISTORIES / CHANGED_ATTRIBUTES
 
 
 def kandas_family() -> Application:
@@ -139,7 +140,7 @@ async def test_stored_histories_replay(path: Path) -> None:
 
 
 def test_histories_are_stored() -> None:
-    for release in (BEFORE_DEADLINES, BEFORE_ACTORS, CURRENT):
+    for release in (BEFORE_DEADLINES, BEFORE_ACTORS, BEFORE_CHANGED_ATTRIBUTES, CURRENT):
         assert len(list(release.glob("*.json"))) >= 2, release
 
 
@@ -167,8 +168,47 @@ async def test_a_case_started_before_the_actors_change_keeps_its_rules() -> None
         await replayer(UnguardedRuleChangeWorkflow).replay_workflow(first)
 
 
+async def test_a_case_started_before_the_changed_attributes_change_keeps_its_upserts() -> None:
+    """It upserted every search attribute at every decision; upserting only the changed ones,
+    applied unconditionally, would leave out commands its history holds."""
+    first = WorkflowHistory.from_json(
+        "actors", (BEFORE_CHANGED_ATTRIBUTES / "kandas-fulfilled-run1.json").read_text()
+    )
+    assert patches(first) == {DEADLINES, ACTORS}
+    await replayer().replay_workflow(first)
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer(UnguardedRuleChangeWorkflow).replay_workflow(first)
+
+
+def upserts(history: WorkflowHistory) -> int:
+    return sum(
+        e.HasField("upsert_workflow_search_attributes_event_attributes") for e in history.events
+    )
+
+
+async def test_a_new_case_upserts_only_what_changed(fresh_runs: list[WorkflowHistory]) -> None:
+    """Against the same case under the rules before: fewer upserts, and none of them repeats a
+    value the run already holds."""
+    before = [
+        WorkflowHistory.from_json(p.stem, p.read_text())
+        for p in sorted(BEFORE_CHANGED_ATTRIBUTES.glob("*.json"))
+    ]
+    assert sum(map(upserts, fresh_runs)) < sum(map(upserts, before))
+    for history in fresh_runs:
+        held: dict[str, bytes] = {}
+        started = history.events[0].workflow_execution_started_event_attributes
+        for name, payload in started.search_attributes.indexed_fields.items():
+            held[name] = payload.data
+        for e in history.events:
+            if e.HasField("upsert_workflow_search_attributes_event_attributes"):
+                fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes
+                for name, payload in fields.indexed_fields.items():
+                    assert held.get(name) != payload.data, name
+                    held[name] = payload.data
+
+
 async def test_a_new_case_follows_the_current_rules(fresh_runs: list[WorkflowHistory]) -> None:
-    assert patches(fresh_runs[0]) == {DEADLINES, ACTORS}
+    assert patches(fresh_runs[0]) == {DEADLINES, ACTORS, CHANGED_ATTRIBUTES}
     types = {
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in fresh_runs[0].events
