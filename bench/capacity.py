@@ -80,7 +80,13 @@ from workflows import api
 from workflows.applicant import RULE_CHANGES
 from workflows.state import RunState
 
-MARK_BEGIN, MARK_END = "<!-- bench:capacity:begin -->", "<!-- bench:capacity:end -->"
+
+def marks(section: str) -> tuple[str, str]:
+    """The comments around a measured section of docs/performance.md."""
+    return f"<!-- bench:{section}:begin -->", f"<!-- bench:{section}:end -->"
+
+
+MARK_BEGIN, MARK_END = marks("capacity")
 PROTOTYPE_SECONDS_PER_YEAR = 24.0  # the demo's clock: a prototype reaches year three in a minute
 KANDAS_FULFILLED = next(s for s in SCENARIOS if s.name == "kandas_fulfilled")
 MIB = 2**20
@@ -293,13 +299,14 @@ def shown_command(argv: Sequence[str]) -> str:
     return " ".join(["python -m bench.capacity", *argv])
 
 
-def report(r: Result, argv: Sequence[str]) -> str:
+def report(r: Result, argv: Sequence[str], section: str = "capacity") -> str:
+    begin, end = marks(section)
     cpu = psutil.cpu_count()
     memory = psutil.virtual_memory().total / 2**30
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return "\n".join(
         [
-            MARK_BEGIN,
+            begin,
             f"Measured {when} on {platform.platform()}, {cpu} CPUs, {memory:.0f} GiB, with",
             f"`{shown_command(argv)}`: sticky cache `KOSH_MAX_CACHED_WORKFLOWS={r.cache}`, "
             f"a monitoring interval every {r.wave_seconds:.0f} s of wall time "
@@ -326,7 +333,7 @@ def report(r: Result, argv: Sequence[str]) -> str:
             explain(r),
             "",
             arithmetic(r, cpu or 1),
-            MARK_END,
+            end,
         ]
     )
 
@@ -895,6 +902,12 @@ def main(argv: list[str] | None = None) -> None:
         "--timeout", type=float, default=3600.0, help="Give up on a phase after this long."
     )
     parser.add_argument("--write", type=Path, help="Replace the measured section of this file.")
+    parser.add_argument(
+        "--section",
+        default="capacity",
+        help="The section --write replaces, between <!-- bench:SECTION:begin/end --> "
+        "(default: capacity, the one `make bench` writes).",
+    )
     args = parser.parse_args(args_list)
     if args.wave_seconds is None:
         args.wave_seconds = max(60.0, args.cases / 4)
@@ -913,10 +926,10 @@ def main(argv: list[str] | None = None) -> None:
     if "--write" in shown:
         at = shown.index("--write")
         shown[at : at + 2] = ["--write", str(args.write)]
-    text = report(result, shown)
+    text = report(result, shown, args.section)
     print(text)
     if args.write:
-        write_section(args.write, MARK_BEGIN, MARK_END, text)
+        write_section(args.write, *marks(args.section), text)
 
 
 if __name__ == "__main__":

@@ -148,6 +148,9 @@ def test_the_tables_and_the_report_name_the_command_and_the_verdict() -> None:
     assert "KOSH_MAX_CACHED_WORKFLOWS=20" in text
     assert "stayed bounded (no wave peaked more than 10% above the first): True." in text
     assert "at most 20 cases are kept in memory" in text and "130 ms of worker CPU" in text
+    other = report(r, ["--cases", "100"], "capacity-20000")
+    assert other.startswith("<!-- bench:capacity-20000:begin -->")
+    assert other.endswith("<!-- bench:capacity-20000:end -->")
     assert "(291 MiB after the starts here, 310 MiB at most over the waves)" in text
 
 
