@@ -840,9 +840,10 @@ def report(results: Results, o: Options, argv: list[str]) -> str:
             "",
             results.check.sentence()
             + f" A reservation through kosh runs at {kosh.ratio_of(bare):.2f} of the bare "
-            "UPDATE's rate: it holds the ledger row's lock from its reservation (one "
-            "statement) until the append commits (the case upsert and the commit come after "
-            "it), so the reservers queue behind each other for longer.",
+            "UPDATE's rate: it is the same conditional update, made in the append's one "
+            "statement with the event, its hash chain and the case row (one place per case, "
+            "checked against the case's state), so each reserver holds the ledger row's lock "
+            "for that whole statement and its commit, and the others queue behind it.",
             MARK_END,
         ]
     )

@@ -56,10 +56,12 @@ ON CONFLICT DO NOTHING
 RETURNING position, seq, recorded_at, hash
 """
 # The append in one statement, which commits alone: the events (INSERT_BATCH), their payments
-# (each given its event's position) and the case row, written only if the row is still at
-# expected_seq and, when the writer folded from a state it remembers ($33), the case's event
-# at expected_seq still carries the hash it remembers. The guard raises (KA001) unless all of
-# it holds, so nothing lands otherwise. Returns the hash of the batch's last event.
+# (each given its event's position), the quota place the batch takes or gives back ($34-$37:
+# taken only while the region's year has one left, decision 002) and the case row, written
+# only if the row is still at expected_seq and, when the writer folded from a state it
+# remembers ($33), the case's event at expected_seq still carries the hash it remembers. The
+# guard raises (KA001) unless all of it holds, so nothing lands otherwise. Returns the hash
+# of the batch's last event.
 APPEND_AT_ONCE = f"""
 WITH ins AS ({INSERT_BATCH}),
 pay AS (
@@ -71,6 +73,18 @@ pay AS (
          AS p(seq, key, kind, measure, period, amount_tiyn, reference, occurred_at)
     JOIN ins ON ins.seq = p.seq
     ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING 1
+),
+res AS (
+    INSERT INTO quota_ledger (region, year, capacity, reserved)
+    SELECT $35, $36::int, $37::int, 1 WHERE $34::text = 'reserve' AND $37::int > 0
+    ON CONFLICT (region, year) DO UPDATE SET reserved = quota_ledger.reserved + 1
+    WHERE quota_ledger.reserved - quota_ledger.released < quota_ledger.capacity
+    RETURNING 1
+),
+rel AS (
+    UPDATE quota_ledger SET released = released + 1
+    WHERE $34::text = 'release' AND region = $35 AND year = $36::int AND released < reserved
     RETURNING 1
 ),
 upd AS (
@@ -91,6 +105,8 @@ SELECT kosh_append_guard(
     (SELECT count(*) FROM ins) = $11::int
     AND (SELECT count(*) FROM pay) = cardinality($25::int[])
     AND (SELECT count(*) FROM upd) = 1
+    AND (SELECT count(*) FROM res) + (SELECT count(*) FROM rel) = (CASE WHEN $34::text IS NULL
+                                                                      THEN 0 ELSE 1 END)
     AND ($33::bytea IS NULL
          OR EXISTS (SELECT 1 FROM events WHERE case_id = $1 AND seq = $2::int AND hash = $33)),
     $1),
@@ -173,8 +189,8 @@ async def _append_at_once(
 ) -> bool:
     """The common append in one statement (two round trips when this process has not written
     the case's state at expected_seq itself: the case row is read first). False, with nothing
-    written, when it does not apply (a retry, a conflict, a quota place, a payment key already
-    taken): the transactional path then appends or names the problem."""
+    written, when it does not apply (a retry, a conflict, no quota place left, a payment key
+    already taken): the transactional path then appends or names the problem."""
     known = WRITTEN.get(case_id, expected_seq)
     if known is None:
         state, last = await load_case(conn, case_id)
@@ -188,7 +204,7 @@ async def _append_at_once(
         return False
     args = _at_once_args(case_id, expected_seq, events, ahead)
     try:
-        row = await conn.fetchrow(APPEND_AT_ONCE, *args, known_hash)
+        row = await conn.fetchrow(APPEND_AT_ONCE, *args, known_hash, *ahead.quota)
     except asyncpg.PostgresError as exc:
         if exc.sqlstate == MOVED:
             return False

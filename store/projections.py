@@ -137,10 +137,13 @@ async def load_case(conn: Conn, case_id: str) -> tuple[CaseState, int]:
 class Ahead:
     """A batch's projections worked out before it is stored, for the one-statement append: the
     case row's columns (track to outstanding_tiyn, then last_seq and the state; updated_at is
-    the statement's own time, as the events' recorded_at) and each payment's row by its seq."""
+    the statement's own time, as the events' recorded_at), each payment's row by its seq, the
+    quota ledger move if the batch makes one ("reserve" or "release", region, year, capacity)
+    and the state folded."""
 
     case: tuple[Any, ...]
     payments: list[tuple[int, tuple[Any, ...]]]
+    quota: tuple[str | None, str | None, int | None, int | None]
     state: CaseState
 
 
@@ -148,17 +151,26 @@ def project_ahead(
     case_id: str, state: CaseState, expected_seq: int, events: Sequence[ev.Event]
 ) -> Ahead | None:
     """The projections of `events` stored as seqs expected_seq+1.. onto `state`, or None when
-    the batch moves the quota ledger (its places are taken in the append's transaction)."""
-    if any(isinstance(e, ev.QuotaPlaceReserved | ev.QuotaPlaceReleased) for e in events):
-        return None
+    the batch is for the transactional path: it moves the quota ledger more than once, or
+    reserves a second place for the case (that path names the error)."""
+    quota: tuple[str | None, str | None, int | None, int | None] = (None, None, None, None)
     payments = []
     for seq, event in enumerate(events, expected_seq + 1):
+        match event:
+            case ev.QuotaPlaceReserved() | ev.QuotaPlaceReleased() if quota[0] is not None:
+                return None
+            case ev.QuotaPlaceReserved() if state.region and state.quota_year:
+                return None
+            case ev.QuotaPlaceReserved():
+                quota = ("reserve", event.region, event.year, event.capacity)
+            case ev.QuotaPlaceReleased():
+                quota = ("release", event.region, event.year, None)
         fields = payment_fields(case_id, event)
         if fields is not None:
             payments.append((seq, fields))
-    state = fold(events, state)
+        state = fold([event], state)
     last = expected_seq + len(events)
-    return Ahead((*_case_fields(state), last, _state_json(state)), payments, state)
+    return Ahead((*_case_fields(state), last, _state_json(state)), payments, quota, state)
 
 
 async def rebuild_projections(conn: Conn) -> None:

@@ -5,8 +5,9 @@ import asyncpg
 import pytest
 
 from domain.regions import Region
-from store.errors import PlaceAlreadyHeldError, QuotaExhaustedError
+from store.errors import PlaceAlreadyHeldError, QuotaExhaustedError, StoreError
 from store.events import append_events, count_events
+from store.projections import rebuild_and_compare
 from store.queries import quota_usage
 from tests.store.factories import new, new_case_id, released, reserved, submitted
 
@@ -135,3 +136,32 @@ async def test_a_case_holds_one_place_at_a_time(pool: asyncpg.Pool) -> None:
         usage = {u.region: u for u in await quota_usage(conn, year=year)}
     assert (usage["Pavlodar"].in_use, usage["Pavlodar"].released) == (0, 1)
     assert usage["Abai"].in_use == 1
+
+
+async def test_a_release_without_a_reservation_is_refused_and_not_stored(
+    pool: asyncpg.Pool,
+) -> None:
+    year = fresh_year()
+    case_id = await open_case(pool)
+    async with pool.acquire() as conn:
+        with pytest.raises(StoreError, match="released but never reserved"):
+            await append_events(
+                conn, case_id=case_id, expected_seq=1, events=[new(released(year=year))]
+            )
+        assert await count_events(conn, case_id=case_id) == 1
+        assert await quota_usage(conn, year=year) == []
+
+
+async def test_a_batch_that_takes_and_gives_back_a_place_moves_the_ledger_twice(
+    pool: asyncpg.Pool,
+) -> None:
+    """Two ledger moves in one batch go the transactional way, in the events' order."""
+    year = fresh_year()
+    case_id = await open_case(pool)
+    batch = [new(reserved(year=year, capacity=1)), new(released(year=year))]
+    async with pool.acquire() as conn:
+        await append_events(conn, case_id=case_id, expected_seq=1, events=batch)
+        [usage] = await quota_usage(conn, year=year)
+        rebuilt = await rebuild_and_compare(conn, keep=False)
+    assert (usage.reserved, usage.released, usage.in_use, usage.available) == (1, 1, 0, 1)
+    assert rebuilt.differs == {}
