@@ -13,6 +13,7 @@ from store.errors import ConcurrencyConflictError, translated
 from store.pool import Conn
 from store.projections import (
     CASE_COLUMNS,
+    CASE_SET,
     PAYMENT_COLUMNS,
     Ahead,
     apply_projections,
@@ -91,13 +92,7 @@ upd AS (
     INSERT INTO cases ({CASE_COLUMNS})
     VALUES ($1, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, now(),
             $24::text::jsonb)
-    ON CONFLICT (case_id) DO UPDATE SET
-        track = EXCLUDED.track, stage = EXCLUDED.stage, region = EXCLUDED.region,
-        policy_id = EXCLUDED.policy_id, score = EXCLUDED.score, decision = EXCLUDED.decision,
-        contract_starts_on = EXCLUDED.contract_starts_on,
-        contract_ends_on = EXCLUDED.contract_ends_on, closed_reason = EXCLUDED.closed_reason,
-        paid_tiyn = EXCLUDED.paid_tiyn, outstanding_tiyn = EXCLUDED.outstanding_tiyn,
-        last_seq = EXCLUDED.last_seq, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
+    ON CONFLICT (case_id) DO UPDATE SET {CASE_SET}
     WHERE cases.last_seq = $2::int
     RETURNING 1
 )

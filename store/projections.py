@@ -45,16 +45,14 @@ CASE_COLUMNS = (
     "contract_ends_on, closed_reason, paid_tiyn, outstanding_tiyn, last_seq, updated_at, state"
 )
 # State travels as text and is cast in SQL, so it is stored the same with or without a json codec.
+# Every column but the key, from the row the upsert proposed.
+CASE_SET = ", ".join(
+    f"{name} = EXCLUDED.{name}" for name in CASE_COLUMNS.replace(" ", "").split(",")[1:]
+)
 UPSERT_CASE = f"""
 INSERT INTO cases ({CASE_COLUMNS})
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text::jsonb)
-ON CONFLICT (case_id) DO UPDATE SET
-    track = EXCLUDED.track, stage = EXCLUDED.stage, region = EXCLUDED.region,
-    policy_id = EXCLUDED.policy_id, score = EXCLUDED.score, decision = EXCLUDED.decision,
-    contract_starts_on = EXCLUDED.contract_starts_on,
-    contract_ends_on = EXCLUDED.contract_ends_on, closed_reason = EXCLUDED.closed_reason,
-    paid_tiyn = EXCLUDED.paid_tiyn, outstanding_tiyn = EXCLUDED.outstanding_tiyn,
-    last_seq = EXCLUDED.last_seq, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
+ON CONFLICT (case_id) DO UPDATE SET {CASE_SET}
 """
 LOAD_CASE = "SELECT last_seq, state::text AS state FROM cases WHERE case_id = $1 FOR UPDATE"
 READ_CASE_ROW = "SELECT last_seq, state::text AS state FROM cases WHERE case_id = $1"
