@@ -27,8 +27,13 @@ than the number of cases, then:
     python -m bench.capacity --cases 1000 --cache 200 --wave-seconds 240 --waves 3 \
         --write docs/performance.md
 
-The default, 20,000 cases (issue #11), needs a machine with the cores for it: the report
-ends with the arithmetic for 20,000 from the CPU each case and each wake cost.
+The default, 20,000 cases (issue #11), takes over an hour on two cores; `make bench-20000`
+writes it to a section of its own (`--section capacity-20000`):
+
+    python -m bench.capacity --cases 20000 --cache 1000 --waves 2 --wave-seconds 2000 \
+        --settle 1200 --timeout 5400 --section capacity-20000 --write docs/performance.md
+
+Every report ends with the arithmetic for 20,000 from the CPU each case and each wake cost.
 """
 
 from __future__ import annotations
