@@ -66,11 +66,11 @@ bench: venv
 	$(BIN)/python -m bench.scaling --cases 150 --seconds-per-year 2 --workers 1 2 4 \
 	  --write docs/scaling.md
 
-# 20,000 open cases asleep in monitoring, woken in two waves (over an hour on two cores):
+# 20,000 open cases asleep in monitoring, woken in one wave (about an hour on two cores):
 # its own section of docs/performance.md.
 bench-20000: venv
-	$(BIN)/python -m bench.capacity --cases 20000 --cache 1000 --waves 2 --wave-seconds 2000 \
-	  --settle 1200 --timeout 5400 --section capacity-20000 --write docs/performance.md
+	$(BIN)/python -m bench.capacity --cases 20000 --cache 1000 --waves 1 --wave-seconds 1800 \
+	  --settle 750 --timeout 5400 --section capacity-20000 --write docs/performance.md
 
 clean:
 	rm -rf $(VENV) .kosh .pytest_cache .mypy_cache .ruff_cache

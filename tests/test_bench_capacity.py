@@ -4,15 +4,17 @@ capacity section with its command. No timed assertions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bench import capacity
 from bench.capacity import (
     MARK_BEGIN,
     MARK_END,
     Phase,
+    Prototype,
     Result,
     Wave,
     arithmetic,
@@ -24,13 +26,17 @@ from bench.capacity import (
     parse_metrics,
     percentile,
     plan_places,
+    prototype_seconds_per_year,
     report,
     rss_range,
     start_table,
     wave_table,
 )
+from domain import events as ev
 from domain.policy import policy_in_force
 from domain.regions import LABOUR_DEFICIT_REGIONS
+from store.records import StoredEvent
+from tests.store.factories import application
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -179,3 +185,20 @@ def test_the_performance_doc_carries_a_measured_capacity_section_and_its_command
     assert "python -m bench.capacity" in section
     assert "| open cases |" in section and "| wave |" in section
     assert "KOSH_MAX_CACHED_WORKFLOWS=" in section
+
+
+def test_a_prototype_captured_with_an_obligation_overdue_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its clones would all be due the moment they start: no waves to measure."""
+    last = datetime(2030, 12, 20, 23, 0, tzinfo=UTC)
+    event = ev.DocumentsVerified(policy_id="2026.2", at=last)
+    stored = StoredEvent(
+        position=1, case_id="p", seq=1, event_id="e", event=event, recorded_at=last
+    )
+    p = Prototype("cap-p000", "Pavlodar", 2030, 10, application(), events=[stored])
+    monkeypatch.setattr(capacity, "next_wakeup", lambda state: date(2031, 1, 3))
+    assert p.overdue() is None
+    monkeypatch.setattr(capacity, "next_wakeup", lambda state: date(2030, 10, 3))
+    assert "obligation due 2030-10-03 before its last event (2030-12-20)" in (p.overdue() or "")
+    assert prototype_seconds_per_year(2) == 24.0 and prototype_seconds_per_year(69) == 69.0
