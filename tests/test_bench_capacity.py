@@ -22,7 +22,10 @@ from bench.capacity import (
     clock_through,
     cpu_table,
     due_wave,
+    failures_sentence,
     keeping_up,
+    marks,
+    memory_sentence,
     parse_metrics,
     percentile,
     plan_places,
@@ -202,3 +205,25 @@ def test_a_prototype_captured_with_an_obligation_overdue_is_refused(
     monkeypatch.setattr(capacity, "next_wakeup", lambda state: date(2030, 10, 3))
     assert "obligation due 2030-10-03 before its last event (2030-12-20)" in (p.overdue() or "")
     assert prototype_seconds_per_year(2) == 24.0 and prototype_seconds_per_year(69) == 69.0
+
+
+def test_a_one_wave_run_says_it_cannot_show_boundedness_and_failures_are_not_hidden() -> None:
+    r = measured()
+    r.waves = r.waves[:1]
+    text = memory_sentence(r)
+    assert "One wave cannot show whether the worker's memory stays bounded" in text
+    assert "180 MiB with every case asleep and at most" in text
+    assert "stayed bounded" in memory_sentence(measured())
+    r.failures = 1
+    assert "failed: 1, each retried by Temporal" in failures_sentence(r)
+    assert "every append found the record" not in failures_sentence(r)
+    r.cases = 20000
+    assert arithmetic(r, cpus=2).endswith("with three waves.")
+
+
+def test_the_20000_case_section_carries_its_command() -> None:
+    doc = (ROOT / "docs" / "performance.md").read_text()
+    begin, end = marks("capacity-20000")
+    section = doc[doc.index(begin) : doc.index(end)]
+    assert "python -m bench.capacity --cases 20000" in section
+    assert "| 20000 |" in section
