@@ -60,11 +60,13 @@ from workflows import api
 MARK_BEGIN, MARK_END = "<!-- bench:baseline:begin -->", "<!-- bench:baseline:end -->"
 PROFILE_BEGIN, PROFILE_END = "<!-- bench:profile:begin -->", "<!-- bench:profile:end -->"
 BASELINE_QUEUE = "kosh-bench-baseline"
+LOCAL_ACTIVITY_MARKER = "core_local_activity"  # the marker a local activity's result is kept in
 GOAL = 0.8
 
-# A script step: ("activities", n) run n empty activities at once; ("sleep", s) a timer that
-# fired; ("wait", s) a timer cancelled because an input came first (a wait with a timeout);
-# ("input", 0) wait for the next signal or update; ("continue", 0) continue as new.
+# A script step: ("activities", n) run n empty activities at once; ("local", 1) one empty
+# local activity (kosh asks its record and staff registry from the worker); ("sleep", s) a
+# timer that fired; ("wait", s) a timer cancelled because an input came first (a wait with a
+# timeout); ("input", 0) wait for the next signal or update; ("continue", 0) continue as new.
 Step = tuple[str, float]
 
 
@@ -83,6 +85,7 @@ class Shape:
     cases: int = 0
     runs: int = 0
     activities: int = 0
+    local_activities: int = 0
     timers: int = 0
     signals: int = 0
     updates: int = 0
@@ -117,6 +120,13 @@ def script_of(runs: list[list[HistoryEvent]], offset: float, shape: Shape) -> Sc
                 else:
                     script.steps.append(("activities", 1))
                 last_activity = len(script.steps) - 1
+            elif kind == "MARKER_RECORDED" and (
+                e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+            ):
+                # Not an input's sender: an update sent from inside the workflow task that runs
+                # the local activity would wait for that task to end.
+                shape.local_activities += 1
+                script.steps.append(("local", 1))
             elif kind == "TIMER_STARTED":
                 shape.timers += 1
                 seconds = e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
@@ -199,6 +209,10 @@ class BareCase:
                         )
                         for i in range(int(value))
                     )
+                )
+            elif kind == "local":
+                await workflow.execute_local_activity(
+                    empty, args=[wid, []], start_to_close_timeout=timedelta(seconds=30)
                 )
             elif kind == "sleep":
                 await workflow.sleep(value)
@@ -501,7 +515,8 @@ def shares(cpu: dict[str, float]) -> str:
 def report(r: Result, argv: list[str]) -> str:
     s = r.shape
     per_case = (
-        f"{s.runs / s.cases:.1f} runs, {s.activities / s.cases:.1f} activities, "
+        f"{s.runs / s.cases:.1f} runs, {s.activities / s.cases:.1f} activities and "
+        f"{s.local_activities / s.cases:.1f} local activities, "
         f"{s.timers / s.cases:.1f} timers, {s.signals / s.cases:.1f} signals and "
         f"{s.updates / s.cases:.1f} updates per case"
         if s.cases

@@ -35,6 +35,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     import psutil
     from temporalio.api.enums.v1 import EventType
+    from temporalio.api.history.v1 import HistoryEvent
     from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
     from temporalio.worker import Worker
 
@@ -167,8 +168,10 @@ def where_it_goes(m: Measured) -> str:
         "the validator runs the decider on the "
         "case dry, then the case asks the staff registry in PostgreSQL whether the actor is "
         "an interviewer (check_actor), decides, appends the events to the record "
-        "(append_events) and publishes its stage before it answers; every payload, both "
-        "ways, goes through the codec's AES-256-GCM."
+        "(append_events) and publishes its stage before it answers; a case under the "
+        "2026-11-local-record rules asks both from the worker running its workflow task "
+        "(local activities: a marker each, no activity task); every payload, both ways, "
+        "goes through the codec's AES-256-GCM."
     )
 
 
@@ -307,11 +310,23 @@ async def update_cost(handle: WorkflowHandle[Any, Any]) -> UpdateCost:
             scheduled[e.activity_task_completed_event_attributes.scheduled_event_id]
             for e in span
             if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
-        ),
+        )
+        + tuple(f"{name} (local)" for name in map(local_activity, span) if name),
         upserts=sum(
             e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES for e in span
         ),
     )
+
+
+def local_activity(e: HistoryEvent) -> str | None:
+    """The activity type of a local activity's marker (the SDK's own JSON), else None."""
+    if e.event_type != EventType.EVENT_TYPE_MARKER_RECORDED:
+        return None
+    marker = e.marker_recorded_event_attributes
+    if marker.marker_name != "core_local_activity":
+        return None
+    [payload] = marker.details["data"].payloads
+    return str(json.loads(payload.data)["activity_type"])
 
 
 async def started_bytes(handle: WorkflowHandle[Any, Any]) -> int:

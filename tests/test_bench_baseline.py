@@ -29,6 +29,8 @@ def event(event_id: int, kind: str, **attrs: object) -> HistoryEvent:
         e.timer_fired_event_attributes.started_event_id = int(str(attrs["started"]))
     if kind == "TIMER_CANCELED":
         e.timer_canceled_event_attributes.started_event_id = int(str(attrs["started"]))
+    if kind == "MARKER_RECORDED":
+        e.marker_recorded_event_attributes.marker_name = str(attrs["name"])
     return e
 
 
@@ -47,20 +49,24 @@ def test_a_cases_histories_become_its_script_in_order() -> None:
     first = run(
         "WORKFLOW_EXECUTION_STARTED",
         *WFT,
-        "ACTIVITY_TASK_SCHEDULED",  # 5: alone
+        ("MARKER_RECORDED", {"name": "core_patch"}),  # a rule change: not a call
+        "ACTIVITY_TASK_SCHEDULED",  # 6: alone
         "ACTIVITY_TASK_STARTED",
         "ACTIVITY_TASK_COMPLETED",
         *WFT,
-        "ACTIVITY_TASK_SCHEDULED",  # 11, 12: two at once
+        ("MARKER_RECORDED", {"name": b.LOCAL_ACTIVITY_MARKER}),  # two appends, one by one
+        ("MARKER_RECORDED", {"name": b.LOCAL_ACTIVITY_MARKER}),
+        "ACTIVITY_TASK_SCHEDULED",  # 14, 15: two at once
         "ACTIVITY_TASK_SCHEDULED",
         "WORKFLOW_EXECUTION_SIGNALED",  # the agencies' callbacks
         "WORKFLOW_EXECUTION_SIGNALED",
         *WFT,
-        ("TIMER_STARTED", {"seconds": 5}),  # 18: cancelled by the update
+        ("TIMER_STARTED", {"seconds": 5}),  # 21: cancelled by the update
         "WORKFLOW_EXECUTION_UPDATE_ACCEPTED",
-        ("TIMER_CANCELED", {"started": 18}),
-        ("TIMER_STARTED", {"seconds": 0.5}),  # 21: fired
-        ("TIMER_FIRED", {"started": 21}),
+        ("MARKER_RECORDED", {"name": b.LOCAL_ACTIVITY_MARKER}),  # the update's append
+        ("TIMER_CANCELED", {"started": 21}),
+        ("TIMER_STARTED", {"seconds": 0.5}),  # 25: fired
+        ("TIMER_FIRED", {"started": 25}),
         "WORKFLOW_EXECUTION_CONTINUED_AS_NEW",
     )
     second = run("WORKFLOW_EXECUTION_STARTED", "WORKFLOW_EXECUTION_SIGNALED", *WFT)
@@ -69,18 +75,22 @@ def test_a_cases_histories_become_its_script_in_order() -> None:
     assert script.offset == 1.5
     assert script.steps == [
         ("activities", 1),
+        ("local", 1),
+        ("local", 1),
         ("activities", 2),
         ("input", 0),
         ("input", 0),
         ("wait", 5.0),
         ("input", 0),
+        ("local", 1),
         ("sleep", 0.5),
         ("continue", 0),
     ]
-    # Each input is sent by the activity step before it: the pair's, then (no activity
-    # since) the same one for the update.
-    assert script.sends == {1: ["signal", "signal", "update"]}
+    # Each input is sent by the ordinary activity step before it: the pair's, then (no
+    # ordinary activity since; a local one never sends) the same one for the update.
+    assert script.sends == {3: ["signal", "signal", "update"]}
     assert (shape.cases, shape.runs, shape.activities, shape.timers) == (1, 2, 3, 2)
+    assert shape.local_activities == 3
     assert (shape.signals, shape.updates) == (3, 1)
     # The second run's signal has no activity before it in its run: counted, not played.
     assert shape.unplayable_inputs == 1
@@ -95,6 +105,7 @@ async def test_the_bare_workflow_plays_a_script_with_inputs_timers_and_continue_
         "steps": [
             ("activities", 1),
             ("activities", 3),
+            ("local", 1),
             ("input", 0),
             ("wait", 3600.0),
             ("input", 0),
@@ -104,7 +115,7 @@ async def test_the_bare_workflow_plays_a_script_with_inputs_timers_and_continue_
             ("input", 0),
             ("wait", 30.0),  # nothing comes: the timer fires
         ],
-        "sends": {"1": ["signal", "update"], "7": ["signal"]},
+        "sends": {"1": ["signal", "update"], "8": ["signal"]},
     }
     async with Worker(
         time_env.client, task_queue=queue, workflows=[b.BareCase], activities=[b.empty]
@@ -119,6 +130,7 @@ async def test_the_bare_workflow_plays_a_script_with_inputs_timers_and_continue_
     kinds = [b._name(e) for e in [*first.events, *last.events]]
     assert kinds.count("WORKFLOW_EXECUTION_CONTINUED_AS_NEW") == 1
     assert kinds.count("ACTIVITY_TASK_SCHEDULED") == 5
+    assert kinds.count("MARKER_RECORDED") == 1  # the local activity
     assert kinds.count("WORKFLOW_EXECUTION_SIGNALED") == 2
     assert kinds.count("WORKFLOW_EXECUTION_UPDATE_COMPLETED") == 1
     assert kinds.count("TIMER_FIRED") == 2  # the sleep and the last, unanswered wait

@@ -7,6 +7,9 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -22,6 +25,7 @@ from bench.rates import (
     Row,
     UpdateCost,
     applicants,
+    local_activity,
     report,
     table,
 )
@@ -40,6 +44,22 @@ def measured() -> Measured:
             UpdateCost(events=2, workflow_tasks=1, activities=(), upserts=0),
         ),
     )
+
+
+def marker(name: str, data: bytes) -> HistoryEvent:
+    e = HistoryEvent(event_type=EventType.EVENT_TYPE_MARKER_RECORDED)
+    e.marker_recorded_event_attributes.marker_name = name
+    e.marker_recorded_event_attributes.details["data"].CopyFrom(
+        Payloads(payloads=[Payload(data=data)])
+    )
+    return e
+
+
+def test_a_local_activitys_marker_names_its_activity_and_nothing_else_does() -> None:
+    data = b'{"seq":3,"attempt":1,"activity_id":"3","activity_type":"check_actor"}'
+    assert local_activity(marker("core_local_activity", data)) == "check_actor"
+    assert local_activity(marker("core_patch", data)) is None
+    assert local_activity(HistoryEvent(event_type=EventType.EVENT_TYPE_TIMER_FIRED)) is None
 
 
 def test_a_rate_counts_only_what_succeeded_and_the_ratio_is_kosh_over_bare() -> None:

@@ -52,6 +52,9 @@ with workflow.unsafe.imports_passed_through():
         ADAPTER_RETRY,
         ADAPTER_TIMEOUT,
         DEMO_TIMEOUT,
+        LOCAL_RETRY,
+        LOCAL_TIMEOUT,
+        NON_RETRYABLE,
         PAUSE_CASE_ON,
         STORE_RETRY,
         STORE_TIMEOUT,
@@ -75,7 +78,13 @@ ACTORS = "2026-11-actors"
 # A decision upserts only the search attributes whose values it changed (none: no upsert), not
 # all of them again: each upsert is a history event and a visibility write on the server.
 CHANGED_ATTRIBUTES = "2026-11-changed-attributes"
-RULE_CHANGES = (DEADLINES, ACTORS, CHANGED_ATTRIBUTES)
+# The business record (append_events) and the staff registry (check_actor) are asked from the
+# worker that runs the workflow task (local activities): no activity task through the server,
+# no workflow task to take the result, one marker in the history instead of three events and
+# a task. If the quick attempts fail for a reason retrying may cure, the same call goes out as
+# an ordinary activity and retries for as long as it takes.
+LOCAL_RECORD = "2026-11-local-record"
+RULE_CHANGES = (DEADLINES, ACTORS, CHANGED_ATTRIBUTES, LOCAL_RECORD)
 
 
 REFUSALS_KEPT = 50
@@ -83,6 +92,16 @@ REFUSALS_KEPT = 50
 
 class CasePausedError(RuntimeError):
     """The business record refused an append; the case waits for people to mend it."""
+
+
+def _refusal(exc: BaseException) -> ApplicationError | None:
+    """The refusal in a failed call to the record or the registry (an ordinary activity wraps
+    it in an ActivityError, a local activity raises it as it is); None when the failure is one
+    retrying may cure (the database away, a timeout)."""
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    if isinstance(cause, ApplicationError) and (cause.non_retryable or cause.type in NON_RETRYABLE):
+        return cause
+    return None
 
 
 def _midnight(day: date) -> datetime:
@@ -178,25 +197,58 @@ class ApplicantWorkflow:
             )
             for e in events
         )
+        request = m.AppendInput(
+            case_id=self.state.case_id or self._case_id(events),
+            expected_seq=self.run_state.seq,
+            events=pending,
+        )
+        summary = f"append {', '.join(e.type for e in events)}"
         try:
-            result = await workflow.execute_activity_method(
+            result = await self._from_worker(
                 EventActivities.append_events,
-                m.AppendInput(
-                    case_id=self.state.case_id or self._case_id(events),
-                    expected_seq=self.run_state.seq,
-                    events=pending,
+                request,
+                summary=summary,
+                otherwise=lambda: workflow.execute_activity_method(
+                    EventActivities.append_events,
+                    request,
+                    start_to_close_timeout=self._timeout(STORE_TIMEOUT),
+                    retry_policy=STORE_RETRY,
+                    summary=summary,
                 ),
-                start_to_close_timeout=self._timeout(STORE_TIMEOUT),
-                retry_policy=STORE_RETRY,
-                summary=f"append {', '.join(e.type for e in events)}",
             )
-        except ActivityError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type in PAUSE_CASE_ON:
+        except (ActivityError, ApplicationError) as exc:
+            refusal = _refusal(exc)
+            if refusal is not None and refusal.type in PAUSE_CASE_ON:
                 # Not a FailureError: fails the workflow task, so the case waits, intact.
-                raise CasePausedError(f"{cause.type}: {cause.message}") from None
+                raise CasePausedError(f"{refusal.type}: {refusal.message}") from None
             raise
         self.run_state.seq = result.last_seq
+
+    async def _from_worker(
+        self, method: Any, arg: Any, *, summary: str, otherwise: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """Call `method` as a local activity when the case follows LOCAL_RECORD; when its
+        quick attempts run out for a reason retrying may cure (the database away, a timeout),
+        `otherwise()`: the ordinary activity, which retries with backoff without adding to the
+        history. A refusal (see `_refusal`) is raised: an ApplicationError from a local
+        attempt, an ActivityError from an ordinary one."""
+        if not self._follows(LOCAL_RECORD):
+            return await otherwise()
+        try:
+            return await workflow.execute_local_activity_method(
+                method,
+                arg,
+                start_to_close_timeout=self._timeout(LOCAL_TIMEOUT),
+                retry_policy=LOCAL_RETRY,
+                summary=summary,
+            )
+        except (ActivityError, ApplicationError) as exc:
+            if _refusal(exc) is not None:
+                raise
+            workflow.logger.warning(
+                "%s: local attempts failed (%s), retrying as an activity", summary, exc
+            )
+        return await otherwise()
 
     @staticmethod
     def _case_id(events: list[ev.Event]) -> str:
@@ -415,15 +467,17 @@ class ApplicantWorkflow:
         if actor is None or self.state.is_closed:
             return None  # a closed case: the decider refuses it, with the reason that matters
         role, *others = actor.roles
-        check = await self._activity(
+        request = m.ActorCheckInput(
+            case_id=self.state.case_id, staff_id=actor.staff_id, role=role, or_roles=tuple(others)
+        )
+        summary = f"check {' or '.join(actor.roles)}"
+        check = await self._from_worker(
             RegistryActivities.check_actor,
-            m.ActorCheckInput(
-                case_id=self.state.case_id,
-                staff_id=actor.staff_id,
-                role=role,
-                or_roles=tuple(others),
+            request,
+            summary=summary,
+            otherwise=lambda: self._activity(
+                RegistryActivities.check_actor, request, summary=summary
             ),
-            summary=f"check {' or '.join(actor.roles)}",
         )
         return None if check.authorised else check.reason
 
@@ -906,8 +960,9 @@ class ApplicantWorkflow:
                 return
             except DomainError:
                 continue
-            except ActivityError as exc:
-                if isinstance(exc.cause, ApplicationError) and exc.cause.type == "QuotaExhausted":
+            except (ActivityError, ApplicationError) as exc:
+                refusal = _refusal(exc)
+                if refusal is not None and refusal.type == "QuotaExhausted":
                     continue
                 raise
         await self._decide(cmd.GiveUpSupport(regions_tried=tuple(tried)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -25,16 +26,17 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.simulator import with_check_digit
 from domain.application import Application, Document, FamilyMember, Questionnaire
 from tests.replay.nondeterministic import ReorderedWorkflow, UnguardedRuleChangeWorkflow
-from tests.workflows.harness import GatedSimulator, all_runs, replayer
+from tests.workflows.harness import LOCAL_ACTIVITY_MARKER, GatedSimulator, all_runs, replayer
 from worker import build_worker
 from workflows import api
-from workflows.applicant import ACTORS, CHANGED_ATTRIBUTES, DEADLINES
+from workflows.applicant import ACTORS, CHANGED_ATTRIBUTES, DEADLINES, LOCAL_RECORD
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 BEFORE_DEADLINES = HISTORIES / "2026-10-first-release"
 BEFORE_ACTORS = HISTORIES / DEADLINES
 BEFORE_CHANGED_ATTRIBUTES = HISTORIES / ACTORS
-CURRENT = HISTORIES / CHANGED_ATTRIBUTES
+BEFORE_LOCAL_RECORD = HISTORIES / CHANGED_ATTRIBUTES
+CURRENT = HISTORIES / LOCAL_RECORD
 
 
 def kandas_family() -> Application:
@@ -140,7 +142,13 @@ async def test_stored_histories_replay(path: Path) -> None:
 
 
 def test_histories_are_stored() -> None:
-    for release in (BEFORE_DEADLINES, BEFORE_ACTORS, BEFORE_CHANGED_ATTRIBUTES, CURRENT):
+    for release in (
+        BEFORE_DEADLINES,
+        BEFORE_ACTORS,
+        BEFORE_CHANGED_ATTRIBUTES,
+        BEFORE_LOCAL_RECORD,
+        CURRENT,
+    ):
         assert len(list(release.glob("*.json"))) >= 2, release
 
 
@@ -180,6 +188,61 @@ async def test_a_case_started_before_the_changed_attributes_change_keeps_its_ups
         await replayer(UnguardedRuleChangeWorkflow).replay_workflow(first)
 
 
+async def test_a_case_started_before_the_local_record_change_keeps_its_activities() -> None:
+    """It appended to the record and asked the registry through ordinary activities; asking
+    them from the worker, applied unconditionally, would issue commands its history lacks."""
+    first = WorkflowHistory.from_json(
+        "changed-attributes", (BEFORE_LOCAL_RECORD / "kandas-fulfilled-run1.json").read_text()
+    )
+    assert patches(first) == {DEADLINES, ACTORS, CHANGED_ATTRIBUTES}
+    await replayer().replay_workflow(first)
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer(UnguardedRuleChangeWorkflow).replay_workflow(first)
+
+
+def calls(runs: list[WorkflowHistory]) -> tuple[Counter[str], Counter[str]]:
+    """Activity types a case's runs called: (as ordinary activities, as local activities)."""
+    converter = pydantic_data_converter.payload_converter
+    ordinary: Counter[str] = Counter()
+    local: Counter[str] = Counter()
+    for e in (e for history in runs for e in history.events):
+        if e.HasField("activity_task_scheduled_event_attributes"):
+            ordinary[e.activity_task_scheduled_event_attributes.activity_type.name] += 1
+        elif e.HasField("marker_recorded_event_attributes"):
+            marker = e.marker_recorded_event_attributes
+            if marker.marker_name == LOCAL_ACTIVITY_MARKER:
+                [data] = converter.from_payloads(list(marker.details["data"].payloads))
+                local[data["activity_type"]] += 1
+    return ordinary, local
+
+
+def workflow_tasks(history: WorkflowHistory) -> int:
+    return sum(e.HasField("workflow_task_completed_event_attributes") for e in history.events)
+
+
+async def test_a_new_case_asks_the_record_from_the_worker(
+    fresh_runs: list[WorkflowHistory],
+) -> None:
+    """Against the same case under the rules before: every append and registry check is a
+    local activity (one marker, no activity task), and the case costs fewer history events and
+    fewer workflow tasks."""
+    before = [
+        WorkflowHistory.from_json(p.stem, p.read_text())
+        for p in sorted(BEFORE_LOCAL_RECORD.glob("*.json"))
+    ]
+    ordinary_now, local_now = calls(fresh_runs)
+    ordinary_before, local_before = calls(before)
+    assert not local_before and ordinary_before["append_events"] > 0
+    assert ordinary_now["append_events"] == ordinary_now["check_actor"] == 0
+    assert local_now["append_events"] == ordinary_before["append_events"]
+    assert local_now["check_actor"] == ordinary_before["check_actor"]
+    assert set(local_now) == {"append_events", "check_actor"}
+    events_now = sum(len(h.events) for h in fresh_runs)
+    events_before = sum(len(h.events) for h in before)
+    assert events_now < events_before
+    assert sum(map(workflow_tasks, fresh_runs)) < sum(map(workflow_tasks, before))
+
+
 def upserts(history: WorkflowHistory) -> int:
     return sum(
         e.HasField("upsert_workflow_search_attributes_event_attributes") for e in history.events
@@ -208,7 +271,7 @@ async def test_a_new_case_upserts_only_what_changed(fresh_runs: list[WorkflowHis
 
 
 async def test_a_new_case_follows_the_current_rules(fresh_runs: list[WorkflowHistory]) -> None:
-    assert patches(fresh_runs[0]) == {DEADLINES, ACTORS, CHANGED_ATTRIBUTES}
+    assert patches(fresh_runs[0]) == {DEADLINES, ACTORS, CHANGED_ATTRIBUTES, LOCAL_RECORD}
     types = {
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in fresh_runs[0].events

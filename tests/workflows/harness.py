@@ -458,6 +458,30 @@ async def clock_still_skips(env: WorkflowEnvironment) -> None:
         ) from None
 
 
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+def failed_calls(history: WorkflowHistory) -> list[str]:
+    """The failure type of every activity call of a run that failed, in order: an ordinary
+    activity's ActivityTaskFailed, or a local activity's marker with a failure."""
+    found = []
+    for e in history.events:
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+            failure = e.activity_task_failed_event_attributes.failure
+        elif (
+            e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+            and e.marker_recorded_event_attributes.HasField("failure")
+        ):
+            failure = e.marker_recorded_event_attributes.failure
+        else:
+            continue
+        while not failure.HasField("application_failure_info") and failure.HasField("cause"):
+            failure = failure.cause
+        found.append(failure.application_failure_info.type)
+    return found
+
+
 def types(events: list[Any]) -> list[str]:
     return [e.type for e in events]
 

@@ -40,6 +40,7 @@ from tests.workflows.harness import (
     Rig,
     application,
     arrive,
+    failed_calls,
     interview,
     new_case_id,
     of_type,
@@ -287,12 +288,7 @@ async def test_a_full_first_region_reserves_the_second(case_rig: Rig) -> None:
 
     # the full region was tried first and refused by the store, never over-reserved
     first_run = case_rig.env.client.get_workflow_handle(h.id, run_id=h.first_execution_run_id)
-    refusals = [
-        e.activity_task_failed_event_attributes.failure.application_failure_info.type
-        for e in (await first_run.fetch_history()).events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
-    ]
-    assert refusals == ["QuotaExhausted"]
+    assert failed_calls(await first_run.fetch_history()) == ["QuotaExhausted"]
     full = await usage(case_rig.pool, FULL_REGION, reserved.year)
     assert (full.capacity, full.in_use, full.available) == (capacity[reserved.year],) * 2 + (0,)
     taken = await usage(case_rig.pool, OPEN_REGION, reserved.year)
