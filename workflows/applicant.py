@@ -52,13 +52,13 @@ with workflow.unsafe.imports_passed_through():
         ADAPTER_RETRY,
         ADAPTER_TIMEOUT,
         DEMO_TIMEOUT,
-        LOCAL_RETRY,
         LOCAL_TIMEOUT,
-        NON_RETRYABLE,
         PAUSE_CASE_ON,
         STORE_RETRY,
         STORE_TIMEOUT,
     )
+    from workflows.shared import local_first, upsert_changed
+    from workflows.shared import refusal as refusal_of
     from workflows.state import InboxItem, RunState
 
 
@@ -92,16 +92,6 @@ REFUSALS_KEPT = 50
 
 class CasePausedError(RuntimeError):
     """The business record refused an append; the case waits for people to mend it."""
-
-
-def _refusal(exc: BaseException) -> ApplicationError | None:
-    """The refusal in a failed call to the record or the registry (an ordinary activity wraps
-    it in an ActivityError, a local activity raises it as it is); None when the failure is one
-    retrying may cure (the database away, a timeout)."""
-    cause = exc.cause if isinstance(exc, ActivityError) else exc
-    if isinstance(cause, ApplicationError) and (cause.non_retryable or cause.type in NON_RETRYABLE):
-        return cause
-    return None
 
 
 def _midnight(day: date) -> datetime:
@@ -217,7 +207,7 @@ class ApplicantWorkflow:
                 ),
             )
         except (ActivityError, ApplicationError) as exc:
-            refusal = _refusal(exc)
+            refusal = refusal_of(exc)
             if refusal is not None and refusal.type in PAUSE_CASE_ON:
                 # Not a FailureError: fails the workflow task, so the case waits, intact.
                 raise CasePausedError(f"{refusal.type}: {refusal.message}") from None
@@ -227,28 +217,17 @@ class ApplicantWorkflow:
     async def _from_worker(
         self, method: Any, arg: Any, *, summary: str, otherwise: Callable[[], Awaitable[Any]]
     ) -> Any:
-        """Call `method` as a local activity when the case follows LOCAL_RECORD; when its
-        quick attempts run out for a reason retrying may cure (the database away, a timeout),
-        `otherwise()`: the ordinary activity, which retries with backoff without adding to the
-        history. A refusal (see `_refusal`) is raised: an ApplicationError from a local
-        attempt, an ActivityError from an ordinary one."""
+        """`method` from this worker when the case follows LOCAL_RECORD (see
+        `shared.local_first`), else `otherwise()`, the ordinary activity, as before."""
         if not self._follows(LOCAL_RECORD):
             return await otherwise()
-        try:
-            return await workflow.execute_local_activity_method(
-                method,
-                arg,
-                start_to_close_timeout=self._timeout(LOCAL_TIMEOUT),
-                retry_policy=LOCAL_RETRY,
-                summary=summary,
-            )
-        except (ActivityError, ApplicationError) as exc:
-            if _refusal(exc) is not None:
-                raise
-            workflow.logger.warning(
-                "%s: local attempts failed (%s), retrying as an activity", summary, exc
-            )
-        return await otherwise()
+        return await local_first(
+            method,
+            arg,
+            summary=summary,
+            timeout=self._timeout(LOCAL_TIMEOUT),
+            otherwise=otherwise,
+        )
 
     @staticmethod
     def _case_id(events: list[ev.Event]) -> str:
@@ -285,11 +264,8 @@ class ApplicantWorkflow:
             # case always has one, except for the minutes its activities take.
             pairs.append(api.SA_NEXT_DEADLINE.value_set(_midnight(min(deadlines.values()))))
         if self._follows(CHANGED_ATTRIBUTES):
-            # The run's own view of its attributes: those it started with (a continued run
-            # carries its predecessor's) and its upserts since.
-            published = workflow.info().typed_search_attributes
-            pairs = [p for p in pairs if published.get(p.key) != p.value]
-        if pairs:
+            upsert_changed(pairs)
+        else:
             workflow.upsert_search_attributes(pairs)
         workflow.set_current_details(self._details())
 
@@ -961,7 +937,7 @@ class ApplicantWorkflow:
             except DomainError:
                 continue
             except (ActivityError, ApplicationError) as exc:
-                refusal = _refusal(exc)
+                refusal = refusal_of(exc)
                 if refusal is not None and refusal.type == "QuotaExhausted":
                     continue
                 raise

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -45,10 +46,19 @@ with workflow.unsafe.imports_passed_through():
         ADAPTER_RETRY,
         ADAPTER_TIMEOUT,
         DEMO_TIMEOUT,
+        LOCAL_TIMEOUT,
         PAUSE_CASE_ON,
         STORE_RETRY,
         STORE_TIMEOUT,
     )
+    from workflows.shared import local_first, upsert_changed
+    from workflows.shared import refusal as refusal_of
+
+# Rule change (workflow.patched, decided once per request, see docs/decisions/005): the record
+# and the staff registry are asked from the worker (local activities) and a step upserts only
+# the search attributes it changed, as a case does from 2026-11-local-record and
+# 2026-11-changed-attributes. A request started before it keeps its activities and upserts.
+FEWER_EVENTS = "2026-11-employer-fewer-events"
 
 REFUSALS_KEPT = 50
 # Refusals of the record that end the request (not a pause): no place, no quota rights.
@@ -87,7 +97,15 @@ class EmployerPermitWorkflow:
         self.waiting_since: datetime | None = None
         self.refused: list[api.RefusedInput] = []
         self.next_review: date | None = None
+        self.rules: dict[str, bool] = {}
         self.lock = asyncio.Lock()
+
+    def _follows(self, change: str) -> bool:
+        """Asked of `workflow.patched` the first time (whichever runs first, the request or a
+        staff update), then remembered: a request's rules do not change under it."""
+        if change not in self.rules:
+            self.rules[change] = workflow.patched(change)
+        return self.rules[change]
 
     # ---- time ----------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -113,20 +131,27 @@ class EmployerPermitWorkflow:
     # ---- the record ----------------------------------------------------------------------
     async def _record(self, *events: lab.LabourEvent) -> None:
         pending = tuple(PendingLabourEvent(event_id=str(workflow.uuid4()), event=e) for e in events)
+        request = LabourAppendInput(
+            request_id=self.inp.request_id, expected_seq=self.seq, events=pending
+        )
+        summary = f"append {', '.join(e.type for e in events)}"
         try:
-            result = await workflow.execute_activity_method(
+            result = await self._from_worker(
                 LabourActivities.append_labour_events,
-                LabourAppendInput(
-                    request_id=self.inp.request_id, expected_seq=self.seq, events=pending
+                request,
+                summary=summary,
+                otherwise=lambda: workflow.execute_activity_method(
+                    LabourActivities.append_labour_events,
+                    request,
+                    start_to_close_timeout=self._timeout(STORE_TIMEOUT),
+                    retry_policy=STORE_RETRY,
+                    summary=summary,
                 ),
-                start_to_close_timeout=self._timeout(STORE_TIMEOUT),
-                retry_policy=STORE_RETRY,
-                summary=f"append {', '.join(e.type for e in events)}",
             )
-        except ActivityError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type in PAUSE_CASE_ON:
-                raise RequestPausedError(f"{cause.type}: {cause.message}") from None
+        except (ActivityError, ApplicationError) as exc:
+            refusal = refusal_of(exc)
+            if refusal is not None and refusal.type in PAUSE_CASE_ON:
+                raise RequestPausedError(f"{refusal.type}: {refusal.message}") from None
             raise
         self.seq = result.last_seq
         self.state = lab.fold_labour(events, self.state)
@@ -134,6 +159,15 @@ class EmployerPermitWorkflow:
         counter = workflow.metric_meter().create_counter("kosh_events", "events recorded")
         for e in events:
             counter.add(1, {"type": e.type})
+
+    async def _from_worker(
+        self, method: Any, arg: Any, *, summary: str, otherwise: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        if not self._follows(FEWER_EVENTS):
+            return await otherwise()
+        return await local_first(
+            method, arg, summary=summary, timeout=self._timeout(LOCAL_TIMEOUT), otherwise=otherwise
+        )
 
     def _base(self) -> dict[str, Any]:
         return {"policy_id": self.state.policy_id or self._in_force().id, "at": self.now()}
@@ -162,7 +196,10 @@ class EmployerPermitWorkflow:
         deadline = self._next_deadline()
         if deadline is not None:
             pairs.append(api.SA_NEXT_DEADLINE.value_set(_midnight(deadline)))
-        workflow.upsert_search_attributes(pairs)
+        if self._follows(FEWER_EVENTS):
+            upsert_changed(pairs)
+        else:
+            workflow.upsert_search_attributes(pairs)
         workflow.set_current_details(self._details())
 
     def _next_deadline(self) -> date | None:
@@ -305,10 +342,10 @@ class EmployerPermitWorkflow:
         )
         try:
             await self._record(reserved)
-        except ActivityError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type in RECORD_REFUSALS:
-                await self._refuse(RECORD_REFUSALS[cause.type], cause.message, "refused")
+        except (ActivityError, ApplicationError) as exc:
+            refusal = refusal_of(exc)
+            if refusal is not None and refusal.type in RECORD_REFUSALS:
+                await self._refuse(RECORD_REFUSALS[refusal.type], refusal.message, "refused")
                 return False
             raise
         return True
@@ -569,16 +606,23 @@ class EmployerPermitWorkflow:
             return self._refuse_input(name, str(exc))
         if fact.request_id is not None:
             self.seen.append(fact.request_id)
-        check = await workflow.execute_activity_method(
+        who = m.ActorCheckInput(
+            case_id=eapi.request_workflow_id(self.inp.request_id),
+            staff_id=fact.actor_id,
+            role="case_officer",
+        )
+        summary = f"who is {fact.actor_id}"
+        check = await self._from_worker(
             RegistryActivities.check_actor,
-            m.ActorCheckInput(
-                case_id=eapi.request_workflow_id(self.inp.request_id),
-                staff_id=fact.actor_id,
-                role="case_officer",
+            who,
+            summary=summary,
+            otherwise=lambda: workflow.execute_activity_method(
+                RegistryActivities.check_actor,
+                who,
+                start_to_close_timeout=self._timeout(STORE_TIMEOUT),
+                retry_policy=STORE_RETRY,
+                summary=summary,
             ),
-            start_to_close_timeout=self._timeout(STORE_TIMEOUT),
-            retry_policy=STORE_RETRY,
-            summary=f"who is {fact.actor_id}",
         )
         if not check.authorised:
             return self._refuse_input(name, f"not_authorised: {check.reason}")

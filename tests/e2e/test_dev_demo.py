@@ -2,7 +2,8 @@
 
 Then the same state folder is opened again (both servers restarted from their files) and
 every case is checked: it closed with the reason its scenario leads to, and the events in
-PostgreSQL are exactly the events the workflow itself appended (read from its history).
+PostgreSQL are exactly the events the workflow itself appended (its code replaying its
+history hands append_events the same event ids).
 """
 
 from __future__ import annotations
@@ -13,12 +14,22 @@ import socket
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import EventType
-from temporalio.worker import Replayer
+from temporalio.client import Client
+from temporalio.worker import (
+    Interceptor,
+    Replayer,
+    StartActivityInput,
+    StartLocalActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
+from temporalio.workflow import ActivityHandle
 
 from activities.models import AppendInput
 from adapters.codec import CodecKeys
@@ -136,6 +147,7 @@ async def test_postgres_holds_exactly_the_workflows_events(
             workflows=[ApplicantWorkflow],
             data_converter=data_converter(keys),
             workflow_runner=workflow_runner(),
+            interceptors=[CaptureAppends()],
         )
         pool = await create_pool(pg.start())
         cases = demo.cohort(N, seed=SEED)
@@ -151,12 +163,10 @@ async def test_postgres_holds_exactly_the_workflows_events(
                 assert [e.seq for e in stored] == list(range(1, result.events + 1))
                 assert stored[-1].event.type == "CaseClosed"
                 assert stored[-1].event.reason == result.closed_reason
-                appended = await _appended_event_ids(client, handle.id)
+                # the demo's histories replay against today's code (sealed payloads opened
+                # with the stack's keys), appending exactly the events the record holds
+                appended = await _appended_event_ids(client, sealed, handle.id)
                 assert appended == [e.event_id for e in stored], case_id
-                # and the demo's histories replay against today's code (sealed payloads
-                # opened with the stack's keys)
-                for history in await all_runs(client, handle.id):
-                    await sealed.replay_workflow(history)
         assert {c.scenario.expected for c in cases} >= {"fulfilled", "breach_repaid"}
     finally:
         if pool is not None:
@@ -213,22 +223,45 @@ async def test_employers_requests_close_on_their_paths_beside_the_cases(
         pg.stop()
 
 
-async def _appended_event_ids(client: object, workflow_id: str) -> list[str]:
-    """Event ids the workflow sent to append_events, over every run of the case, in order."""
-    from temporalio.client import Client
+# Event ids the replayed workflow code hands to append_events, as an ordinary or as a local
+# activity (a local activity's marker keeps only its result, so the ids come from the code
+# replaying the history, which must produce exactly what it appended the first time).
+APPENDED: list[str] = []
 
-    assert isinstance(client, Client)
-    runs = [w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
-    runs.sort(key=lambda w: w.start_time)
-    ids: list[str] = []
-    for run in runs:
-        history = await client.get_workflow_handle(workflow_id, run_id=run.run_id).fetch_history()
-        for event in history.events:
-            if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                continue
-            attrs = event.activity_task_scheduled_event_attributes
-            if attrs.activity_type.name != "append_events":
-                continue
-            [inp] = await client.data_converter.decode(attrs.input.payloads, [AppendInput])
-            ids += [p.event_id for p in inp.events]
-    return ids
+
+class _Outbound(WorkflowOutboundInterceptor):
+    def start_activity(self, input: StartActivityInput) -> ActivityHandle[Any]:
+        _note(input.activity, input.args)
+        return super().start_activity(input)
+
+    def start_local_activity(self, input: StartLocalActivityInput) -> ActivityHandle[Any]:
+        _note(input.activity, input.args)
+        return super().start_local_activity(input)
+
+
+def _note(activity: str, args: Sequence[Any]) -> None:
+    if activity == "append_events":
+        [request] = args
+        assert isinstance(request, AppendInput)
+        APPENDED.extend(p.event_id for p in request.events)
+
+
+class _Inbound(WorkflowInboundInterceptor):
+    def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+        super().init(_Outbound(outbound))
+
+
+class CaptureAppends(Interceptor):
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput
+    ) -> type[WorkflowInboundInterceptor]:
+        return _Inbound
+
+
+async def _appended_event_ids(client: Client, replayer: Replayer, workflow_id: str) -> list[str]:
+    """Event ids the workflow appended, over every run of the case, in order, by replaying
+    each run's history (which also shows it replays against today's code)."""
+    APPENDED.clear()
+    for history in await all_runs(client, workflow_id):
+        await replayer.replay_workflow(history)
+    return list(APPENDED)

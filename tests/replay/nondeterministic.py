@@ -9,7 +9,9 @@ from __future__ import annotations
 from temporalio import workflow
 
 from workflows import api
+from workflows import employer_api as eapi
 from workflows.applicant import ApplicantWorkflow
+from workflows.employer import EmployerPermitWorkflow
 
 
 @workflow.defn(name=api.WORKFLOW_NAME)
@@ -29,6 +31,18 @@ class UnguardedRuleChangeWorkflow(ApplicantWorkflow):
 
     @workflow.run
     async def run(self, inp: api.CaseInput) -> api.CaseResult:
+        return await super().run(inp)
+
+    def _follows(self, change: str) -> bool:
+        return True
+
+
+@workflow.defn(name=eapi.WORKFLOW_NAME)
+class UnguardedEmployerWorkflow(EmployerPermitWorkflow):
+    """The labour request's rule changes applied to every request, without asking."""
+
+    @workflow.run
+    async def run(self, inp: eapi.LabourInput) -> eapi.LabourResult:
         return await super().run(inp)
 
     def _follows(self, change: str) -> bool:

@@ -25,11 +25,18 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.simulator import with_check_digit
 from domain.application import Application, Document, FamilyMember, Questionnaire
-from tests.replay.nondeterministic import ReorderedWorkflow, UnguardedRuleChangeWorkflow
+from tests.replay.nondeterministic import (
+    ReorderedWorkflow,
+    UnguardedEmployerWorkflow,
+    UnguardedRuleChangeWorkflow,
+)
 from tests.workflows.harness import LOCAL_ACTIVITY_MARKER, GatedSimulator, all_runs, replayer
+from tests.workflows.test_employer import request as employer_request
 from worker import build_worker
 from workflows import api
+from workflows import employer_api as eapi
 from workflows.applicant import ACTORS, CHANGED_ATTRIBUTES, DEADLINES, LOCAL_RECORD
+from workflows.employer import FEWER_EVENTS
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 BEFORE_DEADLINES = HISTORIES / "2026-10-first-release"
@@ -37,6 +44,9 @@ BEFORE_ACTORS = HISTORIES / DEADLINES
 BEFORE_CHANGED_ATTRIBUTES = HISTORIES / ACTORS
 BEFORE_LOCAL_RECORD = HISTORIES / CHANGED_ATTRIBUTES
 CURRENT = HISTORIES / LOCAL_RECORD
+# Labour requests (EmployerPermitWorkflow), in their own releases.
+EMPLOYER_BEFORE_FEWER_EVENTS = HISTORIES / "2026-11-employer-first-release"
+EMPLOYER_CURRENT = HISTORIES / FEWER_EVENTS
 
 
 def kandas_family() -> Application:
@@ -99,6 +109,26 @@ async def run_case(env: WorkflowEnvironment, pool: asyncpg.Pool) -> list[Workflo
     return await all_runs(env.client, handle.id)
 
 
+async def run_request(env: WorkflowEnvironment, pool: asyncpg.Pool) -> list[WorkflowHistory]:
+    """A whole labour request to `term_completed` (six months, two reviews); its history."""
+    sim = GatedSimulator()
+    req = employer_request()
+    sim.world.plan_vacancy(req.vacancy_reference, days_on_market=40)
+    request_id = f"replay-lr-{uuid.uuid4().hex[:8]}"
+    queue = f"tq-{request_id}"
+    async with build_worker(env.client, pool=pool, sim=sim, task_queue=queue):
+        handle = await env.client.start_workflow(
+            eapi.WORKFLOW_NAME,
+            eapi.LabourInput(request_id=request_id, request=req),
+            id=eapi.request_workflow_id(request_id),
+            task_queue=queue,
+            result_type=eapi.LabourResult,
+        )
+        result = await handle.result()
+    assert result.closed_reason == "term_completed"
+    return await all_runs(env.client, handle.id)
+
+
 def stored_histories() -> list[Path]:
     return sorted(HISTORIES.glob("*/*.json"))
 
@@ -129,6 +159,55 @@ async def fresh_runs(
     return runs
 
 
+@pytest.fixture(scope="module")
+async def fresh_request(
+    time_env: WorkflowEnvironment, embedded_pool: asyncpg.Pool
+) -> list[WorkflowHistory]:
+    runs = await run_request(time_env, embedded_pool)
+    if os.environ.get("KOSH_RECORD_HISTORIES") == "1":
+        EMPLOYER_CURRENT.mkdir(parents=True, exist_ok=True)
+        for i, history in enumerate(runs, start=1):
+            (EMPLOYER_CURRENT / f"term-completed-run{i}.json").write_text(history.to_json())
+    return runs
+
+
+async def test_a_fresh_labour_request_replays(fresh_request: list[WorkflowHistory]) -> None:
+    for history in fresh_request:
+        await replayer().replay_workflow(history)
+
+
+async def test_a_labour_request_started_before_fewer_events_keeps_its_rules() -> None:
+    """It appended and upserted through ordinary activities and whole upserts; the change
+    applied unconditionally would issue commands its history lacks."""
+    [path] = sorted(EMPLOYER_BEFORE_FEWER_EVENTS.glob("*.json"))
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    assert patches(history) == set()
+    await replayer().replay_workflow(history)
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer(UnguardedEmployerWorkflow).replay_workflow(history)
+
+
+async def test_a_new_labour_request_costs_fewer_events(
+    fresh_request: list[WorkflowHistory],
+) -> None:
+    """Against the same request under the rules before: its appends are local activities, its
+    upserts never repeat a held value, and it has fewer events and workflow tasks."""
+    before = [
+        WorkflowHistory.from_json(p.stem, p.read_text())
+        for p in sorted(EMPLOYER_BEFORE_FEWER_EVENTS.glob("*.json"))
+    ]
+    assert patches(fresh_request[0]) == {FEWER_EVENTS}
+    ordinary_now, local_now = calls(fresh_request)
+    ordinary_before, local_before = calls(before)
+    assert not local_before and ordinary_before["append_labour_events"] > 0
+    assert ordinary_now["append_labour_events"] == 0
+    assert local_now["append_labour_events"] == ordinary_before["append_labour_events"]
+    assert sum(len(h.events) for h in fresh_request) < sum(len(h.events) for h in before)
+    assert sum(map(workflow_tasks, fresh_request)) < sum(map(workflow_tasks, before))
+    assert sum(map(upserts, fresh_request)) < sum(map(upserts, before))
+    no_repeated_upserts(fresh_request)
+
+
 async def test_a_fresh_five_year_case_replays(fresh_runs: list[WorkflowHistory]) -> None:
     assert len(fresh_runs) >= 2, "the case should have continued as new"
     for history in fresh_runs:
@@ -150,6 +229,8 @@ def test_histories_are_stored() -> None:
         CURRENT,
     ):
         assert len(list(release.glob("*.json"))) >= 2, release
+    for release in (EMPLOYER_BEFORE_FEWER_EVENTS, EMPLOYER_CURRENT):
+        assert list(release.glob("*.json")), release
 
 
 async def test_a_case_started_before_the_deadlines_change_keeps_the_old_rules() -> None:
@@ -257,7 +338,12 @@ async def test_a_new_case_upserts_only_what_changed(fresh_runs: list[WorkflowHis
         for p in sorted(BEFORE_CHANGED_ATTRIBUTES.glob("*.json"))
     ]
     assert sum(map(upserts, fresh_runs)) < sum(map(upserts, before))
-    for history in fresh_runs:
+    no_repeated_upserts(fresh_runs)
+
+
+def no_repeated_upserts(runs: list[WorkflowHistory]) -> None:
+    """No upsert sets a search attribute to the value the run already holds."""
+    for history in runs:
         held: dict[str, bytes] = {}
         started = history.events[0].workflow_execution_started_event_attributes
         for name, payload in started.search_attributes.indexed_fields.items():
