@@ -230,6 +230,19 @@ class BareCase:
         return at
 
 
+def as_ordinary(scripts: list[Script]) -> list[Script]:
+    """The same scripts with every local activity an ordinary one: what the cases' calls cost
+    Temporal before kosh asked its record and registry from the worker."""
+    return [
+        Script(
+            offset=s.offset,
+            steps=[("activities", 1) if kind == "local" else (kind, v) for kind, v in s.steps],
+            sends=s.sends,
+        )
+        for s in scripts
+    ]
+
+
 async def play(client: Client, scripts: list[Script], *, prefix: str) -> tuple[float, float]:
     """Run every script on the baseline; (cases per minute, CPU seconds of this process)."""
     BASELINE_CLIENT[:] = [client]
@@ -472,6 +485,8 @@ class Result:
     kosh: Workload
     bare: Workload
     shape: Shape
+    # The bare scripts again, every call an ordinary activity (only when kosh made local ones).
+    ordinary: Workload | None = None
 
     @property
     def ratio(self) -> float:
@@ -479,6 +494,14 @@ class Result:
         over kosh's."""
         k, b = sum(self.kosh.cpu.values()), sum(self.bare.cpu.values())
         return b / k if k else 0.0
+
+    @property
+    def ratio_ordinary(self) -> float:
+        """kosh against the bare scripts with every call an ordinary activity."""
+        if self.ordinary is None:
+            return 0.0
+        k, o = sum(self.kosh.cpu.values()), sum(self.ordinary.cpu.values())
+        return o / k if k else 0.0
 
     @property
     def ratio_wall(self) -> float:
@@ -492,7 +515,10 @@ def table(r: Result) -> str:
         " | throughput at saturation (CPU) | cases/min (wall) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, w in (("kosh (ApplicantWorkflow)", r.kosh), ("bare Temporal, same scripts", r.bare)):
+    workloads = [("kosh (ApplicantWorkflow)", r.kosh), ("bare Temporal, same scripts", r.bare)]
+    if r.ordinary is not None:
+        workloads.append(("bare, same scripts, every call an ordinary activity", r.ordinary))
+    for name, w in workloads:
         per = w.per_case(r.cases)
         total = sum(per.values())
         bare_total = sum(r.bare.per_case(r.cases).values())
@@ -539,8 +565,23 @@ def report(r: Result, argv: list[str]) -> str:
             f"and the three books agreed: {r.closed == r.cases and r.books_agree}. CPU shares,",
             f"kosh: {shares(r.kosh.cpu)}; bare: {shares(r.bare.cpu)}. The kosh worker's",
             "process also serves the simulated agencies, the demo's staff and the console.",
+            *([] if r.ordinary is None else [ordinary_sentence(r)]),
             MARK_END,
         ]
+    )
+
+
+def ordinary_sentence(r: Result) -> str:
+    assert r.ordinary is not None
+    bare, ordinary = sum(r.bare.cpu.values()), sum(r.ordinary.cpu.values())
+    return (
+        "The same scripts with every call an ordinary activity (as the cases made them before "
+        "they asked the record and the registry from the worker, rule change "
+        f"2026-11-local-record) cost bare Temporal {ordinary / r.cases:.2f} CPU s per case, "
+        f"{ordinary / bare:.1f} times the scripts as played: against that, kosh runs at "
+        f"{r.ratio_ordinary:.2f}."
+        if bare and r.cases
+        else "The same scripts with every call an ordinary activity measured no CPU."
     )
 
 
@@ -598,22 +639,18 @@ async def bench(tmp: Path, cases: int, seconds_per_year: float, seed: int, profi
         scripts, shape, kosh_per_minute = await kosh_scripts(
             await server.wait_ready(keys=keys), state
         )
-        # 2. bare Temporal on the same server.
-        meter = CpuMeter()
+        # 2. bare Temporal on the same server; then, if kosh made local activities, the same
+        # scripts with every call an ordinary activity.
         assert server.pid is not None
-        meter.sample({server.pid: "temporal server"})
-        before = meter.totals().get("temporal server", 0.0)
-        bare_per_minute, worker_cpu = await play(
-            await bare_client(server.address), scripts, prefix="bare"
-        )
-        meter.sample({server.pid: "temporal server"})
-        after = meter.totals().get("temporal server", 0.0)
+        client = await bare_client(server.address)
+        bare = await play_measured(client, scripts, server.pid, prefix="bare")
+        ordinary = None
+        if shape.local_activities:
+            ordinary = await play_measured(
+                client, as_ordinary(scripts), server.pid, prefix="ordinary"
+            )
     finally:
         server.stop()
-    bare = Workload(
-        per_minute=bare_per_minute,
-        cpu={"worker": round(worker_cpu, 1), "temporal server": round(after - before, 1)},
-    )
     return Result(
         cases=kosh_run.cases,
         closed=kosh_run.closed,
@@ -621,6 +658,23 @@ async def bench(tmp: Path, cases: int, seconds_per_year: float, seed: int, profi
         kosh=Workload(per_minute=kosh_per_minute, cpu=kosh_run.cpu),
         bare=bare,
         shape=shape,
+        ordinary=ordinary,
+    )
+
+
+async def play_measured(
+    client: Client, scripts: list[Script], server_pid: int, *, prefix: str
+) -> Workload:
+    """Play the scripts; their throughput and the CPU of this process and of the server."""
+    meter = CpuMeter()
+    meter.sample({server_pid: "temporal server"})
+    before = meter.totals().get("temporal server", 0.0)
+    per_minute, worker_cpu = await play(client, scripts, prefix=prefix)
+    meter.sample({server_pid: "temporal server"})
+    after = meter.totals().get("temporal server", 0.0)
+    return Workload(
+        per_minute=per_minute,
+        cpu={"worker": round(worker_cpu, 1), "temporal server": round(after - before, 1)},
     )
 
 

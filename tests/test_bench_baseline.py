@@ -198,3 +198,27 @@ def test_the_performance_doc_carries_the_baseline_and_profile_with_their_command
     ):
         section = doc[doc.index(begin) : doc.index(end)]
         assert "python -m bench.baseline" in section and mark in section
+
+
+def test_local_calls_are_played_again_as_ordinary_activities_and_compared() -> None:
+    script = b.Script(
+        offset=0.0,
+        steps=[("activities", 2), ("local", 1), ("input", 0), ("local", 1)],
+        sends={0: ["signal"]},
+    )
+    [ordinary] = b.as_ordinary([script])
+    assert ordinary.steps == [("activities", 2), ("activities", 1), ("input", 0), ("activities", 1)]
+    assert ordinary.sends == {0: ["signal"]}  # the steps keep their places
+    r = result(20.0, 40.0)
+    assert r.ordinary is None and r.ratio_ordinary == 0.0
+    assert "every call an ordinary activity" not in b.report(r, [])
+    r.ordinary = b.Workload(30.0, {"worker": 20.0, "temporal server": 70.0})
+    assert r.ratio_ordinary == 90 / 60
+    lines = b.table(r).splitlines()
+    assert lines[4] == (
+        "| bare, same scripts, every call an ordinary activity | 10 | 2.00 | 7.00 | 0.00 | "
+        "9.00 | 0.56 | 30.0 |"
+    )
+    text = b.report(r, [])
+    assert "cost bare Temporal 9.00 CPU s per case, 1.8 times" in text
+    assert "kosh runs at 1.50." in text
