@@ -86,11 +86,13 @@ def test_rss_range_is_min_max_last_and_percentiles_pick_from_the_sorted_values()
     [
         ([[200, 230], [210, 240], [205, 236]], True),  # a few MiB up and down: bounded
         ([[200, 230], [230, 260], [260, 290]], False),  # grows wave after wave
-        ([[200, 230]], False),  # one wave proves nothing
-        ([[200, 230], []], False),  # a wave without samples proves nothing either
+        ([[200, 278], [272, 311], [291, 312]], True),  # a warm-up in the first wave, then flat
+        ([[200, 278], [272, 311], [291, 312], [300, 330]], False),  # grows again in the fourth
+        ([[200, 230], [210, 240]], False),  # a warm-up and one wave prove nothing
+        ([[200, 230], [210, 240], []], False),  # a wave without samples proves nothing either
     ],
 )
-def test_bounded_compares_every_later_wave_peak_with_the_first(
+def test_bounded_compares_each_wave_after_the_warm_up_with_the_one_before(
     peaks: list[list[float]], verdict: bool
 ) -> None:
     assert bounded([wave(i, p) for i, p in enumerate(peaks, 1)]) is verdict
@@ -155,7 +157,10 @@ def test_the_tables_and_the_report_name_the_command_and_the_verdict() -> None:
     assert text.startswith(MARK_BEGIN) and text.endswith(MARK_END)
     assert "`python -m bench.capacity --cases 100 --cache 20`" in text
     assert "KOSH_MAX_CACHED_WORKFLOWS=20" in text
-    assert "stayed bounded (no wave peaked more than 10% above the first): True." in text
+    assert (
+        "no wave peaked more than 5% above the wave before): True; its peak from wave to " in text
+    )
+    assert "wave: +4.3%, -1.7%." in text
     assert "at most 20 cases are kept in memory" in text and "130 ms of worker CPU" in text
     other = report(r, ["--cases", "100"], "capacity-20000")
     assert other.startswith("<!-- bench:capacity-20000:begin -->")

@@ -406,7 +406,7 @@ async def rig(
     if r.staff.error is not None:
         raise r.staff.error
     if not quarantined:
-        await clock_still_skips(env)
+        await clock_still_skips(env, r.handles)
     await replays(env, r.handles)
 
 
@@ -446,16 +446,33 @@ async def replays(env: WorkflowEnvironment, handles: list[Handle]) -> None:
         await replayer().replay_workflows(histories())
 
 
-async def clock_still_skips(env: WorkflowEnvironment) -> None:
+async def clock_still_skips(env: WorkflowEnvironment, handles: list[Handle]) -> None:
     """Fail the test that leaves the test server's clock held (an activity outstanding when
-    its workflow ended), rather than every test after it."""
+    its workflow ended), rather than every test after it; the message says what each of the
+    test's workflows still has in flight."""
     try:
         await asyncio.wait_for(env.sleep(timedelta(days=1)), 10)
     except TimeoutError:
         raise AssertionError(
             "the time-skipping clock no longer skips after this test: something it ran is "
-            "still holding it (an activity outstanding at a workflow's end?)"
+            "still holding it (an activity outstanding at a workflow's end?); its workflows: "
+            + "; ".join([await in_flight(env, h) for h in handles])
         ) from None
+
+
+async def in_flight(env: WorkflowEnvironment, handle: Handle) -> str:
+    """One workflow's status and what it has in flight, for a failure message."""
+    try:
+        desc = await env.client.get_workflow_handle(handle.id).describe()
+    except RPCError as exc:
+        return f"{handle.id}: not described ({exc})"
+    raw = desc.raw_description
+    pending = [
+        f"{a.activity_type.name} attempt {a.attempt} ({a.state})" for a in raw.pending_activities
+    ]
+    task = "a workflow task pending" if raw.HasField("pending_workflow_task") else "no task"
+    status = desc.status.name if desc.status is not None else "unknown"
+    return f"{handle.id}: {status}, {task}, activities pending: {pending or 'none'}"
 
 
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
