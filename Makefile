@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv browser demo test lint e2e fault soak bench bench-20000 clean
+.PHONY: venv browser demo test lint e2e fault soak bench bench-20000 bench-waves clean
 
 venv: $(STAMP)
 
@@ -65,6 +65,12 @@ bench: venv
 	  --write docs/performance.md
 	$(BIN)/python -m bench.scaling --cases 150 --seconds-per-year 2 --workers 1 2 4 \
 	  --write docs/scaling.md
+
+# 1,000 open cases woken in six waves, whether the worker's memory settles after its
+# warm-up (about half an hour on two cores): its own section of docs/performance.md.
+bench-waves: venv
+	$(BIN)/python -m bench.capacity --cases 1000 --cache 200 --wave-seconds 240 --waves 6 \
+	  --section capacity-6-waves --write docs/performance.md
 
 # 20,000 open cases asleep in monitoring, woken in one wave (about an hour on two cores):
 # its own section of docs/performance.md.
