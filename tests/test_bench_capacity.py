@@ -232,3 +232,13 @@ def test_the_20000_case_section_carries_its_command() -> None:
     section = doc[doc.index(begin) : doc.index(end)]
     assert "python -m bench.capacity --cases 20000" in section
     assert "| 20000 |" in section
+
+
+def test_the_six_wave_section_carries_its_command() -> None:
+    doc = (ROOT / "docs" / "performance.md").read_text()
+    begin, end = marks("capacity-6-waves")
+    section = doc[doc.index(begin) : doc.index(end)]
+    assert (
+        "python -m bench.capacity --cases 1000 --cache 200 --wave-seconds 240 --waves 6" in section
+    )
+    assert "| 6 | 240 | 1000 of 1000 |" in section
