@@ -194,10 +194,12 @@ class ApplicantWorkflow:
         )
         summary = f"append {', '.join(e.type for e in events)}"
         try:
-            result = await self._from_worker(
+            result = await local_first(
                 EventActivities.append_events,
                 request,
                 summary=summary,
+                timeout=self._timeout(LOCAL_TIMEOUT),
+                local=self._follows(LOCAL_RECORD),
                 otherwise=lambda: workflow.execute_activity_method(
                     EventActivities.append_events,
                     request,
@@ -213,21 +215,6 @@ class ApplicantWorkflow:
                 raise CasePausedError(f"{refusal.type}: {refusal.message}") from None
             raise
         self.run_state.seq = result.last_seq
-
-    async def _from_worker(
-        self, method: Any, arg: Any, *, summary: str, otherwise: Callable[[], Awaitable[Any]]
-    ) -> Any:
-        """`method` from this worker when the case follows LOCAL_RECORD (see
-        `shared.local_first`), else `otherwise()`, the ordinary activity, as before."""
-        if not self._follows(LOCAL_RECORD):
-            return await otherwise()
-        return await local_first(
-            method,
-            arg,
-            summary=summary,
-            timeout=self._timeout(LOCAL_TIMEOUT),
-            otherwise=otherwise,
-        )
 
     @staticmethod
     def _case_id(events: list[ev.Event]) -> str:
@@ -447,10 +434,12 @@ class ApplicantWorkflow:
             case_id=self.state.case_id, staff_id=actor.staff_id, role=role, or_roles=tuple(others)
         )
         summary = f"check {' or '.join(actor.roles)}"
-        check = await self._from_worker(
+        check = await local_first(
             RegistryActivities.check_actor,
             request,
             summary=summary,
+            timeout=self._timeout(LOCAL_TIMEOUT),
+            local=self._follows(LOCAL_RECORD),
             otherwise=lambda: self._activity(
                 RegistryActivities.check_actor, request, summary=summary
             ),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -136,10 +135,12 @@ class EmployerPermitWorkflow:
         )
         summary = f"append {', '.join(e.type for e in events)}"
         try:
-            result = await self._from_worker(
+            result = await local_first(
                 LabourActivities.append_labour_events,
                 request,
                 summary=summary,
+                timeout=self._timeout(LOCAL_TIMEOUT),
+                local=self._follows(FEWER_EVENTS),
                 otherwise=lambda: workflow.execute_activity_method(
                     LabourActivities.append_labour_events,
                     request,
@@ -159,15 +160,6 @@ class EmployerPermitWorkflow:
         counter = workflow.metric_meter().create_counter("kosh_events", "events recorded")
         for e in events:
             counter.add(1, {"type": e.type})
-
-    async def _from_worker(
-        self, method: Any, arg: Any, *, summary: str, otherwise: Callable[[], Awaitable[Any]]
-    ) -> Any:
-        if not self._follows(FEWER_EVENTS):
-            return await otherwise()
-        return await local_first(
-            method, arg, summary=summary, timeout=self._timeout(LOCAL_TIMEOUT), otherwise=otherwise
-        )
 
     def _base(self) -> dict[str, Any]:
         return {"policy_id": self.state.policy_id or self._in_force().id, "at": self.now()}
@@ -612,10 +604,12 @@ class EmployerPermitWorkflow:
             role="case_officer",
         )
         summary = f"who is {fact.actor_id}"
-        check = await self._from_worker(
+        check = await local_first(
             RegistryActivities.check_actor,
             who,
             summary=summary,
+            timeout=self._timeout(LOCAL_TIMEOUT),
+            local=self._follows(FEWER_EVENTS),
             otherwise=lambda: workflow.execute_activity_method(
                 RegistryActivities.check_actor,
                 who,

@@ -32,12 +32,16 @@ async def local_first(
     summary: str,
     timeout: timedelta,
     otherwise: Callable[[], Awaitable[Any]],
+    local: bool = True,
 ) -> Any:
     """`method` as a local activity: a few quick attempts inside the workflow task, no
     activity task and one history marker. When they run out for a reason retrying may cure,
     `otherwise()`: the ordinary activity, which retries with backoff for as long as it takes
     without adding to the history. A refusal (see `refusal`) is raised: an ApplicationError
-    from a local attempt, an ActivityError from an ordinary one."""
+    from a local attempt, an ActivityError from an ordinary one. With `local` False (a case
+    under the rules from before local calls), `otherwise()` alone."""
+    if not local:
+        return await otherwise()
     try:
         return await workflow.execute_local_activity_method(
             method, arg, start_to_close_timeout=timeout, retry_policy=LOCAL_RETRY, summary=summary
