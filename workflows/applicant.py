@@ -53,11 +53,9 @@ with workflow.unsafe.imports_passed_through():
         ADAPTER_TIMEOUT,
         DEMO_TIMEOUT,
         LOCAL_TIMEOUT,
-        PAUSE_CASE_ON,
-        STORE_RETRY,
         STORE_TIMEOUT,
     )
-    from workflows.shared import local_first, upsert_changed
+    from workflows.shared import ask_store, local_first, pause_reason, upsert_changed
     from workflows.shared import refusal as refusal_of
     from workflows.state import InboxItem, RunState
 
@@ -194,25 +192,18 @@ class ApplicantWorkflow:
         )
         summary = f"append {', '.join(e.type for e in events)}"
         try:
-            result = await local_first(
+            result = await ask_store(
                 EventActivities.append_events,
                 request,
                 summary=summary,
-                timeout=self._timeout(LOCAL_TIMEOUT),
                 local=self._follows(LOCAL_RECORD),
-                otherwise=lambda: workflow.execute_activity_method(
-                    EventActivities.append_events,
-                    request,
-                    start_to_close_timeout=self._timeout(STORE_TIMEOUT),
-                    retry_policy=STORE_RETRY,
-                    summary=summary,
-                ),
+                local_timeout=self._timeout(LOCAL_TIMEOUT),
+                store_timeout=self._timeout(STORE_TIMEOUT),
             )
         except (ActivityError, ApplicationError) as exc:
-            refusal = refusal_of(exc)
-            if refusal is not None and refusal.type in PAUSE_CASE_ON:
+            if (reason := pause_reason(exc)) is not None:
                 # Not a FailureError: fails the workflow task, so the case waits, intact.
-                raise CasePausedError(f"{refusal.type}: {refusal.message}") from None
+                raise CasePausedError(reason) from None
             raise
         self.run_state.seq = result.last_seq
 

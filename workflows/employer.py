@@ -46,11 +46,9 @@ with workflow.unsafe.imports_passed_through():
         ADAPTER_TIMEOUT,
         DEMO_TIMEOUT,
         LOCAL_TIMEOUT,
-        PAUSE_CASE_ON,
-        STORE_RETRY,
         STORE_TIMEOUT,
     )
-    from workflows.shared import local_first, upsert_changed
+    from workflows.shared import ask_store, pause_reason, upsert_changed
     from workflows.shared import refusal as refusal_of
 
 # Rule change (workflow.patched, decided once per request, see docs/decisions/005): the record
@@ -135,24 +133,17 @@ class EmployerPermitWorkflow:
         )
         summary = f"append {', '.join(e.type for e in events)}"
         try:
-            result = await local_first(
+            result = await ask_store(
                 LabourActivities.append_labour_events,
                 request,
                 summary=summary,
-                timeout=self._timeout(LOCAL_TIMEOUT),
                 local=self._follows(FEWER_EVENTS),
-                otherwise=lambda: workflow.execute_activity_method(
-                    LabourActivities.append_labour_events,
-                    request,
-                    start_to_close_timeout=self._timeout(STORE_TIMEOUT),
-                    retry_policy=STORE_RETRY,
-                    summary=summary,
-                ),
+                local_timeout=self._timeout(LOCAL_TIMEOUT),
+                store_timeout=self._timeout(STORE_TIMEOUT),
             )
         except (ActivityError, ApplicationError) as exc:
-            refusal = refusal_of(exc)
-            if refusal is not None and refusal.type in PAUSE_CASE_ON:
-                raise RequestPausedError(f"{refusal.type}: {refusal.message}") from None
+            if (reason := pause_reason(exc)) is not None:
+                raise RequestPausedError(reason) from None
             raise
         self.seq = result.last_seq
         self.state = lab.fold_labour(events, self.state)
@@ -603,20 +594,13 @@ class EmployerPermitWorkflow:
             staff_id=fact.actor_id,
             role="case_officer",
         )
-        summary = f"who is {fact.actor_id}"
-        check = await local_first(
+        check = await ask_store(
             RegistryActivities.check_actor,
             who,
-            summary=summary,
-            timeout=self._timeout(LOCAL_TIMEOUT),
+            summary=f"who is {fact.actor_id}",
             local=self._follows(FEWER_EVENTS),
-            otherwise=lambda: workflow.execute_activity_method(
-                RegistryActivities.check_actor,
-                who,
-                start_to_close_timeout=self._timeout(STORE_TIMEOUT),
-                retry_policy=STORE_RETRY,
-                summary=summary,
-            ),
+            local_timeout=self._timeout(LOCAL_TIMEOUT),
+            store_timeout=self._timeout(STORE_TIMEOUT),
         )
         if not check.authorised:
             return self._refuse_input(name, f"not_authorised: {check.reason}")

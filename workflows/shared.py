@@ -12,7 +12,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.options import LOCAL_RETRY, NON_RETRYABLE
+from workflows.options import LOCAL_RETRY, NON_RETRYABLE, PAUSE_CASE_ON, STORE_RETRY
 
 
 def refusal(exc: BaseException) -> ApplicationError | None:
@@ -53,6 +53,42 @@ async def local_first(
             "%s: local attempts failed (%s), retrying as an activity", summary, exc
         )
     return await otherwise()
+
+
+async def ask_store(
+    method: Any,
+    arg: Any,
+    *,
+    summary: str,
+    local: bool,
+    local_timeout: timedelta,
+    store_timeout: timedelta,
+) -> Any:
+    """A call to kosh's PostgreSQL (the record, the staff registry): `local_first`, with the
+    ordinary activity on STORE_RETRY as the way round an outage (or, `local` False, alone)."""
+    return await local_first(
+        method,
+        arg,
+        summary=summary,
+        timeout=local_timeout,
+        local=local,
+        otherwise=lambda: workflow.execute_activity_method(
+            method,
+            arg,
+            start_to_close_timeout=store_timeout,
+            retry_policy=STORE_RETRY,
+            summary=summary,
+        ),
+    )
+
+
+def pause_reason(exc: BaseException) -> str | None:
+    """Why the record's refusal pauses the case or request (a conflict, a refused write),
+    None when it is not such a refusal."""
+    found = refusal(exc)
+    if found is None or found.type not in PAUSE_CASE_ON:
+        return None
+    return f"{found.type}: {found.message}"
 
 
 def upsert_changed(pairs: list[SearchAttributeUpdate[Any]]) -> None:
