@@ -69,8 +69,8 @@ from workflows.api import (
     StaffFact,
     case_workflow_id,
 )
-from workflows.applicant import ApplicantWorkflow
-from workflows.employer import EmployerPermitWorkflow
+from workflows.case.workflow import ApplicantWorkflow
+from workflows.labour.workflow import EmployerPermitWorkflow
 
 
 def configure_logging(*, json: bool, level: str = "info", stream: Any = None) -> None:

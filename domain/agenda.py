@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from domain.calendar import add_months
 from domain.case import CaseState
+from domain.checks import checks_complete
 from domain.events import SupportMeasure
 from domain.model import TIYN_PER_TENGE, Model
 from domain.policy import Policy, policy_by_id
@@ -147,3 +148,98 @@ def interview_reminder_after(state: CaseState, day: date) -> date:
 def arrival_deadline(state: CaseState, today: date) -> date:
     """The family must arrive in the region by this date after the place is reserved."""
     return today + timedelta(days=policy_by_id(state.policy_id).deadlines.arrival_days)
+
+
+def referral_due(state: CaseState, today: date) -> date:
+    """An officer's decision on a referral is due by this date (and again each window)."""
+    return today + timedelta(days=policy_by_id(state.policy_id).deadlines.referral_decision_days)
+
+
+class Timers(Model):
+    """The dates the case set when it asked someone for something: the interview (and the
+    next reminder), the family's arrival, an officer's referral decision."""
+
+    interview_due: date | None = None
+    next_reminder: date | None = None
+    arrival_due: date | None = None
+    referral_due: date | None = None
+
+
+# Who a case waits for, in one word: the search attribute KoshWaitingFor and the staff
+# console's worklists.
+WAITING_FOR = (
+    "authorities",
+    "interview",
+    "referral_decision",
+    "arrival",
+    "repayment",
+    "timer",
+    "activities",
+    "nothing",
+)
+
+
+def deadlines(state: CaseState, timers: Timers) -> dict[str, date]:
+    """Who owes the case what, by when (case dates): the status query and KoshNextDeadline."""
+    s, out = state, dict[str, date]()
+    if s.is_closed:
+        return out
+    if s.stage == "scoring":
+        for request in s.authority_requests:
+            if s.authority_gate(request.name) is None:
+                out[f"{request.name}_reply"] = request.due_on
+        if checks_complete(s) and s.interview is None and timers.interview_due is not None:
+            out["interview"] = timers.interview_due
+    if s.stage == "relocation" and s.region and s.arrived_on is None and timers.arrival_due:
+        out["arrival"] = timers.arrival_due
+    if s.stage == "referral" and timers.referral_due is not None:
+        out["referral_decision"] = timers.referral_due
+    if s.stage == "monitoring":
+        if s.discrepancy_confirm_on is not None:
+            out["residence_confirmation"] = s.discrepancy_confirm_on
+        if (check := next_residence_check(s)) is not None:
+            out["residence_check"] = check
+        if s.contract_ends_on is not None:
+            out["contract_end"] = s.contract_ends_on
+    if s.stage == "residence":
+        if (due := next_rescreening(s)) is not None:
+            out["rescreening"] = due
+        if s.permit_valid_until is not None:
+            out["permit_term_end"] = s.permit_valid_until
+    if s.stage == "repayment" and s.repayment_due_on is not None:
+        out["repayment"] = s.repayment_due_on
+    return out
+
+
+def waiting_for(state: CaseState) -> str:
+    """What the case waits for, in words a person reads (the status query, the UI)."""
+    s = state
+    if s.is_closed:
+        return "nothing (closed)"
+    if s.stage == "scoring" and not checks_complete(s):
+        awaited = [r.name for r in s.authority_requests if s.authority_gate(r.name) is None]
+        if awaited:
+            return f"authority replies: {', '.join(awaited)}"
+    if s.stage == "scoring" and checks_complete(s) and s.interview is None:
+        return "interview"
+    if s.stage == "referral":
+        return "referral_decision"
+    if s.stage == "relocation" and s.region is not None and s.arrived_on is None:
+        return "arrival"
+    if s.stage == "repayment":
+        return "repayment"
+    wake = next_wakeup(s)
+    return f"timer until {wake.isoformat()}" if wake else "activities"
+
+
+def waiting_word(state: CaseState) -> str:
+    """`waiting_for` as one of WAITING_FOR (a search attribute: no free text)."""
+    text = waiting_for(state)
+    for word, starts in (
+        ("authorities", "authority replies"),
+        ("timer", "timer until"),
+        ("nothing", "nothing"),
+    ):
+        if text.startswith(starts):
+            return word
+    return text if text in WAITING_FOR else "activities"

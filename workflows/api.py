@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field
 from temporalio.common import SearchAttributeKey
 
+from domain import agenda
 from domain.application import Application
 from domain.case import Payment
 from domain.events import Authority
@@ -32,24 +33,15 @@ SA_CONTRACT_END = SearchAttributeKey.for_datetime("KoshContractEnd")
 SA_CLOSE_REASON = SearchAttributeKey.for_keyword("KoshCloseReason")
 # The next date something must happen (a reply, an interview, an arrival, a repayment...).
 SA_NEXT_DEADLINE = SearchAttributeKey.for_datetime("KoshNextDeadline")
-# Who the case waits for, one word (WAITING_FOR): the staff console's worklists.
+# Who the case waits for, one word (domain.agenda.WAITING_FOR): the staff console's worklists.
 SA_WAITING_FOR = SearchAttributeKey.for_keyword("KoshWaitingFor")
+WAITING_FOR = agenda.WAITING_FOR
 # Since when (case time) it has waited for that: "waiting for an interview over 10 days".
 SA_WAITING_SINCE = SearchAttributeKey.for_datetime("KoshWaitingSince")
 # The labour path's (workflows/employer_api.py): the employer hashed, never its BIN.
 SA_INDUSTRY = SearchAttributeKey.for_keyword("KoshIndustry")
 SA_PROJECT = SearchAttributeKey.for_keyword("KoshProject")
 SA_EMPLOYER = SearchAttributeKey.for_keyword("KoshEmployer")
-WAITING_FOR = (
-    "authorities",
-    "interview",
-    "referral_decision",
-    "arrival",
-    "repayment",
-    "timer",
-    "activities",
-    "nothing",
-)
 SEARCH_ATTRIBUTES = (
     SA_STAGE,
     SA_TRACK,
@@ -212,3 +204,8 @@ class CaseResult(Model):
     events: int
     support_paid_tiyn: int
     repaid_tiyn: int
+
+
+# The workflow code's release: a `kosh dev` state folder whose cases ran under another
+# cannot continue them.
+RELEASE = "2026-12-first-release"

@@ -42,8 +42,8 @@ from store.pool import create_pool
 from tests.workflows.harness import all_runs
 from worker import data_converter, workflow_runner
 from workflows import api, employer_api
-from workflows.applicant import ApplicantWorkflow
-from workflows.employer import EmployerPermitWorkflow
+from workflows.case.workflow import ApplicantWorkflow
+from workflows.labour.workflow import EmployerPermitWorkflow
 
 pytestmark = pytest.mark.e2e
 N = 10

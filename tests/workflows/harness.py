@@ -32,8 +32,8 @@ from domain.application import Application
 from store.events import read_events
 from worker import build_worker, workflow_runner
 from workflows import api
-from workflows.applicant import ApplicantWorkflow
-from workflows.employer import EmployerPermitWorkflow
+from workflows.case.workflow import ApplicantWorkflow
+from workflows.labour.workflow import EmployerPermitWorkflow
 
 Handle = WorkflowHandle[Any, api.CaseResult]
 Answer = Callable[[Handle, StaffNotice], Awaitable[None]]

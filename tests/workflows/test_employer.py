@@ -14,6 +14,7 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from domain import labour as lab
+from domain.calendar import add_months
 from store.labour import append_labour_events, labour_quota_usage, read_labour_events
 from store.records import NewLabourEvent
 from tests.workflows.harness import Rig, replayer, types
@@ -168,7 +169,7 @@ async def test_a_violation_makes_employer_and_worker_liable(case_rig: Rig) -> No
             req.employer_id,
         )
     assert until == employer.quota_rights_suspended_until
-    assert until == lab.add_months(employer.at.date(), 12)
+    assert until == add_months(employer.at.date(), 12)
 
 
 async def test_a_suspended_employers_request_is_refused(case_rig: Rig) -> None:
@@ -229,7 +230,7 @@ async def test_an_inspectors_violation_and_bad_staff_input(case_rig: Rig) -> Non
     refused = await handle.execute_update(
         eapi.UPDATE_FACT, fact, result_type=eapi.LabourUpdateResult
     )
-    assert not refused.accepted and refused.reason.startswith("not_authorised")
+    assert not refused.accepted and refused.reason.startswith("actor_not_authorised")
     accepted = await handle.execute_update(
         eapi.UPDATE_FACT, {**fact, "actor_id": "officer-3"}, result_type=eapi.LabourUpdateResult
     )
@@ -239,6 +240,6 @@ async def test_an_inspectors_violation_and_bad_staff_input(case_rig: Rig) -> Non
     assert "no departure recorded by the exit date" in result.detail
     status = await handle.query(eapi.QUERY_STATUS, result_type=eapi.LabourStatus)
     assert status.violations == ("address_not_registered",)
-    assert [x.rule for x in status.refused] == ["not_authorised"]
+    assert [x.rule for x in status.refused] == ["actor_not_authorised"]
     assert status.quota_rights_suspended_until is not None
     assert status.quota_rights_suspended_until > date(2026, 1, 1)

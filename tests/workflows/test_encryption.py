@@ -19,7 +19,7 @@ from adapters.codec_server import codec_app
 from tests.workflows.harness import FULL_NAME, GatedSimulator, application
 from worker import build_worker, data_converter, workflow_runner
 from workflows import api
-from workflows.applicant import ApplicantWorkflow
+from workflows.case.workflow import ApplicantWorkflow
 
 KEYS_A = CodecKeys.generate("key-a")
 

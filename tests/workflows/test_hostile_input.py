@@ -11,7 +11,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import DomainError
-from workflows import inbox
+from workflows import api
+from workflows.case import inputs
+
+
+def parse_interview(raw: Any) -> Any:
+    return inputs.parse_value(api.SIGNAL_INTERVIEW, raw).value
+
+
+def parse_fact(raw: Any) -> Any:
+    return inputs.parse_value(api.SIGNAL_FACT, raw).value
+
+
+def parse_authority_reply(raw: Any) -> Any:
+    return inputs.parse_value(api.SIGNAL_AUTHORITY, raw).value
+
 
 JSON = st.recursive(
     st.none()
@@ -76,29 +90,29 @@ def parsed_or_refused(parse: Any, raw: Any) -> None:
 @settings(max_examples=300, deadline=None)
 @given(raw=JSON | NEAR_VALID | TRICKS)
 def test_any_fact_is_parsed_or_refused_with_a_rule(raw: Any) -> None:
-    def as_command(value: Any) -> Any:
-        fact = inbox.parse_fact(value)
-        return inbox.fact_command(fact), inbox.fact_actor(fact)
-
-    parsed_or_refused(as_command, raw)
+    parsed_or_refused(lambda v: inputs.command_for(inputs.parse_value(api.SIGNAL_FACT, v)), raw)
 
 
 @settings(max_examples=300, deadline=None)
 @given(raw=JSON | NEAR_VALID | TRICKS)
 def test_any_interview_is_parsed_or_refused_with_a_rule(raw: Any) -> None:
-    parsed_or_refused(lambda v: inbox.interview_command(inbox.parse_interview(v)), raw)
+    parsed_or_refused(
+        lambda v: inputs.command_for(inputs.parse_value(api.SIGNAL_INTERVIEW, v)), raw
+    )
 
 
 @settings(max_examples=200, deadline=None)
 @given(raw=JSON | NEAR_VALID | TRICKS)
 def test_any_authority_reply_is_parsed_or_refused_with_a_rule(raw: Any) -> None:
-    parsed_or_refused(lambda v: inbox.authority_command(inbox.parse_authority_reply(v)), raw)
+    parsed_or_refused(
+        lambda v: inputs.command_for(inputs.parse_value(api.SIGNAL_AUTHORITY, v)), raw
+    )
 
 
 def test_a_huge_note_is_refused_naming_the_field() -> None:
     raw = {"interviewer_id": "staff-7", "passed": True, "points": 1, "notes": "x" * 100_000}
     try:
-        inbox.parse_interview(raw)
+        parse_interview(raw)
     except DomainError as exc:
         assert exc.reason.startswith("notes:")
     else:
@@ -108,11 +122,11 @@ def test_a_huge_note_is_refused_naming_the_field() -> None:
 @pytest.mark.parametrize(
     ("parse", "raw", "field"),
     [
-        (inbox.parse_interview, {**INTERVIEW, "notes": "ok\x00"}, "notes"),
-        (inbox.parse_interview, {**INTERVIEW, "notes": "\u202eevil"}, "notes"),
-        (inbox.parse_fact, {"kind": "repayment", "reference": "TRN\x1b[2J"}, "reference"),
-        (inbox.parse_fact, {"kind": "withdrawal", "reason": "x\u2066y"}, "reason"),
-        (inbox.parse_authority_reply, {**REPLY, "reference": "AR-1\n"}, "reference"),
+        (parse_interview, {**INTERVIEW, "notes": "ok\x00"}, "notes"),
+        (parse_interview, {**INTERVIEW, "notes": "\u202eevil"}, "notes"),
+        (parse_fact, {"kind": "repayment", "reference": "TRN\x1b[2J"}, "reference"),
+        (parse_fact, {"kind": "withdrawal", "reason": "x\u2066y"}, "reason"),
+        (parse_authority_reply, {**REPLY, "reference": "AR-1\n"}, "reference"),
     ],
 )
 def test_control_characters_are_refused_naming_the_field(parse: Any, raw: Any, field: str) -> None:
@@ -125,4 +139,4 @@ def test_control_characters_are_refused_naming_the_field(parse: Any, raw: Any, f
 
 
 def test_notes_may_have_line_breaks() -> None:
-    assert inbox.parse_interview({**INTERVIEW, "notes": "line one\nline two\ttab"}).notes
+    assert parse_interview({**INTERVIEW, "notes": "line one\nline two\ttab"}).notes

@@ -1,0 +1,1 @@
+"""A case from entry to exit: ApplicantWorkflow (workflow.py) and what it is made of."""

@@ -1,0 +1,158 @@
+"""A case's input: each signal or update parsed once into a typed input, and the domain
+command it asks for, with the actor the staff registry must confirm.
+
+Interviews come from interviewers, facts from case officers (arrivals and repayments also
+from the agency feeds), authority replies from the reply bridge (bound by their reference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from temporalio.common import RawValue
+
+from domain import commands as cmd
+from domain.errors import InvalidCommandError
+from workflows.api import (
+    SIGNAL_AUTHORITY,
+    SIGNAL_FACT,
+    SIGNAL_INTERVIEW,
+    UPDATE_FACT,
+    UPDATE_INTERVIEW,
+    AuthorityReplyInput,
+    InterviewOutcome,
+    StaffFact,
+)
+from workflows.inputs import Actor, InputRefusedError, decode, validated
+
+# Arrivals and repayments also come from agency feeds (the address registry, the treasury);
+# every other fact is a case officer's.
+FACT_ROLES: dict[str, tuple[str, ...]] = {
+    "arrival": ("case_officer", "agency_feed"),
+    "repayment": ("case_officer", "agency_feed"),
+}
+OFFICER = ("case_officer",)
+# The input each signal and update name carries; the name under which a refusal is listed.
+KINDS: dict[str, tuple[str, type[InterviewOutcome | StaffFact | AuthorityReplyInput]]] = {
+    SIGNAL_INTERVIEW: ("interview", InterviewOutcome),
+    UPDATE_INTERVIEW: ("interview", InterviewOutcome),
+    SIGNAL_FACT: ("fact", StaffFact),
+    UPDATE_FACT: ("fact", StaffFact),
+    SIGNAL_AUTHORITY: ("authority", AuthorityReplyInput),
+}
+UPDATES = (UPDATE_INTERVIEW, UPDATE_FACT)
+
+
+class Input(NamedTuple):
+    """One input, parsed: its kind ("interview", "fact", "authority") and its model."""
+
+    kind: str
+    value: InterviewOutcome | StaffFact | AuthorityReplyInput
+
+    @property
+    def request_id(self) -> str | None:
+        return getattr(self.value, "request_id", None)
+
+
+def kind_of(name: str) -> str:
+    """The name a refusal is listed under: the input's kind, or the unknown name itself."""
+    return KINDS[name][0] if name in KINDS else name[:100]
+
+
+def parse(name: str, args: Sequence[RawValue]) -> Input:
+    """The typed input a signal or update carries, or InputRefusedError naming the rule."""
+    if name not in KINDS:
+        raise InputRefusedError("unknown_input", f"a case takes no input named {name[:100]!r}")
+    kind, model = KINDS[name]
+    return Input(kind, validated(model, decode(args)))
+
+
+def command_for(item: Input) -> tuple[cmd.Command, Actor | None]:
+    """The command an input asks for, and the actor the registry must confirm (None: an
+    authority's reply, bound to its request by the reference the authority gave)."""
+    value = item.value
+    if isinstance(value, InterviewOutcome):
+        return interview_command(value), Actor(value.interviewer_id, ("interviewer",))
+    if isinstance(value, AuthorityReplyInput):
+        return authority_command(value), None
+    command = fact_command(value)
+    return command, fact_actor(value)
+
+
+def fact_actor(fact: StaffFact) -> Actor:
+    """Who records the fact (required: a fact without its actor is refused)."""
+    _need(fact, "actor_id")
+    assert fact.actor_id is not None
+    if fact.officer_id is not None and fact.officer_id != fact.actor_id:
+        raise InputRefusedError(
+            "invalid_input",
+            f"officer_id: {fact.officer_id} is not the actor ({fact.actor_id}); "
+            "an officer records their own decision",
+        )
+    return Actor(fact.actor_id, FACT_ROLES.get(fact.kind, OFFICER))
+
+
+def authority_command(reply: AuthorityReplyInput) -> cmd.RecordAuthorityCheck:
+    return cmd.RecordAuthorityCheck(
+        authority=reply.authority,
+        outcome=reply.outcome,
+        reason=reply.reason,
+        reference=reply.reference,
+    )
+
+
+def interview_command(outcome: InterviewOutcome) -> cmd.RecordInterview:
+    return cmd.RecordInterview(
+        interviewer_id=outcome.interviewer_id,
+        passed=outcome.passed,
+        points=outcome.points,
+        notes=outcome.notes,
+    )
+
+
+def _need(fact: StaffFact, *names: str) -> None:
+    missing = [n for n in names if getattr(fact, n) is None]
+    if missing:
+        article = "an" if fact.kind[0] in "aeiou" else "a"
+        needs = ", ".join(missing)
+        raise InputRefusedError("missing_field", f"{article} {fact.kind} fact needs {needs}")
+
+
+def fact_command(fact: StaffFact) -> cmd.Command:
+    """The domain command a staff fact asks for."""
+    match fact.kind:
+        case "arrival":
+            _need(fact, "region")
+            assert fact.region is not None
+            return cmd.RecordArrival(region=fact.region, arrived_on=fact.on)
+        case "move":
+            return cmd.RecordMove(new_region=fact.region, moved_on=fact.on)
+        case "departure":
+            return cmd.RecordDeparture(departed_on=fact.on, source="staff")
+        case "repayment":
+            _need(fact, "amount_tiyn", "reference")
+            assert fact.amount_tiyn is not None and fact.reference is not None
+            return cmd.RecordRepayment(amount_tiyn=fact.amount_tiyn, reference=fact.reference)
+        case "referral":
+            officer = fact.officer_id or fact.actor_id
+            _need(fact, "approve", "officer_id" if fact.actor_id is None else "actor_id", "reason")
+            assert fact.approve is not None and officer and fact.reason
+            return cmd.ResolveReferral(officer_id=officer, approve=fact.approve, reason=fact.reason)
+        case "withdrawal":
+            return cmd.Withdraw(reason=fact.reason or "withdrawn by the applicant")
+        case "death":
+            return cmd.RecordDeath(died_on=fact.on)
+        case "citizenship":
+            return cmd.RecordCitizenship(granted_on=fact.on)
+        case "revocation":
+            _need(fact, "reason")
+            assert fact.reason is not None
+            return cmd.RevokePermit(reason=fact.reason)
+    raise InvalidCommandError("unknown_fact", f"unknown fact kind {fact.kind!r}")
+
+
+def parse_value(name: str, value: Any) -> Input:
+    """`parse` for a value already decoded (the tests' hostile-input tables)."""
+    kind, model = KINDS[name]
+    return Input(kind, validated(model, value))

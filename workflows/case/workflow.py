@@ -1,0 +1,197 @@
+"""ApplicantWorkflow: one applicant's case from entry to exit, for as long as it lives.
+
+Orchestration only: every rule is asked of domain/ (decide, agenda), every side effect is an
+activity. The main loop runs the step of the case's stage under the case's lock; staff input
+arrives by signal or validated update through one handler, is parsed once, and is applied
+under the same lock, between steps or while a step waits, so appends stay ordered and a bad
+input never breaks the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from temporalio import workflow
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain import agenda
+    from domain import commands as cmd
+    from domain.application import intake_problems
+    from domain.clock import SECONDS_PER_YEAR, CaseClock
+    from domain.errors import DomainError
+    from workflows import api
+    from workflows.api import AuthorityReplyInput
+    from workflows.case.core import Case
+    from workflows.case.inputs import UPDATES, kind_of, parse
+    from workflows.case.state import RunState
+    from workflows.case.steps import STEPS
+    from workflows.runtime import RuleChanges
+
+# Rule changes under running cases (workflow.patched ids; docs/decisions/005): none since the
+# first release. The first one is added here and asked with `self.rules.follows(id)`.
+RULE_CHANGES: tuple[str, ...] = ()
+LONG_LIVED = ("monitoring", "repayment", "residence")
+
+
+@workflow.defn(name=api.WORKFLOW_NAME)
+class ApplicantWorkflow:
+    @workflow.init
+    def __init__(self, inp: api.CaseInput) -> None:
+        if inp.snapshot is not None:
+            run = RunState.model_validate(inp.snapshot)
+        else:
+            clock = CaseClock(
+                origin=workflow.now(), seconds_per_year=inp.seconds_per_year or SECONDS_PER_YEAR
+            )
+            run = RunState(clock=clock, human_floor_seconds=inp.human_floor_seconds)
+        self.case = Case(run)
+
+    @workflow.run
+    async def run(self, inp: api.CaseInput) -> api.CaseResult:
+        case, rt = self.case, self.case.rt
+        self.rules = RuleChanges(RULE_CHANGES, case.run.rules, continued=inp.snapshot is not None)
+        if case.state.stage == "new":
+            problems = intake_problems(inp.application, rt.today())
+            if problems:
+                return self._refused_at_intake(inp, problems)
+            async with rt.lock:
+                await case.record(
+                    cmd.SubmitApplication(case_id=inp.case_id, application=inp.application)
+                )
+        while not case.closed:
+            async with rt.lock:
+                if not case.closed:
+                    await STEPS[case.state.stage](case)
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if case.closed:
+                    break
+                case.run.run_year = None
+                workflow.continue_as_new(
+                    api.CaseInput(
+                        case_id=inp.case_id,
+                        application=inp.application,
+                        snapshot=case.run.model_dump(mode="json"),
+                    )
+                )
+        # Input that arrives as the case closes is answered (refused: the case is closed).
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        s = case.state
+        return api.CaseResult(
+            case_id=s.case_id,
+            closed_reason=s.closed_reason or "",
+            detail=s.closed_detail,
+            events=case.run.seq,
+            support_paid_tiyn=s.paid_tiyn,
+            repaid_tiyn=s.repaid_tiyn,
+        )
+
+    def _should_continue_as_new(self) -> bool:
+        """Hand over at each case-year boundary of a long-lived stage (or when told to)."""
+        case = self.case
+        if case.closed or case.state.stage not in LONG_LIVED:
+            return False
+        year = case.rt.now().year
+        if case.run.run_year is None:
+            case.run.run_year = year
+            return workflow.info().is_continue_as_new_suggested()
+        return year != case.run.run_year or workflow.info().is_continue_as_new_suggested()
+
+    def _refused_at_intake(
+        self, inp: api.CaseInput, problems: list[tuple[str, str]]
+    ) -> api.CaseResult:
+        """An application started by a tool other than kosh's that the intake desk would refuse:
+        nothing is recorded; the result and the status say why, field by field."""
+        detail = "; ".join(f"{field}: {rule}" for field, rule in problems)
+        self.case.run.inputs.refuse("application", "invalid_application", detail)
+        return api.CaseResult(
+            case_id=inp.case_id,
+            closed_reason="refused_at_intake",
+            detail=detail,
+            events=0,
+            support_paid_tiyn=0,
+            repaid_tiyn=0,
+        )
+
+    # ---- input -----------------------------------------------------------------------------
+    @workflow.signal(dynamic=True)
+    async def receive(self, name: str, args: Sequence[RawValue]) -> None:
+        """Every signal: an interview, a fact, an authority's reply, or a name the case does
+        not take (refused as `unknown_input`, listed in the status)."""
+        await self._take(name, args, update=False)
+
+    @workflow.update(dynamic=True)
+    async def submit(self, name: str, args: Sequence[RawValue]) -> api.UpdateResult:
+        """An interview or a fact whose sender waits for `accepted` or the refusal."""
+        return await self._take(name, args, update=True)
+
+    @submit.validator
+    def _validate(self, name: str, args: Sequence[RawValue]) -> None:
+        """Refuse now what the case would refuse (nothing is recorded, nothing listed)."""
+        try:
+            if name not in UPDATES:
+                raise DomainError("unknown_input", f"a case takes no update named {name[:100]!r}")
+            self.case.dry_run(parse(name, args))
+        except DomainError as exc:
+            # str() of this error reads "rule: reason"; the type lets tools branch on the rule.
+            raise ApplicationError(exc.reason, type=exc.rule, non_retryable=True) from None
+
+    async def _take(self, name: str, args: Sequence[RawValue], *, update: bool) -> api.UpdateResult:
+        case = self.case
+        try:
+            item = parse(name, args)
+        except DomainError as exc:
+            return case.run.inputs.refuse(kind_of(name), exc.rule, exc.reason)
+        async with case.rt.lock:
+            reply = item.value
+            if isinstance(reply, AuthorityReplyInput) and self._ahead_of_its_request(reply):
+                early = case.run.early_replies
+                if reply.authority in early:
+                    return case.run.inputs.refuse(
+                        item.kind, "authority_answered", f"{reply.authority} has already answered"
+                    )
+                early[reply.authority] = reply
+                return api.UpdateResult(accepted=True)
+            return await case.apply(item, update=update)
+
+    def _ahead_of_its_request(self, reply: AuthorityReplyInput) -> bool:
+        """An authority's reply that came before the case recorded asking it (the authority
+        answered before its acknowledgement reached the case): kept, and applied right after
+        the request is recorded (workflows/case/scoring.py)."""
+        s = self.case.state
+        return (
+            s.stage == "scoring"
+            and s.authority_request(reply.authority) is None
+            and s.authority_gate(reply.authority) is None
+        )
+
+    @workflow.query(name=api.QUERY_STATUS)
+    def status(self) -> api.CaseStatus:
+        case = self.case
+        s, b, log = case.state, case.state.breakdown, case.run.inputs
+        return api.CaseStatus(
+            case_id=s.case_id,
+            stage=s.stage,
+            track=s.track,
+            policy_id=s.policy_id,
+            region=s.region,
+            case_time=case.rt.now(),
+            waiting_for=agenda.waiting_for(s),
+            score_total=b.total if b else None,
+            decision=b.decision if b else None,
+            decision_reasons=b.reasons if b else (),
+            breakdown=b,
+            deadlines=agenda.deadlines(s, case.run.timers),
+            contract_ends_on=s.contract_ends_on,
+            support_paid_tiyn=s.paid_tiyn,
+            outstanding_tiyn=s.outstanding_tiyn,
+            payments=s.payments,
+            repayment_due_on=s.repayment_due_on if s.stage == "repayment" else None,
+            closed_reason=s.closed_reason,
+            closed_detail=s.closed_detail,
+            events=case.run.seq,
+            refused=tuple(log.refused),
+            refused_total=log.refused_total,
+        )

@@ -1,0 +1,84 @@
+"""Staff and agency input as both workflows take it, written once.
+
+Every signal and update reaches a workflow through one dynamic handler, as raw payloads: a
+payload the SDK would have to drop (wrong shape, wrong count) or fail on is decoded here, so
+it is refused with a reason, never lost without trace and never a failed workflow task. The
+one JSON value an input carries is parsed once, into its typed model, or refused naming the
+field and the rule. Refusals are kept (the newest REFUSALS_KEPT) and counted in the
+workflow's state, so its status lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple, TypeVar
+
+from pydantic import BaseModel, Field, ValidationError
+from temporalio import workflow
+from temporalio.common import RawValue
+
+from domain.errors import DomainError
+from workflows.api import RefusedInput, UpdateResult
+
+REFUSALS_KEPT = 50
+M = TypeVar("M", bound=BaseModel)
+
+
+class InputRefusedError(DomainError):
+    """Input that is malformed: the rule is `invalid_input`, `missing_field`, `unknown_input`."""
+
+
+class Actor(NamedTuple):
+    """Who sends an input, and the registry roles of which they must hold one."""
+
+    staff_id: str
+    roles: tuple[str, ...]
+
+
+class InputLog(BaseModel):
+    """What a workflow did with its input: the refusals, and each request id it applied with
+    the answer it gave (a retried request gets the same answer, and is applied once)."""
+
+    refused: list[RefusedInput] = Field(default_factory=list)
+    refused_total: int = 0
+    applied: dict[str, UpdateResult] = Field(default_factory=dict)
+
+    def refuse(self, name: str, rule: str, reason: str) -> UpdateResult:
+        """Keep the refusal (a flood of bad input cannot grow the state, and so the history and
+        the continue-as-new snapshot, without bound: the newest are kept, all are counted)."""
+        refusal = RefusedInput(
+            received_at=workflow.now(), name=name, rule=rule, reason=reason[:500]
+        )
+        self.refused.append(refusal)
+        del self.refused[:-REFUSALS_KEPT]
+        self.refused_total += 1
+        workflow.metric_meter().create_counter(
+            "kosh_inputs_refused", "staff and agency input refused, by rule"
+        ).add(1, {"input": name, "rule": rule})
+        workflow.logger.info("input refused", extra={"input": name, "rule": rule})
+        return UpdateResult(accepted=False, reason=f"{rule}: {reason}")
+
+
+def decode(args: Sequence[RawValue]) -> Any:
+    """The one JSON value an input carries, or InputRefusedError."""
+    if len(args) != 1:
+        raise InputRefusedError("invalid_input", f"(input): expected one value, got {len(args)}")
+    try:
+        return workflow.payload_converter().from_payload(args[0].payload)
+    except Exception as exc:  # a payload no converter reads: refused, never a failed task
+        encoding = args[0].payload.metadata.get("encoding", b"").decode(errors="replace")
+        raise InputRefusedError(
+            "invalid_input", f"(input): cannot be read as JSON ({encoding or 'no encoding'})"
+        ) from exc
+
+
+def validated(model: type[M], value: Any) -> M:
+    """`value` as `model`, or InputRefusedError naming each field that breaks a rule."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "(input)"
+            parts.append(f"{field}: {err['msg']}")
+        raise InputRefusedError("invalid_input", "; ".join(parts)) from None

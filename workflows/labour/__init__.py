@@ -1,0 +1,1 @@
+"""A labour request: EmployerPermitWorkflow (workflow.py) and what it is made of."""

@@ -1,0 +1,150 @@
+"""One running labour request as its steps and handlers see it: the state, the decision
+(decide, record, fold, publish) under the request's lock, a staff fact applied or refused, and
+what operators see in Temporal (search attributes without the BIN, details, metrics)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities import models as m
+    from activities.labour import LabourActivities, LabourAppendInput, PendingLabourEvent
+    from activities.staff import RegistryActivities
+    from domain.errors import DomainError
+    from domain.labour import LabourEvent, LabourState, employer_key, fold_labour
+    from domain.labour import agenda as labour_agenda
+    from domain.labour.commands import LabourCommand
+    from domain.labour.decider import decide_labour
+    from domain.policy import policy_by_id, policy_in_force
+    from workflows import api
+    from workflows import employer_api as eapi
+    from workflows.labour.inputs import command_for
+    from workflows.labour.state import RequestRun
+    from workflows.runtime import Runtime, midnight, upsert_changed
+
+
+class Request:
+    def __init__(self, inp: eapi.LabourInput, run: RequestRun) -> None:
+        self.inp, self.run = inp, run
+        self.rt = Runtime(run.clock)
+
+    @property
+    def state(self) -> LabourState:
+        return self.run.request
+
+    @property
+    def closed(self) -> bool:
+        return self.state.stage == "closed"
+
+    @property
+    def workflow_id(self) -> str:
+        return eapi.request_workflow_id(self.inp.request_id)
+
+    async def record(self, command: LabourCommand) -> list[LabourEvent]:
+        """Decide, append to the record (stream labour-<id>), fold, publish; the caller holds
+        the lock. Raises DomainError on a refusal; nothing is recorded then."""
+        assert self.rt.lock.locked(), "a decision is taken under the request's lock"
+        events = decide_labour(self.state, command, now=self.rt.now())
+        if not events:
+            return events
+        pending = tuple(PendingLabourEvent(event_id=str(workflow.uuid4()), event=e) for e in events)
+        request = LabourAppendInput(
+            request_id=self.inp.request_id, expected_seq=self.run.seq, events=pending
+        )
+        summary = f"append {', '.join(e.type for e in events)}"
+        result = await self.rt.append(
+            LabourActivities.append_labour_events, request, summary=summary
+        )
+        self.run.seq = result.last_seq
+        self.run.request = fold_labour(events, self.state)
+        self.rt.decisions += 1
+        self.publish()
+        counter = workflow.metric_meter().create_counter("kosh_events", "events recorded")
+        for e in events:
+            counter.add(1, {"type": e.type})
+        return events
+
+    async def apply(self, fact: eapi.LabourFact, *, update: bool) -> api.UpdateResult:
+        """A case officer's fact, under the lock: the registry asked, then decided and
+        recorded, or refused (listed in the status) with the request unchanged."""
+        log, key, kind = self.run.inputs, fact.request_id, "labour_fact"
+        if key is not None and key in log.applied:
+            if update:  # a retried update: the same answer, applied once
+                return log.applied[key]
+            return log.refuse(kind, "duplicate_request", f"request {key} already applied")
+        try:
+            command, actor = command_for(fact)
+        except DomainError as exc:
+            return log.refuse(kind, exc.rule, exc.reason)
+        who = m.ActorCheckInput(
+            case_id=self.workflow_id, staff_id=actor.staff_id, role=actor.roles[0]
+        )
+        check = await self.rt.ask_store(
+            RegistryActivities.check_actor, who, summary=f"check {actor.roles[0]}"
+        )
+        if not check.authorised:
+            return log.refuse(kind, "actor_not_authorised", check.reason)
+        try:
+            await self.record(command)
+        except DomainError as exc:
+            return log.refuse(kind, exc.rule, exc.reason)
+        result = api.UpdateResult(accepted=True)
+        if key is not None:
+            log.applied[key] = result
+        return result
+
+    def dry_run(self, fact: eapi.LabourFact) -> None:
+        """What `apply` would refuse, without recording anything (the update's validator)."""
+        if fact.request_id is not None and fact.request_id in self.run.inputs.applied:
+            return
+        command, _ = command_for(fact)
+        decide_labour(self.state, command, now=self.rt.now())
+
+    # ---- what operators see ----------------------------------------------------------------
+    def rules(self) -> Any:
+        policy_id = self.state.policy_id
+        policy = policy_by_id(policy_id) if policy_id else policy_in_force(self.rt.today())
+        return policy.labour
+
+    def publish(self) -> None:
+        r, s, run = self.inp.request, self.state, self.run
+        pairs: list[Any] = [
+            api.SA_STAGE.value_set(s.stage),
+            api.SA_TRACK.value_set(eapi.TRACK),
+            api.SA_REGION.value_set(r.region),
+            api.SA_POLICY.value_set(s.policy_id or ""),
+            eapi.SA_INDUSTRY.value_set(r.industry),
+            eapi.SA_EMPLOYER.value_set(employer_key(r.employer_id)),
+        ]
+        word = labour_agenda.waiting_for(s)
+        if word != run.waiting_word:
+            run.waiting_word, run.waiting_since = word, self.rt.now()
+        pairs.append(api.SA_WAITING_FOR.value_set(word))
+        pairs.append(api.SA_WAITING_SINCE.value_set(run.waiting_since or self.rt.now()))
+        if r.project:
+            pairs.append(eapi.SA_PROJECT.value_set(r.project))
+        if s.closed_reason:
+            pairs.append(api.SA_CLOSE_REASON.value_set(s.closed_reason))
+        deadline = labour_agenda.next_deadline(s, self.rules())
+        if deadline is not None:
+            pairs.append(api.SA_NEXT_DEADLINE.value_set(midnight(deadline)))
+        upsert_changed(pairs)
+        workflow.set_current_details(self.details())
+
+    def details(self) -> str:
+        r, s = self.inp.request, self.state
+        project = f", project {r.project}" if r.project else ""
+        lines = [
+            f"**Stage:** {s.stage}  ",
+            f"**Labour request:** {r.industry} in {r.region}{project}  ",
+            f"**Case date:** {self.rt.today().isoformat()}  ",
+        ]
+        if s.valid_until is not None:
+            lines.append(f"**Permit until:** {s.valid_until.isoformat()}  ")
+        if s.violations:
+            lines.append(f"**Violations:** {', '.join(s.violations)}  ")
+        if s.closed_reason:
+            lines.append(f"**Closed:** {s.closed_reason}")
+        return "\n".join(lines)

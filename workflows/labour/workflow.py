@@ -1,0 +1,237 @@
+"""EmployerPermitWorkflow: one employer's request for one foreign worker's permit, durable
+from the request to its end.
+
+request -> shortage proven on the domestic labour market -> a quota place reserved (the
+record's atomic ledger, as for kandas places) -> the worker's competent-authority checks ->
+permit for the term -> obligations reviewed at the policy's interval -> the end: the term
+completed; employment ended early (the place returned); or a violation (employer and worker
+liable), the worker's departure checked at the exit date. Orchestration only: every rule is
+domain/labour's (the decider and the agenda); every fact is in the record (stream
+labour-<request id>) before the workflow acts on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RawValue
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import models as m
+    from activities.labour import EmploymentInput, LabourActivities, ScreeningInput, VacancyInput
+    from activities.verification import VerificationActivities
+    from domain.clock import SECONDS_PER_YEAR, CaseClock
+    from domain.errors import DomainError
+    from domain.labour import LABOUR_AUTHORITIES, employer_key
+    from domain.labour import agenda as labour_agenda
+    from domain.labour import commands as c
+    from workflows import api
+    from workflows import employer_api as eapi
+    from workflows.labour.inputs import NAMES, parse
+    from workflows.labour.request import Request
+    from workflows.labour.state import RequestRun
+    from workflows.runtime import RuleChanges, refusal
+
+# Rule changes under running requests (docs/decisions/005): none since the first release.
+RULE_CHANGES: tuple[str, ...] = ()
+# Refusals of the record that end the request (no place left, no quota rights): recorded.
+RECORD_REFUSALS: dict[str, c.PlaceRefusal] = {
+    "LabourQuotaExhausted": "quota_exhausted",
+    "EmployerSuspended": "employer_suspended",
+}
+
+
+@workflow.defn(name=eapi.WORKFLOW_NAME)
+class EmployerPermitWorkflow:
+    @workflow.init
+    def __init__(self, inp: eapi.LabourInput) -> None:
+        clock = CaseClock(
+            origin=workflow.now(), seconds_per_year=inp.seconds_per_year or SECONDS_PER_YEAR
+        )
+        self.req = Request(inp, RequestRun(clock=clock))
+
+    @workflow.run
+    async def run(self, inp: eapi.LabourInput) -> eapi.LabourResult:
+        req, rt = self.req, self.req.rt
+        self.rules = RuleChanges(RULE_CHANGES, req.run.rules, continued=False)
+        try:
+            async with rt.lock:
+                await req.record(c.SubmitRequest(request_id=inp.request_id, request=inp.request))
+        except DomainError as exc:  # nothing is recorded for a request that is not one
+            return self._result(closed_reason="refused", detail=exc.reason)
+        for step in (self._shortage, self._reserve, self._checks, self._permit, self._monitor):
+            if req.closed:
+                break
+            async with rt.lock:
+                await step()
+        if not req.closed and req.state.exit_by is not None:
+            await self._exit()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        s = req.state
+        return self._result(closed_reason=s.closed_reason or "refused", detail=s.closed_detail)
+
+    def _result(self, *, closed_reason: str, detail: str) -> eapi.LabourResult:
+        return eapi.LabourResult(
+            request_id=self.req.inp.request_id,
+            closed_reason=closed_reason,
+            detail=detail,
+            events=self.req.run.seq,
+        )
+
+    # ---- the steps (each under the request's lock) ---------------------------------------
+    async def _shortage(self) -> None:
+        req, r = self.req, self.req.inp.request
+        on = req.rt.today()  # the day asked about: the answer is as of then, however late
+        answer = await req.rt.call(
+            LabourActivities.check_vacancy,
+            VacancyInput(
+                request_id=req.inp.request_id,
+                reference=r.vacancy_reference,
+                employer_id=r.employer_id,
+                industry=r.industry,
+                region=r.region,
+                on=on,
+            ),
+            summary="vacancy on the domestic labour market",
+        )
+        await req.record(c.RecordVacancy(vacancy=answer.vacancy, on=on))
+
+    async def _reserve(self) -> None:
+        try:
+            await self.req.record(c.ReservePlace(year=self.req.rt.now().year))
+        except (ActivityError, ApplicationError) as exc:
+            found = refusal(exc)
+            if found is None or found.type not in RECORD_REFUSALS:
+                raise
+            rule = RECORD_REFUSALS[found.type]
+            await self.req.record(c.RefusePlace(rule=rule, reason=found.message))
+
+    async def _checks(self) -> None:
+        req = self.req
+        results = await asyncio.gather(
+            *(
+                req.rt.call(
+                    LabourActivities.screen_worker,
+                    ScreeningInput(
+                        request_id=req.inp.request_id, worker=req.inp.request.worker, authority=a
+                    ),
+                    summary=f"{a} screening of the worker",
+                )
+                for a in LABOUR_AUTHORITIES
+            )
+        )
+        checks = tuple(
+            c.WorkerCheck(authority=x.authority, outcome=x.outcome, reason=x.reason)
+            for x in results
+        )
+        await req.record(c.RecordWorkerChecks(results=checks))
+
+    async def _permit(self) -> None:
+        number = await self.req.rt.call(
+            VerificationActivities.issue_permit,
+            m.IssueInput(case_id=self.req.workflow_id),
+            summary="issue work permit",
+        )
+        await self.req.record(c.IssueWorkPermit(number=number.number))
+
+    async def _monitor(self) -> None:
+        """Reviews at the policy's interval until the permit ends; a staff fact applied
+        between them may end it sooner (an early end, a violation)."""
+        req, rt = self.req, self.req.rt
+        while (review := labour_agenda.next_review(req.state, req.rules())) is not None:
+            if await rt.wait(review, label=f"obligations review {review.isoformat()}"):
+                continue  # a staff fact was decided meanwhile: the agenda is asked again
+            s, r = req.state, req.inp.request
+            assert s.valid_from is not None
+            report = await rt.call(
+                LabourActivities.employment_report,
+                EmploymentInput(
+                    request_id=req.inp.request_id,
+                    permit_from=s.valid_from,
+                    offered_wage_tiyn=r.monthly_wage_tiyn,
+                    on=rt.today(),
+                ),
+                summary="employment review",
+            )
+            await req.record(c.RecordReview(report=report))
+
+    async def _exit(self) -> None:
+        """The worker's exit, checked with border control at the date it was ordered for."""
+        req, rt = self.req, self.req.rt
+        exit_by = req.state.exit_by
+        assert exit_by is not None
+        await workflow.sleep(rt.wall_seconds(exit_by) or 0.001, summary="exit ordered by")
+        days = req.rules().exit_days + 1
+        departure = await rt.call(
+            VerificationActivities.check_departure,
+            m.DepartureCheckInput(
+                case_id=req.workflow_id, since=exit_by - timedelta(days=days), until=rt.today()
+            ),
+            summary="border: did the worker leave",
+        )
+        async with rt.lock:
+            await req.record(c.RecordExit(departed_on=departure.departed_on))
+
+    # ---- input -----------------------------------------------------------------------------
+    @workflow.signal(dynamic=True)
+    async def receive(self, name: str, args: Sequence[RawValue]) -> None:
+        """A case officer's fact, or a name the request does not take (refused, listed)."""
+        await self._take(name, args, update=False)
+
+    @workflow.update(dynamic=True)
+    async def submit(self, name: str, args: Sequence[RawValue]) -> api.UpdateResult:
+        return await self._take(name, args, update=True)
+
+    @submit.validator
+    def _validate(self, name: str, args: Sequence[RawValue]) -> None:
+        """Shape, stage and rules before anything is recorded: refused naming field and rule."""
+        try:
+            if name != eapi.UPDATE_FACT:
+                raise DomainError("unknown_input", f"a labour request takes no update {name!r}")
+            self.req.dry_run(parse(name, args))
+        except DomainError as exc:
+            raise ApplicationError(exc.reason, type=exc.rule, non_retryable=True) from None
+
+    async def _take(self, name: str, args: Sequence[RawValue], *, update: bool) -> api.UpdateResult:
+        req = self.req
+        kind = "labour_fact" if name in NAMES else name[:100]
+        try:
+            fact = parse(name, args)
+        except DomainError as exc:
+            return req.run.inputs.refuse(kind, exc.rule, exc.reason)
+        async with req.rt.lock:
+            return await req.apply(fact, update=update)
+
+    @workflow.query(name=eapi.QUERY_STATUS)
+    def status(self) -> eapi.LabourStatus:
+        req = self.req
+        r, s = req.inp.request, req.state
+        return eapi.LabourStatus(
+            request_id=req.inp.request_id,
+            stage=s.stage,
+            industry=r.industry,
+            region=r.region,
+            project=r.project,
+            employer_key=employer_key(r.employer_id),
+            policy_id=s.policy_id or "",
+            case_time=req.rt.now(),
+            waiting_for=labour_agenda.waiting_for(s),
+            checks=s.checks,
+            permit_number=s.permit_number,
+            valid_until=s.valid_until,
+            next_review=labour_agenda.next_review(s, req.rules()),
+            reviews=s.reviews,
+            violations=s.violations,
+            employer_fine_tiyn=s.fine_tiyn,
+            quota_rights_suspended_until=s.quota_rights_suspended_until,
+            worker_exit_by=s.exit_by,
+            refused_rule=s.refused_rule,
+            closed_reason=s.closed_reason,
+            closed_detail=s.closed_detail,
+            events=req.run.seq,
+            refused=tuple(req.run.inputs.refused),
+        )

@@ -1,0 +1,209 @@
+"""What kosh's workflows ask of Temporal, written once for a case and for a labour request:
+case time and waits on the case's calendar, calls to the agencies with timeouts and retries
+that shrink with a compressed clock, the record and the staff registry asked from the worker
+itself, the one lock that serialises every decision, and the rule changes a workflow follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ActivityCancellationType
+
+with workflow.unsafe.imports_passed_through():
+    from domain.clock import CaseClock
+    from workflows.options import (
+        ADAPTER_RETRY,
+        ADAPTER_TIMEOUT,
+        DEMO_TIMEOUT,
+        LOCAL_RETRY,
+        LOCAL_TIMEOUT,
+        NON_RETRYABLE,
+        PAUSE_CASE_ON,
+        STORE_RETRY,
+        STORE_TIMEOUT,
+    )
+
+
+T = TypeVar("T")
+
+
+class RecordPausedError(RuntimeError):
+    """The record refused an append for a reason retrying cannot cure (a conflict, a refused
+    write). Not a FailureError: it fails the workflow task, so the case or request waits,
+    intact and visible in the UI, until the code or the record is mended."""
+
+
+def midnight(day: date) -> datetime:
+    """The first instant of a case date (search attributes and timers are instants)."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def refusal(exc: BaseException) -> ApplicationError | None:
+    """The refusal in a failed call (an ordinary activity wraps it in an ActivityError, a
+    local activity raises it as it is); None when retrying may cure the failure."""
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    if isinstance(cause, ApplicationError) and (cause.non_retryable or cause.type in NON_RETRYABLE):
+        return cause
+    return None
+
+
+def upsert_changed(pairs: list[SearchAttributeUpdate[Any]]) -> None:
+    """Upsert the pairs whose values differ from the run's own view of its search attributes
+    (those it started with, a continued run's carried over, and its upserts since); nothing
+    when none differs. Each upsert is a history event and a visibility write."""
+    published = workflow.info().typed_search_attributes
+    changed = [p for p in pairs if published.get(p.key) != p.value]
+    if changed:
+        workflow.upsert_search_attributes(changed)
+
+
+class Runtime:
+    """One workflow's dealings with Temporal. `decisions` counts what this run decided: a
+    wait ends when it moves, so a staff input applied by a handler wakes the main loop."""
+
+    def __init__(self, clock: CaseClock, *, human_floor_seconds: float = 0.0) -> None:
+        self.clock = clock
+        self.human_floor_seconds = human_floor_seconds
+        self.lock = asyncio.Lock()
+        self.decisions = 0
+
+    # ---- time ------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        """Case time (the policy calendar)."""
+        return self.clock.case_time(workflow.now())
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def wall_seconds(self, day: date | None, *, human: bool = False) -> float | None:
+        """Wall seconds until the start of case date `day` (None: no date, wait for ever).
+        On a compressed clock, a wait on a person never shrinks below the human floor."""
+        if day is None:
+            return None
+        case_delta = midnight(day) - self.now() + timedelta(seconds=1)
+        wall = self.clock.wall_delay(case_delta).total_seconds()
+        if human and self.clock.speedup > 1:
+            wall = max(wall, self.human_floor_seconds)
+        return max(wall, 0.001)
+
+    async def wait(self, until: date | None, *, label: str, human: bool = False) -> bool:
+        """A step's wait (the step holds the lock, and lets it go meanwhile, so input is
+        applied): until case date `until` or until something is decided; True for the latter."""
+        seen = self.decisions
+        done = self.wait_for(lambda: self.decisions != seen, until, label=label, human=human)
+        return await self.unlocked(done)
+
+    async def unlocked(self, work: Awaitable[T]) -> T:
+        """Run `work` without the lock the caller holds, so input is applied meanwhile."""
+        self.lock.release()
+        try:
+            return await work
+        finally:
+            await self.lock.acquire()
+
+    async def wait_for(
+        self, done: Callable[[], bool], until: date | None, *, label: str, human: bool = False
+    ) -> bool:
+        """Until `done()` or case date `until`; True when `done()` came first."""
+        try:
+            await workflow.wait_condition(
+                done, timeout=self.wall_seconds(until, human=human), timeout_summary=label
+            )
+        except TimeoutError:
+            return False
+        return True
+
+    # ---- calls -----------------------------------------------------------------------------
+    def timeout(self, normal: timedelta) -> timedelta:
+        """How long an attempt may take before Temporal retries it elsewhere (a worker that
+        died mid-call is noticed only then). On a compressed demo clock every second is weeks
+        of case time, so attempts are cut at DEMO_TIMEOUT (the demo's agencies answer in 2)."""
+        return normal if self.clock.speedup <= 1 else min(normal, DEMO_TIMEOUT)
+
+    def retry(self) -> RetryPolicy:
+        """Temporal's backoff, on the case's clock: on a compressed demo clock a retry a second
+        later would cost the case weeks, so the waits shrink with it (never below 50 ms)."""
+        if self.clock.speedup <= 1:
+            return ADAPTER_RETRY
+        first = min(ADAPTER_RETRY.initial_interval, self.clock.wall_delay(timedelta(hours=6)))
+        first = max(first, timedelta(milliseconds=50))
+        return dataclasses.replace(
+            ADAPTER_RETRY,
+            initial_interval=first,
+            maximum_interval=max(self.clock.wall_delay(timedelta(days=2)), first * 4),
+        )
+
+    async def call(self, method: Any, arg: Any, *, summary: str) -> Any:
+        """An agency (or the staff notifier), retried by Temporal until it answers."""
+        return await workflow.execute_activity_method(
+            method,
+            arg,
+            start_to_close_timeout=self.timeout(ADAPTER_TIMEOUT),
+            retry_policy=self.retry(),
+            # A call to an agency is never abandoned mid-flight: when the case closes meanwhile,
+            # the workflow waits for the call's outcome.
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            summary=summary,
+        )
+
+    async def ask_store(self, method: Any, arg: Any, *, summary: str) -> Any:
+        """kosh's PostgreSQL (the record, the staff registry) from the worker itself: a local
+        activity, a few quick attempts inside the workflow task and one history marker. When
+        they run out for a reason retrying may cure (the database away), the same call as an
+        ordinary activity, retried with backoff for as long as it takes without adding to the
+        history. A refusal is raised: an ApplicationError, or an ActivityError wrapping one."""
+        try:
+            return await workflow.execute_local_activity_method(
+                method,
+                arg,
+                start_to_close_timeout=self.timeout(LOCAL_TIMEOUT),
+                retry_policy=LOCAL_RETRY,
+                summary=summary,
+            )
+        except (ActivityError, ApplicationError) as exc:
+            if refusal(exc) is not None:
+                raise
+            workflow.logger.warning(
+                "%s: local attempts failed (%s), retrying as an activity", summary, exc
+            )
+        return await workflow.execute_activity_method(
+            method,
+            arg,
+            start_to_close_timeout=self.timeout(STORE_TIMEOUT),
+            retry_policy=STORE_RETRY,
+            summary=summary,
+        )
+
+    async def append(self, method: Any, request: Any, *, summary: str) -> Any:
+        """Append to the record; a refusal that retrying cannot cure pauses the workflow
+        (RecordPausedError); other refusals (no quota place left) are raised to the caller."""
+        try:
+            return await self.ask_store(method, request, summary=summary)
+        except (ActivityError, ApplicationError) as exc:
+            found = refusal(exc)
+            if found is not None and found.type in PAUSE_CASE_ON:
+                raise RecordPausedError(f"{found.type}: {found.message}") from None
+            raise
+
+
+class RuleChanges:
+    """Rule changes under running workflows (docs/decisions/005): each `workflow.patched` id a
+    workflow follows, asked once when it first starts and carried over on continue-as-new in
+    `taken`; a continued run that lacks an id comes from before the change: False."""
+
+    def __init__(self, ids: tuple[str, ...], taken: dict[str, bool], *, continued: bool) -> None:
+        for change in ids:
+            if change not in taken:
+                taken[change] = not continued and workflow.patched(change)
+        self.taken = taken
+
+    def follows(self, change: str) -> bool:
+        return self.taken.get(change, False)
