@@ -212,3 +212,8 @@ class CaseResult(Model):
     events: int
     support_paid_tiyn: int
     repaid_tiyn: int
+
+
+# The workflow code's release: a `kosh dev` state folder whose cases ran under another
+# cannot continue them.
+RELEASE = "2026-12-first-release"
