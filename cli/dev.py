@@ -34,6 +34,7 @@ from cli import demo, identity
 from cli.devserver import TemporalDevServer, ensure_free, reap_leftovers
 from cli.progress import watch
 from cli.reconcile import reconcile
+from cli.release import check_release, record_release
 from cli.stack import StackInfo, clear_stack, write_stack
 from console.app import ConsoleSettings, console_app
 from store.embedded import EmbeddedPostgres
@@ -87,7 +88,9 @@ async def sign_in_demo_staff(pool: asyncpg.Pool, state: Path) -> str:
 
 async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
     """Run the stack until Ctrl-C (or, with exit_when_done, until every case is closed)."""
+    check_release(opts.state)
     opts.state.mkdir(parents=True, exist_ok=True)
+    record_release(opts.state)
     for pid in reap_leftovers(opts.state):
         console.print(f"kosh dev: stopped pid {pid} left over from an earlier run")
     ensure_free(opts.port, "Temporal gRPC")

@@ -78,6 +78,7 @@ def dev(
     # The dev stack's modules load for `kosh dev` only.
     from cli.dev import DevOptions, run_dev
     from cli.devserver import PortTakenError
+    from cli.release import OtherReleaseError
 
     opts = DevOptions(
         state=state_dir(state),
@@ -97,7 +98,7 @@ def dev(
     )
     try:
         summary = asyncio.run(run_dev(opts, err))
-    except PortTakenError as exc:
+    except (PortTakenError, OtherReleaseError) as exc:
         fail(str(exc), 2)
     except KeyboardInterrupt:
         err.print("kosh dev: stopped; open cases resume on the next start")
