@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from adapters.codec import EncryptionCodec
-from adapters.codec_server import codec_app
+import worker
 from cli.common import codec_keys, fail
 from cli.stack import find_stack
 
@@ -34,7 +33,7 @@ def codec_server(
     keys = codec_keys(find_stack())
     if keys is None:
         fail("no payload keys: set KOSH_CODEC_KEYS_FILE (or KOSH_CODEC_KEYS)", 2)
-    app = codec_app(
-        EncryptionCodec(keys), token=token, ui_origins=tuple(ui_origin or ()), namespace=namespace
+    app = worker.codec_server(
+        keys, token=token, ui_origins=tuple(ui_origin or ()), namespace=namespace
     )
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
 from adapters.codec import CodecKeyError, CodecKeys, keys_from_env
 from cli.stack import StackInfo
+
+M = TypeVar("M", bound=BaseModel)
 
 out = Console()
 err = Console(stderr=True)
@@ -31,6 +35,33 @@ def _validation_lines(exc: ValidationError) -> str:
     return "\n".join(
         f"  {'.'.join(str(p) for p in e['loc']) or '(document)'}: {e['msg']}" for e in exc.errors()
     )
+
+
+def read_input(
+    path: Path,
+    model: type[M],
+    kind: str,
+    problems: Callable[[M, date], list[tuple[str, str]]],
+) -> M:
+    """The JSON file at `path` as a `model` whose intake `problems` are none; exit 2 naming
+    every field and rule it breaks (`kind` names the document: "application")."""
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        fail(f"{path}: no such file", 2)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        fail(f"{path}: not JSON ({exc})", 2)
+    except OSError as exc:
+        fail(f"{path}: cannot be read ({exc.strerror})", 2)
+    try:
+        parsed = model.model_validate(raw)
+    except ValidationError as exc:
+        fail(f"{path} is not a valid {kind}:\n{_validation_lines(exc)}", 2)
+    found = problems(parsed, date.today())
+    if found:
+        lines = "\n".join(f"  {field}: {rule}" for field, rule in found)
+        fail(f"{path} is not a valid {kind}:\n{lines}", 2)
+    return parsed
 
 
 def _emit(data: Any, as_json: bool, human: str) -> None:

@@ -11,12 +11,12 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from cli.common import StateOpt, codec_keys, fail
+import worker
+from cli.common import StateOpt, fail
+from cli.connect import temporal
 from cli.stack import find_stack
 from console.app import ConsoleSettings, console_app
 from store.errors import StoreError
-from store.pool import create_pool
-from worker import connect
 
 
 def console_settings() -> ConsoleSettings:
@@ -39,22 +39,17 @@ def console(
     stack = find_stack(state)
 
     async def go() -> None:
-        try:
-            client = await connect(stack.temporal_address, stack.namespace, keys=codec_keys(stack))
-        except Exception as exc:
-            fail(f"cannot reach Temporal at {stack.temporal_address} ({exc})", 1)
+        client = await temporal(state, hint="")
         if not stack.database_url:
             fail("the console signs staff in against the staff registry: set KOSH_DATABASE_URL", 2)
-        try:
-            pool = await create_pool(stack.database_url)
-        except StoreError as exc:
-            fail(f"cannot reach the app database ({exc})", 1)
-        app = console_app(client=client, pool=pool, settings=settings)
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
-        try:
+        async with contextlib.AsyncExitStack() as opened:
+            try:
+                pool = await opened.enter_async_context(worker.database(stack.database_url))
+            except StoreError as exc:
+                fail(f"cannot reach the app database ({exc})", 1)
+            app = console_app(client=client, pool=pool, settings=settings)
+            server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
             await server.serve()
-        finally:
-            await pool.close()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())

@@ -19,7 +19,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from cli.common import JsonFlag, StateOpt, _emit, fail, out
-from cli.records import _with_db
+from cli.connect import with_record
 from cli.stack import state_dir
 from store.pool import Conn
 from store.staff import StaffMember, get_staff, signed_in
@@ -71,7 +71,7 @@ def acting_member(state: Path | None) -> str:
     session = load_session(state)
     if session is None:
         fail("not signed in: run `kosh login STAFF_ID` (or set KOSH_STAFF_ID/KOSH_STAFF_TOKEN)", 2)
-    member = _with_db(state, lambda conn: _verified(conn, session))
+    member = with_record(state, lambda conn: _verified(conn, session))
     if member is None:
         fail(
             f"{session.staff_id}: the sign-in token is no longer valid or the member is "
@@ -89,7 +89,7 @@ def login(
     KOSH_STAFF_TOKEN). Later `kosh interview` and `kosh fact` act as you."""
     token = os.environ.get("KOSH_STAFF_TOKEN") or typer.prompt("token", hide_input=True)
     session = Session(staff_id=staff_id, token=token.strip())
-    member = _with_db(state, lambda conn: _verified(conn, session))
+    member = with_record(state, lambda conn: _verified(conn, session))
     if member is None:
         fail(f"{staff_id}: unknown or inactive staff id, or wrong token", 2)
     save_session(state_dir(state), session)
@@ -107,7 +107,7 @@ def whoami(state: StateOpt = None, as_json: JsonFlag = False) -> None:
     session = load_session(state)
     if session is None:
         fail("not signed in: run `kosh login STAFF_ID`", 2)
-    member = _with_db(state, lambda conn: _verified(conn, session))
+    member = with_record(state, lambda conn: _verified(conn, session))
     if member is None:
         fail(f"{session.staff_id}: the sign-in is no longer valid; run `kosh login` again", 2)
     _emit(member.model_dump(), as_json, f"{member.staff_id} ({', '.join(member.roles)})")

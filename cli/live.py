@@ -3,24 +3,18 @@ operator's filters in the Temporal UI would show, for `kosh cases --live` and it
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+import asyncio
+from datetime import date
+from pathlib import Path
 
-from pydantic import BaseModel
-from temporalio.client import Client
+from rich.markup import escape
 
+from cli.common import _emit, fail, out
+from cli.connect import connect_to
+from cli.stack import find_stack
+from cli.tables import row, table
+from console.listing import LiveCase, live_cases
 from workflows import api
-
-
-class LiveCase(BaseModel):
-    case_id: str
-    stage: str | None
-    track: str | None
-    region: str | None
-    policy_id: str | None
-    waiting_for: str | None
-    next_deadline: date | None
-    score: int | None
 
 
 def visibility_query(
@@ -51,26 +45,40 @@ def visibility_query(
     return " AND ".join(clauses)
 
 
-def _value(attrs: Any, key: Any) -> Any:
-    value = attrs.get(key)
-    return value.date() if isinstance(value, datetime) else value
+# The table's columns: LiveCase fields, each headed by its name ("Policy", "Waiting for").
+COLUMNS = [
+    "case_id",
+    "track",
+    "stage",
+    "region",
+    "policy_id",
+    "waiting_for",
+    "next_deadline",
+    "score",
+]
 
 
-async def live_cases(client: Client, query: str, *, limit: int) -> list[LiveCase]:
-    found: list[LiveCase] = []
-    async for wf in client.list_workflows(query, limit=limit):
-        attrs = wf.typed_search_attributes
-        found.append(
-            LiveCase(
-                case_id=wf.id.removeprefix("case-"),
-                stage=_value(attrs, api.SA_STAGE),
-                track=_value(attrs, api.SA_TRACK),
-                region=_value(attrs, api.SA_REGION),
-                policy_id=_value(attrs, api.SA_POLICY),
-                waiting_for=_value(attrs, api.SA_WAITING_FOR),
-                next_deadline=_value(attrs, api.SA_NEXT_DEADLINE),
-                score=_value(attrs, api.SA_SCORE),
-            )
-        )
-    found.sort(key=lambda c: (c.next_deadline or date.max, c.case_id))
-    return found
+def show_live_cases(state: Path | None, query: str, *, limit: int, as_json: bool) -> None:
+    """The open cases `query` finds, as a table (and the query, for the Temporal UI)."""
+    stack = find_stack(state)
+
+    async def go() -> list[LiveCase]:
+        try:
+            return await live_cases(await connect_to(stack), query, limit=limit)
+        except Exception as exc:
+            fail(f"cannot list cases from Temporal at {stack.temporal_address} ({exc})", 1)
+
+    rows = asyncio.run(go())
+    if as_json:
+        _emit([r.model_dump(mode="json", exclude={"started"}) for r in rows], True, "")
+        return
+    out.print(f"[dim]{escape(query)}[/dim]")  # the same query works in the Temporal UI
+    if not rows:
+        out.print("no open cases match")
+        return
+    headings = [name.removesuffix("_id").replace("_", " ").capitalize() for name in COLUMNS]
+    shown = table("Open cases (Temporal visibility)", *headings, right=("Score",))
+    for c in rows:
+        row(shown, *(getattr(c, name) for name in COLUMNS))
+    out.print(shown)
+    out.print(f"{len(rows)} open case{'s' if len(rows) != 1 else ''}")

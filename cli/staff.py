@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonFlag, StateOpt, _emit, fail, out
-from cli.records import _with_db
+from cli.connect import with_record
 from store.pool import Conn
 from store.staff import ROLES, get_staff, issue_token, list_staff, put_staff
 
@@ -34,7 +34,7 @@ def staff_add(
     unknown = [r for r in role if r not in ROLES]
     if unknown:
         fail(f"--role {', '.join(unknown)}: not one of {', '.join(ROLES)}", 2)
-    _with_db(state, lambda conn: put_staff(conn, staff_id=staff_id, roles=role))
+    with_record(state, lambda conn: put_staff(conn, staff_id=staff_id, roles=role))
     out.print(f"{staff_id}: {', '.join(sorted(set(role)))}, active")
     if set(role) != {"agency_feed"}:
         out.print(f"issue their sign-in token with `kosh staff token {staff_id}`")
@@ -58,7 +58,7 @@ def staff_token(
             fail(f"{staff_id} is an agency feed: feeds act through the callback receiver", 2)
         return await issue_token(conn, staff_id=staff_id)
 
-    token = _with_db(state, go)
+    token = with_record(state, go)
     _emit({"staff_id": staff_id, "token": token}, as_json, f"{staff_id}: token {token}")
 
 
@@ -77,7 +77,7 @@ def staff_deactivate(
         await put_staff(conn, staff_id=staff_id, roles=list(member.roles), active=False)
         return True
 
-    if not _with_db(state, go):
+    if not with_record(state, go):
         fail(f"no staff member {staff_id}", 1)
     out.print(f"{staff_id}: deactivated")
 
@@ -85,7 +85,7 @@ def staff_deactivate(
 @staff_app.command("list")
 def staff_list(state: StateOpt = None, as_json: JsonFlag = False) -> None:
     """Every member, their roles, and whether they are active."""
-    members = _with_db(state, list_staff)
+    members = with_record(state, list_staff)
     if as_json:
         _emit([m.model_dump() for m in members], True, "")
         return

@@ -1,18 +1,30 @@
-"""The worker's settings come from the environment; a bad value stops it with the name."""
+"""The worker's settings come from the environment; a bad value stops it with the name; and
+the composition root (worker.py) builds what they describe."""
 
 from __future__ import annotations
 
 import json
 import re
+import socket
 from pathlib import Path
 
+import asyncpg
 import pytest
+from pydantic import SecretStr
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 import cli.main
+import worker
 from adapters.codec import CodecKeys
+from adapters.http import AgencySettings
+from adapters.notifier import LogNotifier, WebhookNotifier
 from settings import COMPOSE_ONLY, Settings, env_name
+from tests.cli.records_seed import db_url, fresh_db
 from worker import run_worker
+
+__all__ = ["db_url", "fresh_db"]  # the record tests' fixtures, used here too
 
 
 def test_defaults_without_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,3 +146,65 @@ def test_payload_keys_come_from_the_file_or_inline(
     with pytest.raises(SystemExit) as stopped:
         Settings.from_env()
     assert "missing.json" in str(stopped.value)
+
+
+# --- the composition root builds what the settings describe -----------------------------------
+
+
+async def test_a_workers_services_come_from_its_settings_and_close_after(
+    time_env: WorkflowEnvironment, db_url: str
+) -> None:
+    settings = Settings(
+        temporal_address=time_env.client.service_client.config.target_host,
+        database_url=db_url,
+        db_pool_size=2,
+        agencies_url="http://127.0.0.1:9/",
+        agencies_timeout=3.0,
+        callback_url="http://127.0.0.1:9/callbacks",
+        staff_notices_url="http://127.0.0.1:9/notices",
+        staff_notices_token=SecretStr("notices-token"),
+    )
+    async with worker.services(settings) as parts:
+        async with parts.pool.acquire() as conn:
+            assert await conn.fetchval("SELECT count(*) FROM staff") > 0  # kosh's record
+        assert parts.pool.get_max_size() == 2
+        assert parts.agencies.settings == AgencySettings(
+            base_url="http://127.0.0.1:9/",
+            timeout_seconds=3.0,
+            callback_url="http://127.0.0.1:9/callbacks",
+        )
+        assert isinstance(parts.notifier, WebhookNotifier)
+        assert parts.notifier.url == "http://127.0.0.1:9/notices"
+        assert parts.runtime is None  # no KOSH_METRICS_LISTEN
+        assert (
+            await parts.client.workflow_service.get_system_info(GetSystemInfoRequest())
+        ).server_version is not None
+        assert parts.worker().task_queue == settings.task_queue
+    assert parts.pool.is_closing()
+    assert parts.agencies.http.is_closed and parts.notifier.http.is_closed
+
+
+async def test_without_a_staff_task_system_notices_are_log_lines() -> None:
+    async with worker.staff_notifier("", token=None) as notifier:
+        assert isinstance(notifier, LogNotifier)
+
+
+async def test_a_database_is_migrated_when_asked_and_closed_after(
+    fresh_db: str, embedded_pool: asyncpg.Pool
+) -> None:
+    async with worker.database(fresh_db, max_size=1) as pool, pool.acquire() as conn:
+        assert await conn.fetchval("SELECT to_regclass('events')") is None
+    assert pool.is_closing()
+    async with worker.database(fresh_db, migrate=True) as pool, pool.acquire() as conn:
+        assert await conn.fetchval("SELECT to_regclass('events')") is not None
+        assert await conn.fetchval("SELECT '{\"a\": 1}'::jsonb") == {"a": 1}  # jsonb as values
+
+
+async def test_a_database_that_never_answers_is_given_up_after_the_timeout() -> None:
+    with socket.socket() as silent:  # accepts connections, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"postgresql://kosh@127.0.0.1:{silent.getsockname()[1]}/kosh"
+        with pytest.raises(TimeoutError):
+            async with worker.database(url, connect_timeout=0.3):
+                pass

@@ -21,6 +21,7 @@ import typer.main
 from typer.testing import CliRunner, Result
 
 import cli.main
+import worker
 from domain.application import Application
 from domain.policy import POLICIES, Policy, policy_by_id, policy_in_force
 
@@ -56,11 +57,11 @@ def connects(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Addresses the CLI tried to connect to (it never succeeds)."""
     calls: list[str] = []
 
-    async def connect(address: str, namespace: str = "default") -> Any:
+    async def connect(address: str, namespace: str = "default", **options: Any) -> Any:
         calls.append(address)
         raise RuntimeError("test: no server")
 
-    monkeypatch.setattr(cli.main, "connect", connect)
+    monkeypatch.setattr(worker, "connect", connect)  # the composition root's, which all use
     return calls
 
 

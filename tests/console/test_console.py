@@ -4,35 +4,26 @@ sign-in, a case's picture, the interview form and its refusals."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
 
-from console.app import ConsoleSettings, console_app
 from store.staff import issue_token, put_staff
 from tests.workflows.harness import Rig, application, types
 
 
-@pytest_asyncio.fixture
-async def token(case_rig: Rig) -> str:
-    """staff-7's sign-in token, issued by the staff registry."""
-    async with case_rig.pool.acquire() as conn:
-        issued = await issue_token(conn, staff_id="staff-7")
+async def token_for(rig: Rig, staff_id: str) -> str:
+    """A member's sign-in token, issued by the staff registry (the previous one retired)."""
+    async with rig.pool.acquire() as conn:
+        issued = await issue_token(conn, staff_id=staff_id)
     assert issued is not None
     return issued
 
 
 @pytest_asyncio.fixture
-async def browser(case_rig: Rig) -> AsyncIterator[httpx.AsyncClient]:
-    app = console_app(
-        client=case_rig.env.client,
-        pool=case_rig.pool,
-        settings=ConsoleSettings(secret="test-secret-test-secret"),
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
-        yield client
+async def token(case_rig: Rig) -> str:
+    """staff-7's sign-in token (an interviewer in the test registry)."""
+    return await token_for(case_rig, "staff-7")
 
 
 async def sign_in(
@@ -51,6 +42,13 @@ async def waiting_case(case_rig: Rig) -> tuple[str, str]:
     h = await case_rig.start(application())
     await case_rig.notice("interview_due")  # checks done; the clock now runs at wall speed
     return h.id, h.id.removeprefix("case-")
+
+
+async def interview_page(case_rig: Rig, browser: httpx.AsyncClient, token: str) -> tuple[str, str]:
+    """A case waiting for its interview, and its page as staff-7 (signed in) sees it."""
+    _, cid = await waiting_case(case_rig)
+    assert (await sign_in(browser, token)).status_code == 303
+    return cid, (await browser.get(f"/cases/{cid}")).text
 
 
 async def test_pages_need_a_signed_in_member(browser: httpx.AsyncClient, token: str) -> None:
@@ -88,9 +86,7 @@ async def test_sign_in_follows_the_registry(
 async def test_an_interview_recorded_in_the_console_moves_the_case_on(
     case_rig: Rig, browser: httpx.AsyncClient, token: str
 ) -> None:
-    _, cid = await waiting_case(case_rig)
-    assert (await sign_in(browser, token)).status_code == 303
-    page = (await browser.get(f"/cases/{cid}")).text
+    cid, page = await interview_page(case_rig, browser, token)
     assert "Record the interview" in page and "Recorded as interviewer staff-7" in page
     assert 'name="interviewer_id"' not in page  # who interviewed is the signed-in member
 
@@ -124,9 +120,7 @@ async def test_an_interview_recorded_in_the_console_moves_the_case_on(
 async def test_bad_input_is_named_and_nothing_is_sent(
     case_rig: Rig, browser: httpx.AsyncClient, token: str
 ) -> None:
-    _, cid = await waiting_case(case_rig)
-    await sign_in(browser, token)
-    page = (await browser.get(f"/cases/{cid}")).text
+    cid, page = await interview_page(case_rig, browser, token)
     base = {"csrf": hidden(page, "csrf"), "request_id": hidden(page, "request_id")}
 
     no_outcome = await browser.post(f"/cases/{cid}/interview", data={**base, "points": "80"})
@@ -186,9 +180,7 @@ HOSTILE_FORMS = [
 async def test_hostile_forms_are_refused_naming_the_field_and_the_case_goes_on(
     case_rig: Rig, browser: httpx.AsyncClient, token: str
 ) -> None:
-    _, cid = await waiting_case(case_rig)
-    await sign_in(browser, token)
-    page = (await browser.get(f"/cases/{cid}")).text
+    cid, page = await interview_page(case_rig, browser, token)
     base = {"csrf": hidden(page, "csrf")}
     answers = []
     for form in HOSTILE_FORMS:

@@ -5,15 +5,12 @@ officer (refusals named, a double submit applied once)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
 
-from console.app import ConsoleSettings, console_app
 from store.labour import read_labour_events
-from store.staff import issue_token
-from tests.console.test_console import hidden, sign_in
+from tests.console.test_console import hidden, sign_in, token_for
 from tests.workflows.harness import Rig, types
 from tests.workflows.test_employer import request, start
 from workflows import employer_api as eapi
@@ -22,22 +19,7 @@ from workflows import employer_api as eapi
 @pytest_asyncio.fixture
 async def officer(case_rig: Rig) -> str:
     """officer-3's sign-in token (a case officer in the test registry)."""
-    async with case_rig.pool.acquire() as conn:
-        issued = await issue_token(conn, staff_id="officer-3")
-    assert issued is not None
-    return issued
-
-
-@pytest_asyncio.fixture
-async def browser(case_rig: Rig) -> AsyncIterator[httpx.AsyncClient]:
-    app = console_app(
-        client=case_rig.env.client,
-        pool=case_rig.pool,
-        settings=ConsoleSettings(secret="test-secret-test-secret"),
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
-        yield client
+    return await token_for(case_rig, "officer-3")
 
 
 async def test_an_inspectors_violation_recorded_in_the_console(

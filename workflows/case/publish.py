@@ -11,7 +11,9 @@ with workflow.unsafe.imports_passed_through():
     from domain import agenda
     from domain import events as ev
     from workflows import api
-    from workflows.runtime import midnight, upsert_changed
+
+# The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
+from workflows.runtime import midnight, upsert_changed
 
 if TYPE_CHECKING:
     from workflows.case.core import Case

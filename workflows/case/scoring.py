@@ -21,10 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.checks import AUTHORITIES, checks_complete, early_rejection
     from domain.errors import DomainError
     from domain.events import Authority
-    from workflows.case import publish
-    from workflows.case.core import Case
     from workflows.case.inputs import authority_command
-    from workflows.runtime import midnight
+
+# The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
+from workflows.case import publish
+from workflows.case.core import Case
+from workflows.runtime import midnight
 
 
 async def scoring(case: Case) -> None:

@@ -26,10 +26,12 @@ with workflow.unsafe.imports_passed_through():
         support_due,
     )
     from domain.errors import DomainError
-    from workflows.case import publish
-    from workflows.case.core import Case
-    from workflows.case.scoring import scoring
-    from workflows.runtime import refusal
+
+# The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
+from workflows.case import publish
+from workflows.case.core import Case
+from workflows.case.scoring import scoring
+from workflows.runtime import refusal
 
 
 async def documents(case: Case) -> None:

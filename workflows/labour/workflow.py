@@ -32,9 +32,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows import api
     from workflows import employer_api as eapi
     from workflows.labour.inputs import NAMES, parse
-    from workflows.labour.request import Request
     from workflows.labour.state import RequestRun
-    from workflows.runtime import RuleChanges, refusal
+
+# The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
+from workflows.labour.request import Request
+from workflows.runtime import RuleChanges, refusal
 
 # Rule changes under running requests (docs/decisions/005): none since the first release.
 RULE_CHANGES: tuple[str, ...] = ()

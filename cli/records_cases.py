@@ -1,0 +1,141 @@
+"""`kosh cases`: cases from the cases projection, or with --live (and the filters only
+Temporal knows) the open cases from Temporal visibility."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated, get_args
+
+import typer
+from rich.markup import escape
+
+from cli.common import JsonFlag, StateOpt, _emit, fail, out
+from cli.connect import with_record
+from cli.live import show_live_cases, visibility_query
+from cli.tables import kzt, row, table, utc
+from domain.application import Track
+from domain.case import Stage
+from domain.policy import POLICIES
+from domain.regions import ALL_REGIONS
+from store.queries import list_cases
+from workflows import api
+
+STAGES: tuple[str, ...] = get_args(Stage)
+TRACKS: tuple[str, ...] = get_args(Track)
+POLICY_IDS: tuple[str, ...] = tuple(p.id for p in POLICIES)
+
+
+def _one_of(option: str, value: str | None, allowed: Sequence[str]) -> str | None:
+    """The allowed spelling of `value` (case does not matter), or exit 2 naming the choices."""
+    if value is None:
+        return None
+    for choice in allowed:
+        if choice.casefold() == value.casefold():
+            return choice
+    fail(f"{option} {escape(repr(value))} is not one of: {', '.join(allowed)}", 2)
+
+
+def cases(
+    stage: Annotated[
+        str | None, typer.Option(help=f"Only this stage: {', '.join(STAGES)}.")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help=f"Only this region: {', '.join(ALL_REGIONS)}.")
+    ] = None,
+    track: Annotated[
+        str | None, typer.Option(help=f"Only this track: {', '.join(TRACKS)}.")
+    ] = None,
+    policy: Annotated[
+        str | None, typer.Option(help=f"Only this policy version: {', '.join(POLICY_IDS)}.")
+    ] = None,
+    waiting_for: Annotated[
+        str | None,
+        typer.Option(help=f"Live: only cases waiting for {', '.join(api.WAITING_FOR)}."),
+    ] = None,
+    due_before: Annotated[
+        str | None, typer.Option(help="Live: only cases with a deadline before YYYY-MM-DD.")
+    ] = None,
+    live: Annotated[
+        bool, typer.Option("--live", help="Open cases from Temporal visibility (not the record).")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="At most N cases.", min=1)] = 100,
+    state: StateOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Cases from the cases projection, most recently changed first; with --live (implied by
+    --waiting-for and --due-before) the open cases from Temporal visibility, soonest due first."""
+    stage = _one_of("--stage", stage, STAGES)
+    region = _one_of("--region", region, ALL_REGIONS)
+    track = _one_of("--track", track, TRACKS)
+    policy = _one_of("--policy", policy, POLICY_IDS)
+    waiting_for = _one_of("--waiting-for", waiting_for, api.WAITING_FOR)
+    due = _date("--due-before", due_before)
+    if live or waiting_for is not None or due is not None:
+        show_live_cases(
+            state,
+            visibility_query(
+                stage=stage,
+                track=track,
+                region=region,
+                policy=policy,
+                waiting_for=waiting_for,
+                due_before=due,
+            ),
+            limit=limit,
+            as_json=as_json,
+        )
+        return
+    rows = with_record(
+        state, lambda conn: list_cases(conn, stage=stage, region=region, track=track, limit=limit)
+    )
+    if policy is not None:
+        rows = [r for r in rows if r.policy_id == policy]
+    if as_json:
+        _emit([r.model_dump(mode="json") for r in rows], True, "")
+        return
+    if not rows:
+        out.print("no cases match")
+        return
+    money = ("Paid (KZT)", "Owed (KZT)")
+    shown = table(
+        "Cases",
+        "Case",
+        "Track",
+        "Stage",
+        "Region",
+        "Score",
+        "Decision",
+        "Contract ends",
+        "Closed",
+        *money,
+        "Updated (UTC)",
+        right=("Score", *money),
+    )
+    for c in rows:
+        row(
+            shown,
+            c.case_id,
+            c.track,
+            c.stage,
+            c.region,
+            c.score,
+            c.decision,
+            c.contract_ends_on,
+            c.closed_reason,
+            kzt(c.paid_tiyn),
+            kzt(c.outstanding_tiyn),
+            utc(c.updated_at),
+        )
+    out.print(shown)
+    more = f" (the first {limit}; raise --limit for more)" if len(rows) == limit else ""
+    out.print(f"{len(rows)} case{'s' if len(rows) != 1 else ''}{more}")
+
+
+def _date(option: str, raw: str | None) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        fail(f"{option} {escape(repr(raw))} is not a date (YYYY-MM-DD)", 2)
