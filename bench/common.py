@@ -4,19 +4,12 @@ would rerun, and the rewriting of a measured section of a doc between its marker
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import re
-import socket
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
-
-KOSH = Path(sys.executable).parent / "kosh"
-# Never borrow a deployment's Temporal or database from the environment.
-ENV = {**os.environ, "KOSH_TEMPORAL_ADDRESS": "", "KOSH_DATABASE_URL": ""}
 
 
 def cohort_parser(doc: str, *, cases: int, seconds_per_year: float) -> argparse.ArgumentParser:
@@ -73,23 +66,3 @@ def machine() -> str:
     """This machine, as a measured section names it: platform, CPUs, memory."""
     memory = psutil.virtual_memory().total / 2**30
     return f"{platform.platform()}, {psutil.cpu_count()} CPUs, {memory:.0f} GiB"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cohort_command(
-    state: Path, cases: int, seconds_per_year: float, seed: int, *, employers: int = 0
-) -> list[str]:
-    """`kosh dev` running a demo cohort to the end, on free ports, in `state` (with
-    `employers` employers' requests beside the applicants: none unless asked)."""
-    command = [str(KOSH), "dev", "--state", str(state), "--demo", str(cases)]
-    command += ["--employers", str(employers)]
-    command += ["--exit-when-done", "--seconds-per-year", str(seconds_per_year)]
-    command += ["--seed", str(seed)]
-    for option in ("--port", "--ui-port", "--console-port", "--codec-port"):
-        command += [option, str(free_port())]
-    return command
