@@ -45,6 +45,14 @@ def test_nothing_is_known_before_it_starts(tmp_path: Path) -> None:
     stack.stop()  # nothing started: nothing to stop
 
 
+def test_a_kosh_dev_that_exits_first_is_an_error_that_quotes_its_log(tmp_path: Path) -> None:
+    errors = tmp_path / "dev.err"
+    stack = DevStack(tmp_path / "state", options=["--no-such-option"], errors=errors)
+    with stack, pytest.raises(DevStackError, match="exited \\(2\\) before it was up") as failed:
+        stack.start(timeout=60)
+    assert "--no-such-option" in str(failed.value) and str(errors) in str(failed.value)
+
+
 @pytest.mark.e2e
 def test_a_real_stack_starts_is_joined_and_leaves_nothing_behind(tmp_path: Path) -> None:
     state = tmp_path / "state"
