@@ -86,7 +86,8 @@ class DevStack:
         self.env = isolated_env(env)
         self.log, self.errors = log, errors
         self.stop_timeout, self.preexec_fn = stop_timeout, preexec_fn
-        ports = [arg for o in PORT_OPTIONS if o not in options for arg in (o, str(free_port()))]
+        named = {a.split("=", 1)[0] for a in options}  # `--port 7233` or `--port=7233`
+        ports = [arg for o in PORT_OPTIONS if o not in named for arg in (o, str(free_port()))]
         self.command = [str(KOSH), "dev", "--state", str(self.state), *options, *ports]
         self.dev: subprocess.Popen[bytes] | None = None
         self.info: StackInfo | None = None  # the stack file, as last read

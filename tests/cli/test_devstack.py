@@ -28,6 +28,8 @@ def test_every_port_is_a_free_one_unless_the_options_name_it(tmp_path: Path) -> 
     for option in PORT_OPTIONS:
         assert int(command[command.index(option) + 1]) > 0
     assert stack.env["KOSH_TEMPORAL_ADDRESS"] == "" and stack.env["KOSH_DATABASE_URL"] == ""
+    named = DevStack(tmp_path / "state", options=["--ui-port=8999"]).command
+    assert "--ui-port" not in named and "--ui-port=8999" in named and "--port" in named
 
 
 def test_a_cohort_runs_to_the_end_with_its_employers_only_when_asked() -> None:
