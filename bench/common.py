@@ -1,37 +1,51 @@
-"""What the benchmarks share: a `kosh dev` cohort command on free ports, and the rewriting
-of a measured section of a doc between its markers."""
+"""What the benchmarks share: when and where a figure was measured, the command a reader
+would rerun, and the rewriting of a measured section of a doc between its markers."""
 
 from __future__ import annotations
 
-import os
+import argparse
+import platform
 import re
-import socket
-import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
-KOSH = Path(sys.executable).parent / "kosh"
-# Never borrow a deployment's Temporal or database from the environment.
-ENV = {**os.environ, "KOSH_TEMPORAL_ADDRESS": "", "KOSH_DATABASE_URL": ""}
+import psutil
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def cohort_parser(doc: str, *, cases: int, seconds_per_year: float) -> argparse.ArgumentParser:
+    """The options of a bench that runs a demo cohort (its size, clock and seed), described by
+    the first paragraph of its docstring."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=cases)
+    parser.add_argument("--seconds-per-year", type=float, default=seconds_per_year)
+    parser.add_argument("--seed", type=int, default=7)
+    return parser
 
 
-def cohort_command(
-    state: Path, cases: int, seconds_per_year: float, seed: int, *, employers: int = 0
-) -> list[str]:
-    """`kosh dev` running a demo cohort to the end, on free ports, in `state` (with
-    `employers` employers' requests beside the applicants: none unless asked)."""
-    command = [str(KOSH), "dev", "--state", str(state), "--demo", str(cases)]
-    command += ["--employers", str(employers)]
-    command += ["--exit-when-done", "--seconds-per-year", str(seconds_per_year)]
-    command += ["--seed", str(seed)]
-    for option in ("--port", "--ui-port", "--console-port", "--codec-port"):
-        command += [option, str(free_port())]
-    return command
+def per_second(count: float, seconds: float) -> float:
+    """A rate; none when no time passed."""
+    return count / seconds if seconds else 0.0
+
+
+def marks(section: str) -> tuple[str, str]:
+    """The comments around a measured section of a doc."""
+    return f"<!-- bench:{section}:begin -->", f"<!-- bench:{section}:end -->"
+
+
+def as_rerun(argv: list[str], write: Path | None) -> list[str]:
+    """The arguments as a reader would rerun them: the --write path as parsed."""
+    shown = argv[:]
+    if "--write" in shown:
+        at = shown.index("--write")
+        shown[at : at + 2] = ["--write", str(write)]
+    return shown
+
+
+def publish(text: str, write: Path | None, section: tuple[str, str]) -> None:
+    """Print a report; with `write`, it replaces its section of that file."""
+    print(text)
+    if write:
+        write_section(write, *section, text)
 
 
 def write_section(path: Path, begin: str, end: str, text: str) -> None:
@@ -41,3 +55,14 @@ def write_section(path: Path, begin: str, end: str, text: str) -> None:
     if not pattern.search(doc):
         raise SystemExit(f"{path}: no {begin} ... {end} section")
     path.write_text(pattern.sub(lambda _: text, doc))
+
+
+def when() -> str:
+    """Now, as a measured section dates itself."""
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def machine() -> str:
+    """This machine, as a measured section names it: platform, CPUs, memory."""
+    memory = psutil.virtual_memory().total / 2**30
+    return f"{platform.platform()}, {psutil.cpu_count()} CPUs, {memory:.0f} GiB"

@@ -10,11 +10,9 @@ history as Temporal stores it: payloads sealed by the codec.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import platform
-import subprocess
 import sys
 import tempfile
 from collections import defaultdict
@@ -22,19 +20,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.codec import CodecKeys
-from bench.common import ENV, cohort_command, free_port, write_section
+from bench.common import cohort_parser, marks, publish
 from cli import demo
 from cli.dev import TemporalDevServer
+from cli.devstack import DevStack, cohort_options, free_port
 from workflows import api, employer_api
 
-MARK_BEGIN, MARK_END = "<!-- bench:history:begin -->", "<!-- bench:history:end -->"
+MARK_BEGIN, MARK_END = marks("history")
 
 
 def run_cohort(state: Path, cases: int, seconds_per_year: float, seed: int) -> None:
     # Employers' requests beside the applicants: each labour path twice in 20 cases.
     employers = max(5, cases // 2)
-    command = cohort_command(state, cases, seconds_per_year, seed, employers=employers)
-    subprocess.run(command, env=ENV, check=True, capture_output=True, timeout=1800)
+    options = cohort_options(
+        cases, seconds_per_year=seconds_per_year, seed=seed, employers=employers
+    )
+    log, errors = state.parent / "dev.out", state.parent / "dev.err"
+    with DevStack(state, options=options, log=log, errors=errors) as dev:
+        dev.launch()
+        dev.wait(timeout=1800)
 
 
 async def measure(state: Path) -> dict[str, list[tuple[int, int, int, int]]]:
@@ -79,10 +83,7 @@ def table(found: dict[str, list[tuple[int, int, int, int]]]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=20)
-    parser.add_argument("--seconds-per-year", type=float, default=4.0)
-    parser.add_argument("--seed", type=int, default=7)
+    parser = cohort_parser(__doc__, cases=20, seconds_per_year=4.0)
     parser.add_argument("--write", type=Path, help="Replace the measured section of this file.")
     args = parser.parse_args(args_list)
     with tempfile.TemporaryDirectory(prefix="kosh-history-") as tmp:
@@ -100,9 +101,7 @@ def main(argv: list[str] | None = None) -> None:
             MARK_END,
         ]
     )
-    print(text)
-    if args.write:
-        write_section(args.write, MARK_BEGIN, MARK_END, text)
+    publish(text, args.write, (MARK_BEGIN, MARK_END))
 
 
 if __name__ == "__main__":

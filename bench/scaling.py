@@ -12,10 +12,7 @@ the CPU seconds each part used, as ratios to the one-worker round of the same ru
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,9 +22,10 @@ from pathlib import Path
 
 import psutil
 
-from bench.common import ENV, KOSH, cohort_command, write_section
+from bench.common import as_rerun, marks, per_second, publish
+from cli.devstack import POSTGRES, DevStack, cohort_options
 
-MARK_BEGIN, MARK_END = "<!-- bench:scaling:begin -->", "<!-- bench:scaling:end -->"
+MARK_BEGIN, MARK_END = marks("scaling")
 
 
 @dataclass
@@ -42,11 +40,11 @@ class Round:
 
     @property
     def cases_per_minute(self) -> float:
-        return 60 * self.cases / self.seconds if self.seconds else 0.0
+        return 60 * per_second(self.cases, self.seconds)
 
     @property
     def events_per_second(self) -> float:
-        return self.events / self.seconds if self.seconds else 0.0
+        return per_second(self.events, self.seconds)
 
 
 class CpuMeter:
@@ -77,18 +75,6 @@ class CpuMeter:
                 )
                 self.last[p.pid] = (part, t.user + t.system)
 
-    def sample_postgres(self, under: Path) -> None:
-        """kosh's embedded PostgreSQL (its postmaster, a daemon not parented by kosh dev,
-        names its data folder under `under`) and its backends."""
-        for proc in psutil.process_iter(["name", "cmdline"]):
-            try:
-                named = "postgres" in (proc.info["name"] or "")
-                mine = str(under) in " ".join(proc.info["cmdline"] or [])
-            except psutil.Error:
-                continue
-            if named and mine:
-                self.sample({proc.pid: "postgres"})
-
     def totals(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for part, seconds in self.last.values():
@@ -98,49 +84,21 @@ class CpuMeter:
 
 def run_round(workers: int, cases: int, seconds_per_year: float, seed: int) -> Round:
     result = Round(workers=workers)
+    meter = CpuMeter()
+    options = cohort_options(cases, seconds_per_year=seconds_per_year, seed=seed, employers=0)
     with tempfile.TemporaryDirectory(prefix="kosh-bench-") as tmp:
-        state = Path(tmp) / "state"
-        command = cohort_command(state, cases, seconds_per_year, seed)
-        env = ENV
-        out_path = Path(tmp) / "dev.out"
-        with out_path.open("w") as out:
-            dev = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.DEVNULL)
-        extra: list[subprocess.Popen[bytes]] = []
-        meter = CpuMeter()
-        try:
-            while True:
-                if dev.poll() is not None:
-                    raise SystemExit(f"kosh dev exited early ({dev.returncode})")
-                try:
-                    stack = json.loads((state / "stack.json").read_text())
-                    if stack.get("agencies_url"):
-                        break
-                except (OSError, ValueError):
-                    pass
-                time.sleep(0.1)
+        with DevStack(Path(tmp) / "state", options=options, log=Path(tmp) / "dev.out") as dev:
+            dev.start(timeout=None)
             for _ in range(workers - 1):
-                extra.append(
-                    subprocess.Popen(
-                        [str(KOSH), "worker"],
-                        env={**env, "KOSH_STATE_DIR": str(state), "KOSH_LOG_LEVEL": "warning"},
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
-                )
-            roles = {dev.pid: "kosh dev (worker 1)"} | {p.pid: "kosh workers 2+" for p in extra}
-            while dev.poll() is None:
+                dev.add_worker({"KOSH_LOG_LEVEL": "warning"})
+            # kosh's embedded PostgreSQL: its postmaster (a daemon not parented by kosh dev)
+            # and its backends
+            roles = {dev.pid: "kosh dev (worker 1)", dev.pids()[POSTGRES]: "postgres"}
+            roles |= {p.pid: "kosh workers 2+" for p in dev.workers}
+            while dev.running():
                 meter.sample(roles)
-                meter.sample_postgres(state)
                 time.sleep(0.5)
-        finally:
-            for proc in [*extra, dev]:
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGINT)
-                    try:
-                        proc.wait(timeout=60)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-        summary = json.loads(out_path.read_text().strip().splitlines()[-1])
+        summary = dev.summary()
     result.seconds = summary["seconds"]
     result.events = summary["events"]
     result.cases = summary["cases"]
@@ -202,14 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         r = run_round(w, args.cases, args.seconds_per_year, args.seed)
         print(f"{w} worker(s): {r.cases_per_minute:.1f} cases/min, cpu {r.cpu}", flush=True)
         rounds.append(r)
-    shown = args_list[:]
-    if "--write" in shown:  # the command as a reader would rerun it
-        at = shown.index("--write")
-        shown[at : at + 2] = ["--write", str(args.write)]
-    text = report(rounds, shown)
-    print(text)
-    if args.write:
-        write_section(args.write, MARK_BEGIN, MARK_END, text)
+    publish(report(rounds, as_rerun(args_list, args.write)), args.write, (MARK_BEGIN, MARK_END))
 
 
 if __name__ == "__main__":

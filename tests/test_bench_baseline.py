@@ -14,7 +14,19 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from bench import baseline as b
+from bench.baseline_profile import PROFILE_BEGIN, PROFILE_END, areas, top_costs
+from bench.baseline_report import MARK_BEGIN, MARK_END, Result, Workload, report, table
+from bench.baseline_scripts import (
+    BASELINE_CLIENT,
+    LOCAL_ACTIVITY_MARKER,
+    BareCase,
+    Script,
+    Shape,
+    _name,
+    as_ordinary,
+    empty,
+    script_of,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,8 +66,8 @@ def test_a_cases_histories_become_its_script_in_order() -> None:
         "ACTIVITY_TASK_STARTED",
         "ACTIVITY_TASK_COMPLETED",
         *WFT,
-        ("MARKER_RECORDED", {"name": b.LOCAL_ACTIVITY_MARKER}),  # two appends, one by one
-        ("MARKER_RECORDED", {"name": b.LOCAL_ACTIVITY_MARKER}),
+        ("MARKER_RECORDED", {"name": LOCAL_ACTIVITY_MARKER}),  # two appends, one by one
+        ("MARKER_RECORDED", {"name": LOCAL_ACTIVITY_MARKER}),
         "ACTIVITY_TASK_SCHEDULED",  # 14, 15: two at once
         "ACTIVITY_TASK_SCHEDULED",
         "WORKFLOW_EXECUTION_SIGNALED",  # the agencies' callbacks
@@ -63,15 +75,15 @@ def test_a_cases_histories_become_its_script_in_order() -> None:
         *WFT,
         ("TIMER_STARTED", {"seconds": 5}),  # 21: cancelled by the update
         "WORKFLOW_EXECUTION_UPDATE_ACCEPTED",
-        ("MARKER_RECORDED", {"name": b.LOCAL_ACTIVITY_MARKER}),  # the update's append
+        ("MARKER_RECORDED", {"name": LOCAL_ACTIVITY_MARKER}),  # the update's append
         ("TIMER_CANCELED", {"started": 21}),
         ("TIMER_STARTED", {"seconds": 0.5}),  # 25: fired
         ("TIMER_FIRED", {"started": 25}),
         "WORKFLOW_EXECUTION_CONTINUED_AS_NEW",
     )
     second = run("WORKFLOW_EXECUTION_STARTED", "WORKFLOW_EXECUTION_SIGNALED", *WFT)
-    shape = b.Shape()
-    script = b.script_of([first, second], 1.5, shape)
+    shape = Shape()
+    script = script_of([first, second], 1.5, shape)
     assert script.offset == 1.5
     assert script.steps == [
         ("activities", 1),
@@ -100,7 +112,7 @@ async def test_the_bare_workflow_plays_a_script_with_inputs_timers_and_continue_
     time_env: WorkflowEnvironment,
 ) -> None:
     queue = f"bench-baseline-{uuid.uuid4()}"
-    b.BASELINE_CLIENT[:] = [time_env.client]
+    BASELINE_CLIENT[:] = [time_env.client]
     script = {
         "steps": [
             ("activities", 1),
@@ -117,17 +129,15 @@ async def test_the_bare_workflow_plays_a_script_with_inputs_timers_and_continue_
         ],
         "sends": {"1": ["signal", "update"], "8": ["signal"]},
     }
-    async with Worker(
-        time_env.client, task_queue=queue, workflows=[b.BareCase], activities=[b.empty]
-    ):
+    async with Worker(time_env.client, task_queue=queue, workflows=[BareCase], activities=[empty]):
         handle = await time_env.client.start_workflow(
-            b.BareCase.run, script, id=f"bare-{uuid.uuid4()}", task_queue=queue
+            BareCase.run, script, id=f"bare-{uuid.uuid4()}", task_queue=queue
         )
         assert await handle.result() == len(script["steps"])
     first_run = handle.first_execution_run_id
     first = await time_env.client.get_workflow_handle(handle.id, run_id=first_run).fetch_history()
     last = await time_env.client.get_workflow_handle(handle.id).fetch_history()
-    kinds = [b._name(e) for e in [*first.events, *last.events]]
+    kinds = [_name(e) for e in [*first.events, *last.events]]
     assert kinds.count("WORKFLOW_EXECUTION_CONTINUED_AS_NEW") == 1
     assert kinds.count("ACTIVITY_TASK_SCHEDULED") == 5
     assert kinds.count("MARKER_RECORDED") == 1  # the local activity
@@ -149,27 +159,27 @@ PROFILE = "\n".join(
 
 
 def test_the_profile_is_summed_by_area_and_by_function() -> None:
-    assert b.areas(PROFILE) == [
+    assert areas(PROFILE) == [
         ("asyncio event loop and threads", 0.5),
         ("payload codec (AES-GCM)", 0.2),
         ("pydantic (validation, serialisation)", 0.2),  # json under pydantic counts for it
         ("kosh domain and workflow code", 0.1),
     ]
-    samples, costs = b.top_costs(PROFILE)
+    samples, costs = top_costs(PROFILE)
     assert samples == 100
     assert costs[0] == ("select (python3.11/selectors.py)", 0.5, 0.5)
     assert ("encrypt (cryptography/aead.py)", 0.2, 0.2) in costs
     assert ("run (kosh)", 0.0, 1.0) not in costs  # only functions with time of their own
 
 
-def result(kosh_worker: float, kosh_server: float) -> b.Result:
-    return b.Result(
+def result(kosh_worker: float, kosh_server: float) -> Result:
+    return Result(
         cases=10,
         closed=10,
         books_agree=True,
-        kosh=b.Workload(20.0, {"worker": kosh_worker, "temporal server": kosh_server}),
-        bare=b.Workload(40.0, {"worker": 10.0, "temporal server": 40.0}),
-        shape=b.Shape(cases=10, runs=20, activities=300, timers=10, signals=30, updates=10),
+        kosh=Workload(20.0, {"worker": kosh_worker, "temporal server": kosh_server}),
+        bare=Workload(40.0, {"worker": 10.0, "temporal server": 40.0}),
+        shape=Shape(cases=10, runs=20, activities=300, timers=10, signals=30, updates=10),
     )
 
 
@@ -177,48 +187,48 @@ def test_the_ratio_is_cpu_per_case_and_the_verdict_follows_the_goal() -> None:
     good, poor = result(20.0, 40.0), result(50.0, 50.0)
     assert good.ratio == 50 / 60 and good.ratio_wall == 0.5
     assert poor.ratio == 0.5
-    lines = b.table(good).splitlines()
+    lines = table(good).splitlines()
     assert lines[2] == "| kosh (ApplicantWorkflow) | 10 | 2.00 | 4.00 | 0.00 | 6.00 | 0.83 | 20.0 |"
     assert (
         lines[3] == "| bare Temporal, same scripts | 10 | 1.00 | 4.00 | 0.00 | 5.00 | 1.00 | 40.0 |"
     )
-    text = b.report(good, ["--cases", "10"])
-    assert text.startswith(b.MARK_BEGIN) and text.endswith(b.MARK_END)
+    text = report(good, ["--cases", "10"])
+    assert text.startswith(MARK_BEGIN) and text.endswith(MARK_END)
     assert "`python -m bench.baseline --cases 10`" in text
     assert "**0.83** of bare Temporal" in text and "which meets the goal" in text
-    assert "which is below the goal" in b.report(poor, [])
+    assert "which is below the goal" in report(poor, [])
     assert "temporal server 67%, worker 33%" in text  # kosh's CPU shares
 
 
 def test_the_performance_doc_carries_the_baseline_and_profile_with_their_command() -> None:
     doc = (ROOT / "docs" / "performance.md").read_text()
     for begin, end, mark in (
-        (b.MARK_BEGIN, b.MARK_END, "| kosh (ApplicantWorkflow) |"),
-        (b.PROFILE_BEGIN, b.PROFILE_END, "| where the time goes |"),
+        (MARK_BEGIN, MARK_END, "| kosh (ApplicantWorkflow) |"),
+        (PROFILE_BEGIN, PROFILE_END, "| where the time goes |"),
     ):
         section = doc[doc.index(begin) : doc.index(end)]
         assert "python -m bench.baseline" in section and mark in section
 
 
 def test_local_calls_are_played_again_as_ordinary_activities_and_compared() -> None:
-    script = b.Script(
+    script = Script(
         offset=0.0,
         steps=[("activities", 2), ("local", 1), ("input", 0), ("local", 1)],
         sends={0: ["signal"]},
     )
-    [ordinary] = b.as_ordinary([script])
+    [ordinary] = as_ordinary([script])
     assert ordinary.steps == [("activities", 2), ("activities", 1), ("input", 0), ("activities", 1)]
     assert ordinary.sends == {0: ["signal"]}  # the steps keep their places
     r = result(20.0, 40.0)
     assert r.ordinary is None and r.ratio_ordinary == 0.0
-    assert "every call an ordinary activity" not in b.report(r, [])
-    r.ordinary = b.Workload(30.0, {"worker": 20.0, "temporal server": 70.0})
+    assert "every call an ordinary activity" not in report(r, [])
+    r.ordinary = Workload(30.0, {"worker": 20.0, "temporal server": 70.0})
     assert r.ratio_ordinary == 90 / 60
-    lines = b.table(r).splitlines()
+    lines = table(r).splitlines()
     assert lines[4] == (
         "| bare, same scripts, every call an ordinary activity | 10 | 2.00 | 7.00 | 0.00 | "
         "9.00 | 0.56 | 30.0 |"
     )
-    text = b.report(r, [])
+    text = report(r, [])
     assert "cost bare Temporal 9.00 CPU s per case, 1.8 times" in text
     assert "kosh runs at 1.50." in text

@@ -9,32 +9,34 @@ from pathlib import Path
 
 import pytest
 
-from bench import capacity
-from bench.capacity import (
+from bench import capacity_prototypes
+from bench.capacity_prototypes import (
+    Prototype,
+    clock_through,
+    plan_places,
+    prototype_seconds_per_year,
+)
+from bench.capacity_record import due_wave
+from bench.capacity_report import (
     MARK_BEGIN,
     MARK_END,
     Phase,
-    Prototype,
     Result,
     Wave,
     arithmetic,
     bounded,
-    clock_through,
     cpu_table,
-    due_wave,
     failures_sentence,
     keeping_up,
-    marks,
     memory_sentence,
-    parse_metrics,
     percentile,
-    plan_places,
-    prototype_seconds_per_year,
     report,
     rss_range,
     start_table,
     wave_table,
 )
+from bench.capacity_stack import parse_metrics
+from bench.common import marks
 from domain import events as ev
 from domain.policy import policy_in_force
 from domain.regions import LABOUR_DEFICIT_REGIONS
@@ -205,9 +207,9 @@ def test_a_prototype_captured_with_an_obligation_overdue_is_refused(
         position=1, case_id="p", seq=1, event_id="e", event=event, recorded_at=last
     )
     p = Prototype("cap-p000", "Pavlodar", 2030, 10, application(), events=[stored])
-    monkeypatch.setattr(capacity, "next_wakeup", lambda state: date(2031, 1, 3))
+    monkeypatch.setattr(capacity_prototypes, "next_wakeup", lambda state: date(2031, 1, 3))
     assert p.overdue() is None
-    monkeypatch.setattr(capacity, "next_wakeup", lambda state: date(2030, 10, 3))
+    monkeypatch.setattr(capacity_prototypes, "next_wakeup", lambda state: date(2030, 10, 3))
     assert "obligation due 2030-10-03 before its last event (2030-12-20)" in (p.overdue() or "")
     assert prototype_seconds_per_year(2) == 24.0 and prototype_seconds_per_year(69) == 69.0
 

@@ -14,21 +14,8 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from bench.rates import (
-    BARE_UPDATE,
-    MARK_BEGIN,
-    MARK_END,
-    REJECTED_EARLY,
-    BareWorkflow,
-    Measured,
-    Rate,
-    Row,
-    UpdateCost,
-    applicants,
-    local_activity,
-    report,
-    table,
-)
+from bench.rates import BARE_UPDATE, REJECTED_EARLY, BareWorkflow, applicants, local_activity
+from bench.rates_report import MARK_BEGIN, MARK_END, Measured, Rate, Row, UpdateCost, report, table
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,28 +6,21 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from bench.event_store import (
+from bench.event_store import measure, parse
+from bench.event_store_lives import TEMPLATE_ID, CaseLog, case_life, plan, rebatched
+from bench.event_store_paths import raw_rows
+from bench.event_store_report import (
     MARK_BEGIN,
     MARK_END,
-    PYTHON,
-    TEMPLATE_ID,
-    CaseLog,
     Options,
-    PathRates,
     QuotaCheck,
     Results,
-    Sample,
-    case_life,
-    measure,
-    parse,
     parts_table,
-    plan,
-    raw_rows,
-    rebatched,
     report,
     table,
     verdict,
 )
+from bench.event_store_timing import PYTHON, PathRates, Sample
 from domain import events as ev
 from store.embedded import EmbeddedPostgres
 

@@ -18,27 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
 from temporalio.client import Client
 
+from cli.devstack import DevStack
+
 HERE = Path(__file__).resolve().parent
-KOSH = Path(sys.executable).parent / "kosh"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ENV = {**os.environ, "KOSH_TEMPORAL_ADDRESS": "", "KOSH_DATABASE_URL": "", "COLUMNS": "200"}
 DEMO = 6
 SECONDS_PER_YEAR = 240  # a case month in 20 s: the first cases reach their contract in ~30 s
 LIST_QUERY = "WorkflowType = 'ApplicantWorkflow' AND ExecutionStatus = 'Running'"
@@ -57,55 +51,6 @@ COLUMNS = (
 
 def log(message: str) -> None:
     print(f"take.py: {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def port_options() -> list[str]:
-    """Every port `kosh dev` opens, on a free one (never the defaults a developer may use)."""
-    help_text = subprocess.run(
-        [str(KOSH), "dev", "--help"], capture_output=True, text=True, env=ENV, timeout=60
-    ).stdout
-    names = ["--port", "--ui-port", "--console-port"]
-    names += [n for n in ("--codec-port",) if n in help_text]
-    return [arg for name in names for arg in (name, str(free_port()))]
-
-
-def start_dev(state: Path) -> subprocess.Popen[bytes]:
-    args = [str(KOSH), "dev", "--state", str(state), "--demo", str(DEMO)]
-    args += ["--seconds-per-year", str(SECONDS_PER_YEAR), *port_options()]
-    with open(state / "take-dev.log", "wb") as out:
-        return subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=out)
-
-
-def wait_for_stack(state: Path, proc: subprocess.Popen[bytes]) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"kosh dev exited; see {state / 'take-dev.log'}")
-        if time.monotonic() > deadline:
-            raise SystemExit("kosh dev did not start within 120 s")
-        try:
-            info: dict[str, Any] = json.loads((state / "stack.json").read_text())
-        except (OSError, ValueError):
-            info = {}
-        if info.get("console_url"):
-            return info
-        time.sleep(0.3)
-
-
-def stop_dev(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            proc.terminate()
-            proc.wait(timeout=30)
 
 
 @dataclass(frozen=True)
@@ -222,16 +167,23 @@ def main() -> None:
     if not Path(CHROMIUM).exists():
         raise SystemExit("Debian's chromium is missing: `make browser` installs it")
     state = Path(tempfile.mkdtemp(prefix="kosh-screenshots-"))
-    proc = start_dev(state)
+    dev = DevStack(
+        state,
+        options=["--demo", str(DEMO), "--seconds-per-year", str(SECONDS_PER_YEAR)],
+        env={"COLUMNS": "200"},
+        errors=state / "take-dev.log",
+        stop_timeout=90,
+    )
     try:
-        info = wait_for_stack(state, proc)
-        ui = info["ui_url"]
+        info = dev.start(timeout=120)
+        ui = info.ui_url
+        assert ui is not None
         log(f"kosh dev is up (Temporal UI at {ui}); waiting for the cases to move")
-        case = asyncio.run(pick_case(info["temporal_address"]))
+        case = asyncio.run(pick_case(info.temporal_address))
         log(f"photographing {case.workflow_id} (run {case.run_id})")
         shoot(ui, case)
     finally:
-        stop_dev(proc)
+        dev.stop()
         shutil.rmtree(state, ignore_errors=True)
     for name in ("workflow-list.png", "case-details.png", "case-history.png"):
         log(f"saved {HERE / name}")

@@ -15,9 +15,7 @@ import os
 import random
 import shlex
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,16 +25,7 @@ from typing import Any
 import psutil
 
 from cli import demo
-
-KOSH = Path(sys.executable).parent / "kosh"
-PORT_OPTIONS = ("--port", "--ui-port", "--console-port", "--codec-port")
-ENV = {**os.environ, "KOSH_TEMPORAL_ADDRESS": "", "KOSH_DATABASE_URL": ""}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from cli.devstack import TEMPORAL, DevStack, cohort_options
 
 
 def expected_outcomes(cases: int, seed: int) -> Counter[str]:
@@ -66,62 +55,38 @@ class FaultyStack:
         self.folder = folder
         self.state = folder / "state"
         self.cases, self.seed = cases, seed
-        self.seconds_per_year, self.error_rate = seconds_per_year, error_rate
-        self.dev: subprocess.Popen[bytes] | None = None
-        self.workers: list[subprocess.Popen[bytes]] = []
+        options = cohort_options(cases, seconds_per_year=seconds_per_year, seed=seed)
+        options += ["--no-worker", "--sim-error-rate", str(error_rate)]
+        # a compressed year is seconds long: staff get 20 wall seconds to answer, more than
+        # any outage here lasts, so a deadline never lapses only because the clock is fast
+        options += ["--human-floor-seconds", "20"]
+        self.dev = DevStack(
+            self.state,
+            options=options,
+            log=folder / "dev.out",
+            errors=folder / "dev.err",
+            stop_timeout=90,
+        )
         self.faults = Faults()
         self.rng = random.Random(seed)
-        self._started_worker = 0
         self.logs: dict[int, Path] = {}
+        self.restarted_temporal: subprocess.Popen[bytes] | None = None
 
     # ---- the stack ------------------------------------------------------------------------
     def start(self) -> None:
-        command = [str(KOSH), "dev", "--no-worker", "--state", str(self.state)]
-        command += ["--demo", str(self.cases), "--exit-when-done", "--seed", str(self.seed)]
-        command += ["--seconds-per-year", str(self.seconds_per_year)]
-        command += ["--sim-error-rate", str(self.error_rate)]
-        # a compressed year is seconds long: staff get 20 wall seconds to answer, more than
-        # any outage here lasts, so a deadline never lapses only because the clock is fast
-        command += ["--human-floor-seconds", "20"]
-        for option in PORT_OPTIONS:
-            command += [option, str(free_port())]
-        with (self.folder / "dev.out").open("w") as out, (self.folder / "dev.err").open("w") as err:
-            self.dev = subprocess.Popen(command, env=ENV, stdout=out, stderr=err)
-        deadline = time.monotonic() + 120
-        while not self.stack().get("agencies_url"):
-            self.check_dev()
-            assert time.monotonic() < deadline, "kosh dev did not start"
-            time.sleep(0.2)
-
-    def stack(self) -> dict[str, Any]:
-        try:
-            found: dict[str, Any] = json.loads((self.state / "stack.json").read_text())
-        except (OSError, ValueError):
-            return {}
-        return found
-
-    def check_dev(self) -> None:
-        assert self.dev is not None
-        if self.dev.poll() is not None and self.dev.returncode != 0:
-            raise AssertionError((self.folder / "dev.err").read_text()[-3000:])
+        self.dev.start(timeout=120)
 
     def done(self) -> bool:
-        assert self.dev is not None
-        return self.dev.poll() is not None
+        return not self.dev.running()
 
     # ---- workers ----------------------------------------------------------------------------
+    @property
+    def workers(self) -> list[subprocess.Popen[bytes]]:
+        return self.dev.workers
+
     def start_worker(self) -> subprocess.Popen[bytes]:
-        self._started_worker += 1
-        path = self.folder / f"worker-{self._started_worker}.log"
-        log = path.open("w")
-        proc = subprocess.Popen(
-            [str(KOSH), "worker"],
-            env={**ENV, "KOSH_STATE_DIR": str(self.state), "KOSH_LOG_JSON": "true"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        self.workers.append(proc)
+        path = self.folder / f"worker-{len(self.workers) + 1}.log"
+        proc = self.dev.add_worker({"KOSH_LOG_JSON": "true"}, log=path, stop_timeout=30)
         self.logs[proc.pid] = path
         return proc
 
@@ -143,8 +108,7 @@ class FaultyStack:
     def restart_temporal(self, down_seconds: float = 3.0) -> None:
         """Stop the dev server (Ctrl-C; killed if it has not stopped in 10 s), then start it
         again with the same command line: the same SQLite file, the same port."""
-        pid = self.stack()["children"][0]
-        proc = psutil.Process(pid)
+        proc = psutil.Process(self.dev.pids()[TEMPORAL])
         command, cwd = proc.cmdline(), proc.cwd()
         proc.send_signal(signal.SIGINT)
         if not _gone(proc, 10):
@@ -188,28 +152,12 @@ class FaultyStack:
 
     # ---- the end ----------------------------------------------------------------------------
     def wait_done(self, timeout: float) -> dict[str, Any]:
-        assert self.dev is not None
-        self.dev.wait(timeout=timeout)
-        self.check_dev()
-        lines = (self.folder / "dev.out").read_text().strip().splitlines()
-        summary: dict[str, Any] = json.loads(lines[-1])
-        return summary
+        self.dev.wait(timeout)
+        return self.dev.summary()
 
     def stop(self) -> None:
-        for proc in self.workers:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        if self.dev is not None and self.dev.poll() is None:
-            self.dev.send_signal(signal.SIGINT)
-            try:
-                self.dev.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                self.dev.kill()
-        restarted = getattr(self, "restarted_temporal", None)
+        self.dev.stop()
+        restarted = self.restarted_temporal
         if restarted is not None and restarted.poll() is None:
             restarted.terminate()
             restarted.wait(timeout=30)
