@@ -46,7 +46,7 @@ from bench.baseline_report import MARK_BEGIN, MARK_END, Result, Workload, report
 from bench.baseline_scripts import Script, Shape, as_ordinary, per_minute, play, script_of
 from bench.common import cohort_parser, publish
 from bench.scaling import CpuMeter
-from cli.dev import TemporalDevServer
+from cli.devserver import TemporalDevServer
 from cli.devstack import POSTGRES, DevStack, cohort_options, free_port
 from workflows import api
 

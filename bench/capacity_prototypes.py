@@ -28,8 +28,7 @@ from domain.policy import policy_by_id, policy_in_force
 from domain.regions import LABOUR_DEFICIT_REGIONS, Region
 from store.events import StoredEvent, read_events
 from workflows import api
-from workflows.applicant import RULE_CHANGES
-from workflows.state import RunState
+from workflows.case.state import RunState
 
 PROTOTYPE_SECONDS_PER_YEAR = 24.0  # the demo's clock: a prototype reaches year three in a minute
 
@@ -117,7 +116,7 @@ def prototypes_for(places: Sequence[tuple[Region, int, int]], stamp: str) -> lis
 async def start_prototype(client: Client, p: Prototype, seconds_per_year: float) -> None:
     """A new case (a first run's rules) whose clock reads 1 March of its quota year."""
     clock = clock_through(datetime.now(UTC), datetime(p.year, 3, 1, tzinfo=UTC), seconds_per_year)
-    fresh = RunState(clock=clock, human_floor_seconds=5.0, rules=dict.fromkeys(RULE_CHANGES, True))
+    fresh = RunState(clock=clock, human_floor_seconds=5.0)
     inp = api.CaseInput(
         case_id=p.case_id, application=p.application, snapshot=fresh.model_dump(mode="json")
     )

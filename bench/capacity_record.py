@@ -10,7 +10,7 @@ import asyncpg
 
 from bench.capacity_report import Result, percentile
 from store.integrity import verify_chains
-from store.projections import rebuild_and_compare
+from store.rebuild import rebuild_and_compare
 
 WAKES = """
 SELECT occurred_at, (payload->>'checked_on')::date AS due, recorded_at

@@ -22,7 +22,7 @@ from pathlib import Path
 from adapters.codec import CodecKeys
 from bench.common import cohort_parser, marks, publish
 from cli import demo
-from cli.dev import TemporalDevServer
+from cli.devserver import TemporalDevServer
 from cli.devstack import DevStack, cohort_options, free_port
 from workflows import api, employer_api
 

@@ -11,7 +11,7 @@ from cli.common import JsonFlag, StateOpt, _emit, fail, out
 from cli.connect import with_record
 from cli.tables import row, table
 from store.migrate import migrate, migration_files
-from store.projections import rebuild_and_compare
+from store.rebuild import rebuild_and_compare
 
 CHECK = (
     "Rebuild in a transaction, compare with the live tables and roll back; exit 1 if they differ."

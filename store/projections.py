@@ -8,7 +8,7 @@ the same row builders, so the two always agree.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic_core import to_json
@@ -20,7 +20,6 @@ from store.errors import (
     PlaceAlreadyHeldError,
     QuotaExhaustedError,
     StoreError,
-    translated,
 )
 from store.pool import Conn
 from store.queries import balance_owed, list_cases, payments_for, quota_usage
@@ -28,7 +27,6 @@ from store.records import LABOUR_STREAM_PREFIX, STORED_COLUMNS, StoredEvent, sto
 
 __all__ = [
     "Ahead",
-    "Rebuilt",
     "apply_projections",
     "balance_owed",
     "list_cases",
@@ -36,8 +34,7 @@ __all__ = [
     "payments_for",
     "project_ahead",
     "quota_usage",
-    "rebuild_and_compare",
-    "rebuild_projections",
+    "rebuild_cases",
 ]
 
 CASE_COLUMNS = (
@@ -171,25 +168,17 @@ def project_ahead(
     return Ahead((*_case_fields(state), last, _state_json(state)), payments, quota, state)
 
 
-async def rebuild_projections(conn: Conn) -> None:
-    """Empty the projections and recompute them from the whole log, in one transaction.
-
-    Appends wait while it runs. The log is trusted: facts already recorded are not re-checked
-    against quota capacity.
-    """
-    with translated():
-        async with conn.transaction():
-            await conn.execute(LOCK_LOG)
-            await conn.execute(CLEAR)
-            rebuild = _Rebuild()
-            async for row in conn.cursor(WHOLE_LOG, prefetch=500):
-                rebuild.add(stored_from_row(row))
-            await conn.executemany(UPSERT_CASE, rebuild.case_rows())
-            await conn.executemany(INSERT_QUOTA, rebuild.quota_rows())
-            await conn.executemany(INSERT_PAYMENT, rebuild.payments)
-            from store.labour import rebuild_labour  # store.labour appends through this module
-
-            await rebuild_labour(conn)
+async def rebuild_cases(conn: Conn) -> None:
+    """Empty the cases' projections and recompute them from the whole log (the caller holds
+    the log's lock, in a transaction: store/rebuild.py). The log is trusted: facts already
+    recorded are not re-checked against quota capacity."""
+    await conn.execute(CLEAR)
+    rebuild = _Rebuild()
+    async for row in conn.cursor(WHOLE_LOG, prefetch=500):
+        rebuild.add(stored_from_row(row))
+    await conn.executemany(UPSERT_CASE, rebuild.case_rows())
+    await conn.executemany(INSERT_QUOTA, rebuild.quota_rows())
+    await conn.executemany(INSERT_PAYMENT, rebuild.payments)
 
 
 def case_row(case_id: str, state: CaseState, last: StoredEvent) -> tuple[Any, ...]:
@@ -315,57 +304,9 @@ class _Rebuild:
         return [(region, year, *tally) for (region, year), tally in self.quotas.items()]
 
 
-# Each projection and what names one of its rows in a report.
-PROJECTIONS = {
+# Each projection of the cases and what names one of its rows in a report.
+CASE_PROJECTIONS = {
     "cases": "case_id",
     "quota_ledger": "region || ' ' || year",
     "payments": "idempotency_key",
-    # store.labour.LABOUR_PROJECTIONS (a test holds them equal)
-    "labour_requests": "request_id",
-    "labour_quota_ledger": "industry || ' ' || region || ' ' || project || ' ' || year",
-    "employer_sanctions": "employer_id",
 }
-COPY_LIVE = "CREATE TEMP TABLE live_{table} ON COMMIT DROP AS TABLE {table}"
-DIFFERENT_ROWS = """
-SELECT DISTINCT {key} AS key
-FROM ((TABLE {table} EXCEPT ALL TABLE live_{table})
-      UNION ALL (TABLE live_{table} EXCEPT ALL TABLE {table})) AS changed
-ORDER BY key
-"""
-COUNT_LOG = "SELECT count(*) FROM events"
-ROW_COUNTS = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t}) AS {t}" for t in PROJECTIONS)
-
-
-@dataclass(frozen=True)
-class Rebuilt:
-    events: int
-    rows: dict[str, int]
-    differs: dict[str, list[str]] = field(default_factory=dict)
-
-
-async def rebuild_and_compare(conn: Conn, *, keep: bool) -> Rebuilt:
-    """Rebuild the projections in a transaction and name the rows that were not as rebuilt
-    (`kosh projections rebuild [--check]`).
-
-    `keep=False` rolls the rebuild back: the live tables are left exactly as they were.
-    """
-    tx = conn.transaction()
-    with translated():
-        await tx.start()
-        try:
-            await conn.execute(LOCK_LOG)
-            for table in PROJECTIONS:
-                await conn.execute(COPY_LIVE.format(table=table))
-            await rebuild_projections(conn)
-            differs: dict[str, list[str]] = {}
-            for table, key in PROJECTIONS.items():
-                found = await conn.fetch(DIFFERENT_ROWS.format(table=table, key=key))
-                if found:
-                    differs[table] = [row["key"] for row in found]
-            counts = await conn.fetchrow(ROW_COUNTS)
-            rebuilt = Rebuilt(await conn.fetchval(COUNT_LOG), dict(counts), differs)
-        except BaseException:
-            await tx.rollback()
-            raise
-        await (tx.commit() if keep else tx.rollback())
-    return rebuilt

@@ -42,6 +42,7 @@ PROJECT = frozenset(
         "cli",
         "console",
         "worker",
+        "composition",
         "settings",
         "tests",
         "bench",
@@ -55,7 +56,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "store": frozenset({"store", "domain"}),
     "activities": frozenset({"activities", "adapters", "store", "domain"}),
     "workflows": frozenset({"workflows", "activities", "adapters", "domain"}),
-    "worker": frozenset({"settings", "workflows", "activities", "adapters", "store", "domain"}),
+    "worker": frozenset(
+        {"composition", "settings", "workflows", "activities", "adapters", "store", "domain"}
+    ),
+    # the parts the composition root assembles (worker.py is its entry point)
+    "composition": frozenset(
+        {"composition", "settings", "workflows", "activities", "adapters", "store", "domain"}
+    ),
     # every knob, declared once (its defaults come from the workflows' public api)
     "settings": frozenset({"settings", "workflows", "adapters", "domain"}),
     # the staff console reads cases (the workflow's public api, the record) and sends updates
@@ -214,3 +221,89 @@ def test_the_check_reports_a_wrong_arrow(relative: str, source: str, offender: s
 )
 def test_the_check_accepts_a_right_arrow(relative: str, source: str) -> None:
     assert wrong_arrows(relative, source) == []
+
+
+# ---- one house: no circles, no file a reader must page through -------------------------
+MAX_LINES = 400
+SOURCE_FOLDERS = ("domain", "adapters", "store", "activities", "workflows", "composition", "cli")
+SOURCE_FOLDERS += ("console", "bench")
+
+
+def source_files() -> list[Path]:
+    files = [p for folder in SOURCE_FOLDERS for p in sorted((ROOT / folder).rglob("*.py"))]
+    return [*files, ROOT / "worker.py", ROOT / "settings.py"]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports (a `from a import b` names `a.b` when b is a
+    module, else `a`)."""
+    files = {module_name(p): p for p in source_files()}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        relative = path.relative_to(ROOT).as_posix()
+        targets = set()
+        for _, module, _ in imported_modules(relative, path.read_text(encoding="utf-8")):
+            while module and module not in files:
+                module = module.rpartition(".")[0]
+            if module and module != name and not name.startswith(module + "."):
+                targets.add(module)
+        graph[name] = targets
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    graph = import_graph()
+    assert len(graph) > 50, "no modules found: is ROOT right?"
+    assert circles(graph) == []
+
+
+def test_the_circle_check_finds_a_circle() -> None:
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_source_file_needs_a_table_of_contents() -> None:
+    """STYLE.md: small files. A file over MAX_LINES is two files."""
+    long = {
+        p.relative_to(ROOT).as_posix(): n
+        for p in [*source_files(), *sorted((ROOT / "console").rglob("*.html"))]
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}

@@ -34,7 +34,7 @@ from temporalio.workflow import ActivityHandle
 from activities.models import AppendInput
 from adapters.codec import CodecKeys
 from cli import demo
-from cli.dev import TemporalDevServer
+from cli.devserver import TemporalDevServer
 from store.embedded import EmbeddedPostgres
 from store.events import read_events
 from store.labour import labour_requests, read_labour_events

@@ -16,7 +16,7 @@ from store.events import (
     last_seq,
     read_events,
 )
-from store.projections import rebuild_and_compare
+from store.rebuild import rebuild_and_compare
 from tests.store.factories import POLICY, approved, at, new, new_case_id, submitted
 
 

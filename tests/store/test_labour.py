@@ -21,7 +21,7 @@ from store.labour import (
     labour_requests,
     read_labour_events,
 )
-from store.projections import PROJECTIONS, rebuild_and_compare
+from store.rebuild import PROJECTIONS, rebuild_and_compare
 from store.records import NewLabourEvent
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)

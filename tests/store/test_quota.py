@@ -7,8 +7,8 @@ import pytest
 from domain.regions import Region
 from store.errors import PlaceAlreadyHeldError, QuotaExhaustedError, StoreError
 from store.events import append_events, count_events
-from store.projections import rebuild_and_compare
 from store.queries import quota_usage
+from store.rebuild import rebuild_and_compare
 from tests.store.factories import new, new_case_id, released, reserved, submitted
 
 

@@ -4,8 +4,8 @@ import asyncpg
 
 from domain import events as ev
 from store.events import append_events
-from store.projections import rebuild_projections
 from store.queries import case_state, list_cases
+from store.rebuild import rebuild_projections
 from tests.store.factories import (
     POLICY,
     approved,

@@ -52,9 +52,13 @@ class Case:
             await self._append(events)
             self.run.case = fold(events, self.state)
             self.rt.decisions += 1
-            publish.publish(self)
+            self.publish()
             publish.measure(events, self.state.track)
         return events
+
+    def publish(self) -> None:
+        """Search attributes and details after a decision or a new deadline."""
+        publish.publish(self.run, self.rt.now())
 
     async def record_unless_closed(self, command: cmd.Command) -> list[ev.Event]:
         """A check's result, taken under the lock; dropped when the case closed meanwhile."""

@@ -3,25 +3,25 @@ current details, and kosh's business metrics. The words come from domain/agenda.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import agenda
     from domain import events as ev
+    from domain.case import CaseState
     from workflows import api
+    from workflows.case.state import RunState
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
 from workflows.runtime import midnight, upsert_changed
 
-if TYPE_CHECKING:
-    from workflows.case.core import Case
 
-
-def publish(case: Case) -> None:
+def publish(run: RunState, now: datetime) -> None:
     """Upsert the search attributes whose values changed, and the current details."""
-    s, run = case.state, case.run
+    s = run.case
     pairs: list[Any] = [api.SA_STAGE.value_set(s.stage), api.SA_POLICY.value_set(s.policy_id)]
     if s.track:
         pairs.append(api.SA_TRACK.value_set(s.track))
@@ -35,7 +35,7 @@ def publish(case: Case) -> None:
         pairs.append(api.SA_CLOSE_REASON.value_set(s.closed_reason))
     word = agenda.waiting_word(s)
     if word != run.waiting_word:
-        run.waiting_word, run.waiting_since = word, case.rt.now()
+        run.waiting_word, run.waiting_since = word, now
     pairs.append(api.SA_WAITING_FOR.value_set(word))
     if run.waiting_since is not None:
         pairs.append(api.SA_WAITING_SINCE.value_set(run.waiting_since))
@@ -45,15 +45,14 @@ def publish(case: Case) -> None:
         # case always has one, except for the minutes its activities take.
         pairs.append(api.SA_NEXT_DEADLINE.value_set(midnight(min(due.values()))))
     upsert_changed(pairs)
-    workflow.set_current_details(details(case))
+    workflow.set_current_details(details(s, now))
 
 
-def details(case: Case) -> str:
-    s = case.state
+def details(s: CaseState, now: datetime) -> str:
     lines = [
         f"**Stage:** {s.stage}  ",
         f"**Track:** {s.track or '-'}  **Policy:** {s.policy_id}  ",
-        f"**Case date:** {case.rt.today().isoformat()}  ",
+        f"**Case date:** {now.date().isoformat()}  ",
         f"**Waiting for:** {agenda.waiting_for(s)}  ",
     ]
     if s.breakdown is not None:

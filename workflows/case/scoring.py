@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case.inputs import authority_command
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
-from workflows.case import publish
 from workflows.case.core import Case
 from workflows.runtime import midnight
 
@@ -135,7 +134,7 @@ async def interview(case: Case) -> None:
                 "next_reminder": interview_reminder_after(case.state, today),
             }
         )
-        publish.publish(case)
+        case.publish()
         await case.notify("interview_due", f"interview due by {run.timers.interview_due}")
         return
     if await case.rt.wait(
@@ -153,7 +152,7 @@ async def interview(case: Case) -> None:
                     "next_reminder": interview_reminder_after(case.state, today),
                 }
             )
-            publish.publish(case)
+            case.publish()
             await case.notify(
                 "interview_escalated",
                 f"interview deadline passed; a supervisor has until {run.timers.interview_due}",

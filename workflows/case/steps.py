@@ -28,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
-from workflows.case import publish
 from workflows.case.core import Case
 from workflows.case.scoring import scoring
 from workflows.runtime import refusal
@@ -57,7 +56,7 @@ async def referral(case: Case) -> None:
         run.timers = run.timers.model_copy(
             update={"referral_due": referral_due(case.state, case.rt.today())}
         )
-        publish.publish(case)
+        case.publish()
         reasons = "; ".join(case.state.breakdown.reasons) if case.state.breakdown else ""
         await case.notify("referral_due", f"referred to an officer: {reasons}")
         return
@@ -66,7 +65,7 @@ async def referral(case: Case) -> None:
     run.timers = run.timers.model_copy(
         update={"referral_due": referral_due(case.state, case.rt.today())}
     )
-    publish.publish(case)
+    case.publish()
     await case.notify(
         "referral_overdue", f"referral still undecided; next {run.timers.referral_due}"
     )
@@ -125,7 +124,7 @@ async def await_arrival(case: Case) -> None:
         run.timers = run.timers.model_copy(
             update={"arrival_due": arrival_deadline(s, case.rt.today())}
         )
-        publish.publish(case)
+        case.publish()
         await case.rt.call(
             VerificationActivities.watch_registration,
             m.WatchInput(
