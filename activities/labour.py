@@ -8,18 +8,19 @@ from datetime import date
 import asyncpg
 from pydantic import BaseModel
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from activities.errors import classified
+from activities.errors import classified, recorded
 from activities.logging import activity_log
 from adapters.ports import LabourAgencies
 from domain.labour import EmploymentReport, LabourEvent, VacancyRecord, Worker
 from domain.model import Model
 from domain.regions import Region
 from domain.scoring import GateOutcome
-from store.errors import ConcurrencyConflictError, QuotaExhaustedError, StoreError
 from store.labour import EmployerSuspendedError, append_labour_events
 from store.records import NewLabourEvent, labour_stream
+
+# The record's refusal that ends a labour request (beside no place left): rights suspended.
+SUSPENDED = {EmployerSuspendedError: "EmployerSuspended"}
 
 
 class VacancyInput(Model):
@@ -120,25 +121,14 @@ class LabourActivities:
     async def append_labour_events(self, req: LabourAppendInput) -> LabourAppendResult:
         """Idempotent by event id, as a case's append: a retry appends nothing twice."""
         batch = [NewLabourEvent(event_id=p.event_id, event=p.event) for p in req.events]
-        try:
-            async with self.pool.acquire() as conn:
-                result = await append_labour_events(
-                    conn, request_id=req.request_id, expected_seq=req.expected_seq, events=batch
-                )
-        except QuotaExhaustedError as exc:
-            raise ApplicationError(
-                str(exc), type="LabourQuotaExhausted", non_retryable=True
-            ) from exc
-        except EmployerSuspendedError as exc:
-            raise ApplicationError(str(exc), type="EmployerSuspended", non_retryable=True) from exc
-        except ConcurrencyConflictError as exc:
-            raise ApplicationError(
-                str(exc), type="ConcurrencyConflict", non_retryable=True
-            ) from exc
-        except StoreError as exc:
-            if exc.retryable:
-                raise
-            raise ApplicationError(str(exc), type="StoreRefused", non_retryable=True) from exc
+        refused = recorded(
+            quota_type="LabourQuotaExhausted",
+            refusals={EmployerSuspendedError: "EmployerSuspended"},
+        )
+        async with refused, self.pool.acquire() as conn:
+            result = await append_labour_events(
+                conn, request_id=req.request_id, expected_seq=req.expected_seq, events=batch
+            )
         activity_log(case_id=labour_stream(req.request_id)).info(
             "events_appended", appended=result.appended, duplicates=result.duplicates
         )

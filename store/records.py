@@ -18,32 +18,30 @@ class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class NewEvent(Record):
+class _NewInStream(Record):
     """An event to append, with the id that makes a retried append harmless."""
 
     event_id: str = Field(min_length=1, max_length=200)
-    event: Event
     idempotency_key: str | None = None
 
     @model_validator(mode="after")
-    def _aware(self) -> NewEvent:
-        if self.event.at.utcoffset() is None:
+    def _aware(self) -> Any:
+        event: Event | LabourEvent = getattr(self, "event")  # noqa: B009 (a subclass's field)
+        if event.at.utcoffset() is None:
             raise ValueError("event.at must be timezone-aware")
         return self
 
 
-class NewLabourEvent(Record):
+class NewEvent(_NewInStream):
+    """An event of a case's stream, to append."""
+
+    event: Event
+
+
+class NewLabourEvent(_NewInStream):
     """An event of a labour request's stream, to append (same rules as NewEvent)."""
 
-    event_id: str = Field(min_length=1, max_length=200)
     event: LabourEvent
-    idempotency_key: str | None = None
-
-    @model_validator(mode="after")
-    def _aware(self) -> NewLabourEvent:
-        if self.event.at.utcoffset() is None:
-            raise ValueError("event.at must be timezone-aware")
-        return self
 
 
 class StoredEvent(Record):

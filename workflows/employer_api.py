@@ -57,9 +57,8 @@ class LabourFact(Model):
     request_id: str | None = Field(default=None, max_length=100)
 
 
-class LabourUpdateResult(Model):
-    accepted: bool
-    reason: str = ""
+# A staff fact's answer: accepted, or the refusal and its rule (the case's own model).
+LabourUpdateResult = api.UpdateResult
 
 
 class LabourStatus(Model):

@@ -28,6 +28,18 @@ class InputRefusedError(DomainError):
     """Input that is malformed: the rule is `invalid_input`, `missing_field`, `unknown_input`."""
 
 
+class Input(NamedTuple):
+    """One input, parsed: its kind (the name its refusals are listed under) and its model."""
+
+    kind: str
+    value: Any
+
+    @property
+    def request_id(self) -> str | None:
+        """The sender's id for this request: a retry of it is applied once."""
+        return getattr(self.value, "request_id", None)
+
+
 class Actor(NamedTuple):
     """Who sends an input, and the registry roles of which they must hold one."""
 

@@ -5,27 +5,30 @@ notices to staff, and a staff input applied or refused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
     from activities import models as m
     from activities.events import EventActivities
-    from activities.staff import RegistryActivities, StaffActivities
+    from activities.staff import StaffActivities
     from adapters.ports import StaffNotice
     from domain import commands as cmd
     from domain import events as ev
     from domain.case import CaseState, fold
     from domain.decider import decide
-    from domain.errors import DomainError
     from workflows import api
-    from workflows.case.inputs import Input, command_for
+    from workflows.api import AuthorityReplyInput
+    from workflows.case.inputs import UPDATES, command_for, kind_of, parse
     from workflows.case.state import RunState
-    from workflows.inputs import Actor
+    from workflows.inputs import Actor, Input, InputLog
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
 from workflows.case import publish
+from workflows.handlers import apply
 from workflows.runtime import Runtime
 
 
@@ -96,47 +99,44 @@ class Case:
             summary=f"notify staff: {kind}",
         )
 
-    async def unauthorised(self, actor: Actor | None) -> str | None:
-        """Why the actor may not do this (None: they may), asked of the staff registry."""
-        if actor is None or self.closed:
-            return None  # a closed case: the decider refuses it, with the reason that matters
-        role, *others = actor.roles
-        request = m.ActorCheckInput(
-            case_id=self.state.case_id, staff_id=actor.staff_id, role=role, or_roles=tuple(others)
-        )
-        summary = f"check {' or '.join(actor.roles)}"
-        check = await self.rt.ask_store(RegistryActivities.check_actor, request, summary=summary)
-        return None if check.authorised else check.reason
+    # ---- input (workflows/handlers.py) ----------------------------------------------------
+    updates: tuple[str, ...] = UPDATES
 
-    async def apply(self, item: Input, *, update: bool) -> api.UpdateResult:
-        """A staff input, under the lock: the registry asked about its actor, then decided and
-        recorded, or refused (listed in the status) with the case unchanged."""
-        log, request_id = self.run.inputs, item.request_id
-        if request_id is not None and request_id in log.applied:
-            if update:  # a retried update: the same answer, applied once
-                return log.applied[request_id]
-            return log.refuse(
-                item.kind, "duplicate_request", f"request {request_id} already applied"
-            )
-        try:
-            command, actor = command_for(item)
-        except DomainError as exc:
-            return log.refuse(item.kind, exc.rule, exc.reason)
-        refused = await self.unauthorised(actor)
-        if refused is not None:
-            return log.refuse(item.kind, "actor_not_authorised", refused)
-        try:
-            await self.record(command)
-        except DomainError as exc:
-            return log.refuse(item.kind, exc.rule, exc.reason)
-        result = api.UpdateResult(accepted=True)
-        if request_id is not None:
-            log.applied[request_id] = result
-        return result
+    @property
+    def inputs(self) -> InputLog:
+        return self.run.inputs
 
-    def dry_run(self, item: Input) -> None:
-        """What `apply` would refuse, without recording anything (an update's validator)."""
-        if item.request_id is not None and item.request_id in self.run.inputs.applied:
-            return  # a retried update: the handler answers with the first result
-        command, _ = command_for(item)
+    @property
+    def subject_id(self) -> str:
+        return self.state.case_id
+
+    def parse(self, name: str, args: Sequence[RawValue]) -> Input:
+        return parse(name, args)
+
+    def kind_of(self, name: str) -> str:
+        return kind_of(name)
+
+    def command_for(self, item: Input) -> tuple[cmd.Command, Actor | None]:
+        return command_for(item)
+
+    def dry_run(self, command: cmd.Command) -> None:
         decide(self.state, command, now=self.rt.now())
+
+    async def take(self, item: Input, *, update: bool) -> api.UpdateResult:
+        """An authority's reply that came before the case recorded asking it (the authority
+        answered before its acknowledgement reached the case) is kept, and applied right after
+        the request is recorded (workflows/case/scoring.py); any other input is applied."""
+        reply, s = item.value, self.state
+        ahead = (
+            isinstance(reply, AuthorityReplyInput)
+            and s.stage == "scoring"
+            and s.authority_request(reply.authority) is None
+            and s.authority_gate(reply.authority) is None
+        )
+        if not ahead:
+            return await apply(self, item, update=update)
+        if reply.authority in self.run.early_replies:
+            reason = f"{reply.authority} has already answered"
+            return self.inputs.refuse(item.kind, "authority_answered", reason)
+        self.run.early_replies[reply.authority] = reply
+        return api.UpdateResult(accepted=True)

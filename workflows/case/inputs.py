@@ -8,7 +8,7 @@ from the agency feeds), authority replies from the reply bridge (bound by their 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from temporalio.common import RawValue
 
@@ -24,7 +24,7 @@ from workflows.api import (
     InterviewOutcome,
     StaffFact,
 )
-from workflows.inputs import Actor, InputRefusedError, decode, validated
+from workflows.inputs import Actor, Input, InputRefusedError, decode, validated
 
 # Arrivals and repayments also come from agency feeds (the address registry, the treasury);
 # every other fact is a case officer's.
@@ -42,17 +42,6 @@ KINDS: dict[str, tuple[str, type[InterviewOutcome | StaffFact | AuthorityReplyIn
     SIGNAL_AUTHORITY: ("authority", AuthorityReplyInput),
 }
 UPDATES = (UPDATE_INTERVIEW, UPDATE_FACT)
-
-
-class Input(NamedTuple):
-    """One input, parsed: its kind ("interview", "fact", "authority") and its model."""
-
-    kind: str
-    value: InterviewOutcome | StaffFact | AuthorityReplyInput
-
-    @property
-    def request_id(self) -> str | None:
-        return getattr(self.value, "request_id", None)
 
 
 def kind_of(name: str) -> str:

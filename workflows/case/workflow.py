@@ -2,33 +2,27 @@
 
 Orchestration only: every rule is asked of domain/ (decide, agenda), every side effect is an
 activity. The main loop runs the step of the case's stage under the case's lock; staff input
-arrives by signal or validated update through one handler, is parsed once, and is applied
+arrives by signal or validated update (workflows/handlers.py), is parsed once, and is applied
 under the same lock, between steps or while a step waits, so appends stay ordered and a bad
 input never breaks the case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from temporalio import workflow
-from temporalio.common import RawValue
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import agenda
     from domain import commands as cmd
     from domain.application import intake_problems
     from domain.clock import SECONDS_PER_YEAR, CaseClock
-    from domain.errors import DomainError
     from workflows import api
-    from workflows.api import AuthorityReplyInput
-    from workflows.case.inputs import UPDATES, kind_of, parse
     from workflows.case.state import RunState
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
 from workflows.case.core import Case
 from workflows.case.steps import STEPS
+from workflows.handlers import TakesInput
 from workflows.runtime import RuleChanges
 
 # Rule changes under running cases (workflow.patched ids; docs/decisions/005): none since the
@@ -38,7 +32,7 @@ LONG_LIVED = ("monitoring", "repayment", "residence")
 
 
 @workflow.defn(name=api.WORKFLOW_NAME)
-class ApplicantWorkflow:
+class ApplicantWorkflow(TakesInput):
     @workflow.init
     def __init__(self, inp: api.CaseInput) -> None:
         if inp.snapshot is not None:
@@ -48,7 +42,7 @@ class ApplicantWorkflow:
                 origin=workflow.now(), seconds_per_year=inp.seconds_per_year or SECONDS_PER_YEAR
             )
             run = RunState(clock=clock, human_floor_seconds=inp.human_floor_seconds)
-        self.case = Case(run)
+        self.case = self.subject = Case(run)
 
     @workflow.run
     async def run(self, inp: api.CaseInput) -> api.CaseResult:
@@ -115,58 +109,6 @@ class ApplicantWorkflow:
             events=0,
             support_paid_tiyn=0,
             repaid_tiyn=0,
-        )
-
-    # ---- input -----------------------------------------------------------------------------
-    @workflow.signal(dynamic=True)
-    async def receive(self, name: str, args: Sequence[RawValue]) -> None:
-        """Every signal: an interview, a fact, an authority's reply, or a name the case does
-        not take (refused as `unknown_input`, listed in the status)."""
-        await self._take(name, args, update=False)
-
-    @workflow.update(dynamic=True)
-    async def submit(self, name: str, args: Sequence[RawValue]) -> api.UpdateResult:
-        """An interview or a fact whose sender waits for `accepted` or the refusal."""
-        return await self._take(name, args, update=True)
-
-    @submit.validator
-    def _validate(self, name: str, args: Sequence[RawValue]) -> None:
-        """Refuse now what the case would refuse (nothing is recorded, nothing listed)."""
-        try:
-            if name not in UPDATES:
-                raise DomainError("unknown_input", f"a case takes no update named {name[:100]!r}")
-            self.case.dry_run(parse(name, args))
-        except DomainError as exc:
-            # str() of this error reads "rule: reason"; the type lets tools branch on the rule.
-            raise ApplicationError(exc.reason, type=exc.rule, non_retryable=True) from None
-
-    async def _take(self, name: str, args: Sequence[RawValue], *, update: bool) -> api.UpdateResult:
-        case = self.case
-        try:
-            item = parse(name, args)
-        except DomainError as exc:
-            return case.run.inputs.refuse(kind_of(name), exc.rule, exc.reason)
-        async with case.rt.lock:
-            reply = item.value
-            if isinstance(reply, AuthorityReplyInput) and self._ahead_of_its_request(reply):
-                early = case.run.early_replies
-                if reply.authority in early:
-                    return case.run.inputs.refuse(
-                        item.kind, "authority_answered", f"{reply.authority} has already answered"
-                    )
-                early[reply.authority] = reply
-                return api.UpdateResult(accepted=True)
-            return await case.apply(item, update=update)
-
-    def _ahead_of_its_request(self, reply: AuthorityReplyInput) -> bool:
-        """An authority's reply that came before the case recorded asking it (the authority
-        answered before its acknowledgement reached the case): kept, and applied right after
-        the request is recorded (workflows/case/scoring.py)."""
-        s = self.case.state
-        return (
-            s.stage == "scoring"
-            and s.authority_request(reply.authority) is None
-            and s.authority_gate(reply.authority) is None
         )
 
     @workflow.query(name=api.QUERY_STATUS)

@@ -12,6 +12,7 @@ from workflows.employer_api import SIGNAL_FACT, UPDATE_FACT, LabourFact
 from workflows.inputs import Actor, InputRefusedError, decode, validated
 
 NAMES = (SIGNAL_FACT, UPDATE_FACT)
+KIND = "labour_fact"  # the name its refusals are listed under
 OFFICER = ("case_officer",)
 
 

@@ -1,18 +1,18 @@
 """One running labour request as its steps and handlers see it: the state, the decision
 (decide, record, fold, publish) under the request's lock, a staff fact applied or refused, and
-what operators see in Temporal (search attributes without the BIN, details, metrics)."""
+what operators see in Temporal (search attributes without the BIN, details, metrics).
+Input reaches it as it reaches a case (workflows/handlers.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
-    from activities import models as m
     from activities.labour import LabourActivities, LabourAppendInput, PendingLabourEvent
-    from activities.staff import RegistryActivities
-    from domain.errors import DomainError
     from domain.labour import LabourEvent, LabourState, employer_key, fold_labour
     from domain.labour import agenda as labour_agenda
     from domain.labour.commands import LabourCommand
@@ -20,10 +20,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import policy_by_id, policy_in_force
     from workflows import api
     from workflows import employer_api as eapi
-    from workflows.labour.inputs import command_for
+    from workflows.inputs import Actor, Input, InputLog
+    from workflows.labour.inputs import KIND, NAMES, command_for, parse
     from workflows.labour.state import RequestRun
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
+from workflows.handlers import apply
 from workflows.runtime import Runtime, midnight, upsert_changed
 
 
@@ -68,41 +70,31 @@ class Request:
             counter.add(1, {"type": e.type})
         return events
 
-    async def apply(self, fact: eapi.LabourFact, *, update: bool) -> api.UpdateResult:
-        """A case officer's fact, under the lock: the registry asked, then decided and
-        recorded, or refused (listed in the status) with the request unchanged."""
-        log, key, kind = self.run.inputs, fact.request_id, "labour_fact"
-        if key is not None and key in log.applied:
-            if update:  # a retried update: the same answer, applied once
-                return log.applied[key]
-            return log.refuse(kind, "duplicate_request", f"request {key} already applied")
-        try:
-            command, actor = command_for(fact)
-        except DomainError as exc:
-            return log.refuse(kind, exc.rule, exc.reason)
-        who = m.ActorCheckInput(
-            case_id=self.workflow_id, staff_id=actor.staff_id, role=actor.roles[0]
-        )
-        check = await self.rt.ask_store(
-            RegistryActivities.check_actor, who, summary=f"check {actor.roles[0]}"
-        )
-        if not check.authorised:
-            return log.refuse(kind, "actor_not_authorised", check.reason)
-        try:
-            await self.record(command)
-        except DomainError as exc:
-            return log.refuse(kind, exc.rule, exc.reason)
-        result = api.UpdateResult(accepted=True)
-        if key is not None:
-            log.applied[key] = result
-        return result
+    # ---- input (workflows/handlers.py) ----------------------------------------------------
+    updates: tuple[str, ...] = (eapi.UPDATE_FACT,)
 
-    def dry_run(self, fact: eapi.LabourFact) -> None:
-        """What `apply` would refuse, without recording anything (the update's validator)."""
-        if fact.request_id is not None and fact.request_id in self.run.inputs.applied:
-            return
-        command, _ = command_for(fact)
+    @property
+    def inputs(self) -> InputLog:
+        return self.run.inputs
+
+    @property
+    def subject_id(self) -> str:
+        return self.workflow_id
+
+    def parse(self, name: str, args: Sequence[RawValue]) -> Input:
+        return Input(KIND, parse(name, args))
+
+    def kind_of(self, name: str) -> str:
+        return KIND if name in NAMES else name[:100]
+
+    def command_for(self, item: Input) -> tuple[LabourCommand, Actor | None]:
+        return command_for(item.value)
+
+    def dry_run(self, command: LabourCommand) -> None:
         decide_labour(self.state, command, now=self.rt.now())
+
+    async def take(self, item: Input, *, update: bool) -> api.UpdateResult:
+        return await apply(self, item, update=update)
 
     # ---- what operators see ----------------------------------------------------------------
     def rules(self) -> Any:

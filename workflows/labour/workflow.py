@@ -13,11 +13,9 @@ labour-<request id>) before the workflow acts on it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -29,12 +27,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.labour import LABOUR_AUTHORITIES, employer_key
     from domain.labour import agenda as labour_agenda
     from domain.labour import commands as c
-    from workflows import api
     from workflows import employer_api as eapi
-    from workflows.labour.inputs import NAMES, parse
     from workflows.labour.state import RequestRun
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
+from workflows.handlers import TakesInput
 from workflows.labour.request import Request
 from workflows.runtime import RuleChanges, refusal
 
@@ -48,13 +45,13 @@ RECORD_REFUSALS: dict[str, c.PlaceRefusal] = {
 
 
 @workflow.defn(name=eapi.WORKFLOW_NAME)
-class EmployerPermitWorkflow:
+class EmployerPermitWorkflow(TakesInput):
     @workflow.init
     def __init__(self, inp: eapi.LabourInput) -> None:
         clock = CaseClock(
             origin=workflow.now(), seconds_per_year=inp.seconds_per_year or SECONDS_PER_YEAR
         )
-        self.req = Request(inp, RequestRun(clock=clock))
+        self.req = self.subject = Request(inp, RequestRun(clock=clock))
 
     @workflow.run
     async def run(self, inp: eapi.LabourInput) -> eapi.LabourResult:
@@ -177,36 +174,6 @@ class EmployerPermitWorkflow:
         )
         async with rt.lock:
             await req.record(c.RecordExit(departed_on=departure.departed_on))
-
-    # ---- input -----------------------------------------------------------------------------
-    @workflow.signal(dynamic=True)
-    async def receive(self, name: str, args: Sequence[RawValue]) -> None:
-        """A case officer's fact, or a name the request does not take (refused, listed)."""
-        await self._take(name, args, update=False)
-
-    @workflow.update(dynamic=True)
-    async def submit(self, name: str, args: Sequence[RawValue]) -> api.UpdateResult:
-        return await self._take(name, args, update=True)
-
-    @submit.validator
-    def _validate(self, name: str, args: Sequence[RawValue]) -> None:
-        """Shape, stage and rules before anything is recorded: refused naming field and rule."""
-        try:
-            if name != eapi.UPDATE_FACT:
-                raise DomainError("unknown_input", f"a labour request takes no update {name!r}")
-            self.req.dry_run(parse(name, args))
-        except DomainError as exc:
-            raise ApplicationError(exc.reason, type=exc.rule, non_retryable=True) from None
-
-    async def _take(self, name: str, args: Sequence[RawValue], *, update: bool) -> api.UpdateResult:
-        req = self.req
-        kind = "labour_fact" if name in NAMES else name[:100]
-        try:
-            fact = parse(name, args)
-        except DomainError as exc:
-            return req.run.inputs.refuse(kind, exc.rule, exc.reason)
-        async with req.rt.lock:
-            return await req.apply(fact, update=update)
 
     @workflow.query(name=eapi.QUERY_STATUS)
     def status(self) -> eapi.LabourStatus:
