@@ -39,6 +39,10 @@ class Subject(Protocol):
     def subject_id(self) -> str: ...
     @property
     def closed(self) -> bool: ...
+    @property
+    def opened(self) -> bool: ...
+    @property
+    def recorded(self) -> bool: ...
     def parse(self, name: str, args: Sequence[RawValue]) -> Input: ...
     def kind_of(self, name: str) -> str: ...
     def command_for(self, item: Input) -> tuple[Any, Actor | None]: ...
@@ -84,6 +88,9 @@ class TakesInput:
             item = s.parse(name, args)
         except DomainError as exc:
             return s.inputs.refuse(s.kind_of(name), exc.rule, exc.reason)
+        # Input that comes with the start waits for the application (or the request) to be
+        # recorded, or refused, first: it is about a case, not about nothing yet.
+        await workflow.wait_condition(lambda: s.opened)
         async with s.rt.lock:
             return await s.take(item, update=update)
 
@@ -116,8 +123,8 @@ async def apply(s: Subject, item: Input, *, update: bool) -> UpdateResult:
 async def unauthorised(s: Subject, actor: Actor | None) -> str | None:
     """Why the actor may not do this (None: they may), asked of the staff registry from the
     worker itself (never on the sender's word)."""
-    if actor is None or s.closed:
-        return None  # closed: the decider refuses it, with the reason that matters
+    if actor is None or s.closed or not s.recorded:
+        return None  # closed, or nothing recorded: the decider refuses it, saying so
     role, *others = actor.roles
     request = m.ActorCheckInput(
         case_id=s.subject_id, staff_id=actor.staff_id, role=role, or_roles=tuple(others)

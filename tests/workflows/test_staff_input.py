@@ -23,6 +23,7 @@ from tests.workflows.harness import (
     application,
     arrive,
     interview,
+    new_case_id,
     of_type,
     types,
     update,
@@ -416,3 +417,25 @@ async def test_a_flood_of_bad_signals_is_counted_but_cannot_grow_the_case_withou
     assert {r.rule for r in status.refused} == {"invalid_input"}
     accepted = await update(h, api.UPDATE_INTERVIEW, GOOD_INTERVIEW)
     assert accepted.accepted, accepted.reason
+
+
+async def test_a_fact_sent_with_the_start_waits_for_the_application(case_rig: Rig) -> None:
+    """A withdrawal signalled with the start (signal-with-start: the handler may run before
+    the workflow's first line) is applied once the application is recorded, not refused for a
+    case that has none yet."""
+    cid = new_case_id()
+    withdrawal = {"actor_id": "officer-3", "kind": "withdrawal", "reason": "staying home"}
+    handle = await case_rig.env.client.start_workflow(
+        api.WORKFLOW_NAME,
+        api.CaseInput(case_id=cid, application=application()),
+        id=api.case_workflow_id(cid),
+        task_queue=case_rig.task_queue,
+        result_type=api.CaseResult,
+        start_signal=api.SIGNAL_FACT,
+        start_signal_args=[withdrawal],
+    )
+    case_rig.handles.append(handle)
+    result = await case_rig.finish(handle)
+    assert (result.closed_reason, result.detail) == ("withdrawn", "staying home")
+    assert types(await case_rig.events(cid))[:1] == ["ApplicationSubmitted"]
+    assert (await case_rig.status(handle)).refused == ()

@@ -36,6 +36,7 @@ class Case:
     def __init__(self, run_state: RunState) -> None:
         self.run = run_state
         self.rt = Runtime(run_state.clock, human_floor_seconds=run_state.human_floor_seconds)
+        self.refused_at_intake = False
 
     @property
     def state(self) -> CaseState:
@@ -44,6 +45,15 @@ class Case:
     @property
     def closed(self) -> bool:
         return self.state.is_closed
+
+    @property
+    def recorded(self) -> bool:
+        return self.state.stage != "new"
+
+    @property
+    def opened(self) -> bool:
+        """The application is decided: recorded (a stage past "new"), or refused at intake."""
+        return self.state.stage != "new" or self.refused_at_intake
 
     # ---- decisions -----------------------------------------------------------------------
     async def record(self, command: cmd.Command) -> list[ev.Event]:

@@ -51,7 +51,9 @@ class ApplicantWorkflow(TakesInput):
         if case.state.stage == "new":
             problems = intake_problems(inp.application, rt.today())
             if problems:
-                return self._refused_at_intake(inp, problems)
+                refused = self._refused_at_intake(inp, problems)
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                return refused
             async with rt.lock:
                 await case.record(
                     cmd.SubmitApplication(case_id=inp.case_id, application=inp.application)
@@ -101,6 +103,7 @@ class ApplicantWorkflow(TakesInput):
         """An application started by a tool other than kosh's that the intake desk would refuse:
         nothing is recorded; the result and the status say why, field by field."""
         detail = "; ".join(f"{field}: {rule}" for field, rule in problems)
+        self.case.refused_at_intake = True
         self.case.run.inputs.refuse("application", "invalid_application", detail)
         return api.CaseResult(
             case_id=inp.case_id,

@@ -33,6 +33,7 @@ class Request:
     def __init__(self, inp: eapi.LabourInput, run: RequestRun) -> None:
         self.inp, self.run = inp, run
         self.rt = Runtime(run.clock)
+        self.refused_at_submission = False
 
     @property
     def state(self) -> LabourState:
@@ -41,6 +42,15 @@ class Request:
     @property
     def closed(self) -> bool:
         return self.state.stage == "closed"
+
+    @property
+    def recorded(self) -> bool:
+        return self.state.stage != "new"
+
+    @property
+    def opened(self) -> bool:
+        """The request is decided: recorded, or refused before anything was recorded."""
+        return self.state.stage != "new" or self.refused_at_submission
 
     @property
     def workflow_id(self) -> str:

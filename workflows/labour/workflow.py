@@ -61,6 +61,8 @@ class EmployerPermitWorkflow(TakesInput):
             async with rt.lock:
                 await req.record(c.SubmitRequest(request_id=inp.request_id, request=inp.request))
         except DomainError as exc:  # nothing is recorded for a request that is not one
+            req.refused_at_submission = True
+            await workflow.wait_condition(workflow.all_handlers_finished)
             return self._result(closed_reason="refused", detail=exc.reason)
         for step in (self._shortage, self._reserve, self._checks, self._permit, self._monitor):
             if req.closed:
