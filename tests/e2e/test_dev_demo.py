@@ -8,11 +8,7 @@ history hands append_events the same event ids).
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +31,7 @@ from activities.models import AppendInput
 from adapters.codec import CodecKeys
 from cli import demo
 from cli.devserver import TemporalDevServer
+from cli.devstack import DevStack, cohort_options, free_port
 from store.embedded import EmbeddedPostgres
 from store.events import read_events
 from store.labour import labour_requests, read_labour_events
@@ -51,52 +48,17 @@ EMPLOYERS = 5  # one request on each labour path
 SEED = 11
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     state = tmp_path_factory.mktemp("kosh-state")
-    kosh = Path(sys.executable).parent / "kosh"
-    args = [
-        str(kosh),
-        "dev",
-        "--demo",
-        str(N),
-        "--exit-when-done",
-        "--seconds-per-year",
-        "6",
-        "--seed",
-        str(SEED),
-        "--employers",
-        str(EMPLOYERS),
-        # a fifth of the agencies' answers fail: the outcomes and the books must not change
-        "--sim-error-rate",
-        "0.2",
-        "--state",
-        str(state),
-        "--port",
-        str(free_port()),
-        "--ui-port",
-        str(free_port()),
-        "--console-port",
-        str(free_port()),
-        "--codec-port",
-        str(free_port()),
-    ]
-    proc = subprocess.run(
-        args,
-        capture_output=True,
-        text=True,
-        timeout=420,
-        env={**os.environ, "KOSH_TEMPORAL_ADDRESS": ""},
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    summary = json.loads(proc.stdout.strip().splitlines()[-1])
-    return state, summary
+    options = cohort_options(N, seconds_per_year=6, seed=SEED, employers=EMPLOYERS)
+    # a fifth of the agencies' answers fail: the outcomes and the books must not change
+    options += ["--sim-error-rate", "0.2"]
+    log = state.parent / f"{state.name}-dev.out"
+    with DevStack(state, options=options, log=log, errors=log) as dev:
+        dev.launch()
+        dev.wait(timeout=420)  # DevStackError, quoting its log, if it exits non-zero
+        return state, dev.summary()
 
 
 def test_every_case_closes_with_its_scenarios_reason(
