@@ -119,9 +119,9 @@ def ordinary_sentence(r: Result) -> str:
     assert r.ordinary is not None
     bare, ordinary = sum(r.bare.cpu.values()), sum(r.ordinary.cpu.values())
     return (
-        "The same scripts with every call an ordinary activity (as the cases made them before "
-        "they asked the record and the registry from the worker, rule change "
-        f"2026-11-local-record) cost bare Temporal {ordinary / r.cases:.2f} CPU s per case, "
+        "The same scripts with every call an ordinary activity (as kosh made them before it "
+        "asked the record and the registry from the worker, decision 005) cost bare "
+        f"Temporal {ordinary / r.cases:.2f} CPU s per case, "
         f"{ordinary / bare:.1f} times the scripts as played: against that, kosh runs at "
         f"{r.ratio_ordinary:.2f}."
         if bare and r.cases

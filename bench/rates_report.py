@@ -101,9 +101,9 @@ def where_it_goes(m: Measured) -> str:
         "the validator runs the decider on the "
         "case dry, then the case asks the staff registry in PostgreSQL whether the actor is "
         "an interviewer (check_actor), decides, appends the events to the record "
-        "(append_events) and publishes its stage before it answers; a case under the "
-        "2026-11-local-record rules asks both from the worker running its workflow task "
-        "(local activities: a marker each, no activity task); every payload, both ways, "
+        "(append_events) and publishes its stage before it answers; it asks both from the "
+        "worker running its workflow task (local activities: a marker each, no activity "
+        "task); every payload, both ways, "
         "goes through the codec's AES-256-GCM."
     )
 
