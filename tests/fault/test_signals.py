@@ -10,7 +10,7 @@ import pytest
 import typer
 from temporalio.service import RPCError, RPCStatusCode
 
-import cli.main
+import cli.cases
 from tests.workflows.harness import GOOD_INTERVIEW, Rig, application, of_type
 from workflows import api
 
@@ -42,13 +42,13 @@ async def test_input_to_a_closed_case_gets_a_clear_error_and_nothing_is_sent(
     async def client(state: Any) -> Any:
         return case_rig.env.client
 
-    monkeypatch.setattr(cli.main, "_client", client)
+    monkeypatch.setattr(cli.cases, "temporal", client)
     fact = {"kind": "withdrawal", "actor_id": "officer-3"}
     with pytest.raises(typer.Exit) as stopped:  # the CLI names it
-        await cli.main._send_update(None, result.case_id, api.UPDATE_FACT, fact)
+        await cli.cases.send(None, result.case_id, api.UPDATE_FACT, fact)
     assert stopped.value.exit_code == 1
     said = " ".join(capsys.readouterr().err.split())
     assert f"case {result.case_id} is closed and takes no more input; nothing was sent" in said
     with pytest.raises(typer.Exit):
-        await cli.main._send_update(None, "no-such-case", api.UPDATE_FACT, fact)
+        await cli.cases.send(None, "no-such-case", api.UPDATE_FACT, fact)
     assert "no case no-such-case; nothing was sent" in " ".join(capsys.readouterr().err.split())
