@@ -169,8 +169,12 @@ class DevStack:
         """What a cohort run to the end printed last: its JSON summary (needs `log`)."""
         if self.log is None:
             raise DevStackError("kosh dev's output was not kept: no summary to read")
-        found: dict[str, Any] = json.loads(self.log.read_text().strip().splitlines()[-1])
-        return found
+        for line in reversed(self.log.read_text().strip().splitlines()):
+            with contextlib.suppress(ValueError):
+                found = json.loads(line)
+                if isinstance(found, dict):
+                    return found
+        raise DevStackError(f"kosh dev printed no JSON summary; see {self.log}")
 
     def pids(self) -> dict[str, int]:
         """The process of each part that runs now: "kosh dev", "Temporal server" and

@@ -54,8 +54,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     options = cohort_options(N, seconds_per_year=6, seed=SEED, employers=EMPLOYERS)
     # a fifth of the agencies' answers fail: the outcomes and the books must not change
     options += ["--sim-error-rate", "0.2"]
-    log = state.parent / f"{state.name}-dev.out"
-    with DevStack(state, options=options, log=log, errors=log) as dev:
+    out, err = state.parent / f"{state.name}-dev.out", state.parent / f"{state.name}-dev.err"
+    with DevStack(state, options=options, log=out, errors=err) as dev:
         dev.launch()
         dev.wait(timeout=420)  # DevStackError, quoting its log, if it exits non-zero
         return state, dev.summary()
