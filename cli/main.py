@@ -50,6 +50,7 @@ app.command()(records_cases.cases)
 app.add_typer(records_schema.db_app, name="db")
 app.add_typer(records_schema.projections_app, name="projections")
 
+
 def run() -> None:
     """The `kosh` console script: the app, then an exit that skips interpreter finalization.
 
