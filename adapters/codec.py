@@ -17,11 +17,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 ENCODING = b"binary/encrypted"
+# What `decode` hands on for a sealed payload it cannot open (a key it does not hold, a broken
+# ciphertext): the payload as it came, marked, with the reason. A staff input carrying one is
+# refused by the case as `undecryptable_input` (workflows/inputs.py); anywhere else no
+# converter reads it, and the error names this encoding.
+UNDECRYPTABLE = b"binary/undecryptable"
+REASON_HEADER = "kosh-undecryptable"
 KEY_ID_HEADER = "encryption-key-id"
 KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 NONCE_BYTES = 12
@@ -125,17 +133,33 @@ class EncryptionCodec(PayloadCodec):
         return out
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Open each sealed payload; one that cannot be opened is handed on marked
+        UNDECRYPTABLE (never an exception: one bad signal must not fail a workflow task)."""
         out = []
         for payload in payloads:
             if payload.metadata.get("encoding") != ENCODING:
                 out.append(payload)  # written before encryption was on: readable as it is
                 continue
-            key_id = payload.metadata.get(KEY_ID_HEADER, b"").decode()
-            cipher = self._ciphers.get(key_id)
-            if cipher is None:
-                raise CodecKeyError(f"payload sealed with key {key_id!r}, which is not loaded")
-            nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
-            inner = Payload()
-            inner.ParseFromString(cipher.decrypt(nonce, sealed, key_id.encode()))
-            out.append(inner)
+            try:
+                out.append(self.open(payload))
+            except (CodecKeyError, InvalidTag, DecodeError, ValueError) as exc:
+                reason = str(exc) or type(exc).__name__
+                metadata = {**payload.metadata, "encoding": UNDECRYPTABLE}
+                metadata[REASON_HEADER] = reason[:200].encode()
+                out.append(Payload(metadata=metadata, data=payload.data))
         return out
+
+    def open(self, payload: Payload) -> Payload:
+        """The payload a sealed one holds; CodecKeyError or InvalidTag when it cannot."""
+        key_id = payload.metadata.get(KEY_ID_HEADER, b"").decode(errors="replace")
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise CodecKeyError(f"payload sealed with key {key_id!r}, which is not loaded")
+        nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
+        try:
+            plain = cipher.decrypt(nonce, sealed, key_id.encode())
+        except InvalidTag:
+            raise CodecKeyError(f"payload sealed with key {key_id!r} does not open") from None
+        inner = Payload()
+        inner.ParseFromString(plain)
+        return inner

@@ -25,7 +25,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class InputRefusedError(DomainError):
-    """Input that is malformed: the rule is `invalid_input`, `missing_field`, `unknown_input`."""
+    """Input refused before it is decided: the rule is `invalid_input`, `missing_field`,
+    `unknown_input` or `undecryptable_input`."""
 
 
 class Input(NamedTuple):
@@ -71,14 +72,26 @@ class InputLog(BaseModel):
         return UpdateResult(accepted=False, reason=f"{rule}: {reason}")
 
 
+# How the payload codec marks a sealed payload it could not open (adapters/codec.py; a test
+# holds the two equal: workflows may not import the codec).
+UNDECRYPTABLE = "binary/undecryptable"
+SEALED = "binary/encrypted"
+REASON_HEADER = "kosh-undecryptable"
+
+
 def decode(args: Sequence[RawValue]) -> Any:
-    """The one JSON value an input carries, or InputRefusedError."""
+    """The one JSON value an input carries, or InputRefusedError: `undecryptable_input` for a
+    sealed payload this worker cannot open, `invalid_input` for anything else unreadable."""
     if len(args) != 1:
         raise InputRefusedError("invalid_input", f"(input): expected one value, got {len(args)}")
+    metadata = args[0].payload.metadata
+    encoding = metadata.get("encoding", b"").decode(errors="replace")
+    if encoding in (UNDECRYPTABLE, SEALED):
+        why = metadata.get(REASON_HEADER, b"no payload codec on this worker")
+        raise InputRefusedError("undecryptable_input", f"(input): {why.decode(errors='replace')}")
     try:
         return workflow.payload_converter().from_payload(args[0].payload)
     except Exception as exc:  # a payload no converter reads: refused, never a failed task
-        encoding = args[0].payload.metadata.get("encoding", b"").decode(errors="replace")
         raise InputRefusedError(
             "invalid_input", f"(input): cannot be read as JSON ({encoding or 'no encoding'})"
         ) from exc

@@ -7,10 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
-from cryptography.exceptions import InvalidTag
 from temporalio.api.common.v1 import Payload
 
-from adapters.codec import CodecKeyError, CodecKeys, EncryptionCodec, keys_from_env
+from adapters.codec import (
+    REASON_HEADER,
+    UNDECRYPTABLE,
+    CodecKeyError,
+    CodecKeys,
+    EncryptionCodec,
+    keys_from_env,
+)
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"full_name": "Aigerim"}')
 
@@ -34,15 +40,20 @@ async def test_rotation_keeps_old_payloads_readable_and_seals_with_the_new_key()
     assert sealed_new.metadata["encryption-key-id"] == b"k2"
     assert await codec.decode([sealed_old, sealed_new]) == [PLAIN, PLAIN]
     with pytest.raises(CodecKeyError, match="k2"):
-        await EncryptionCodec(old).decode([sealed_new])
+        EncryptionCodec(old).open(sealed_new)
+    [marked] = await EncryptionCodec(old).decode([sealed_new])  # never an exception
+    assert marked.metadata["encoding"] == UNDECRYPTABLE and marked.data == sealed_new.data
+    assert b"'k2', which is not loaded" in marked.metadata[REASON_HEADER]
 
 
 async def test_a_tampered_payload_is_refused() -> None:
     codec = EncryptionCodec(CodecKeys.generate("k1"))
     [sealed] = await codec.encode([PLAIN])
     forged = Payload(metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1]))
-    with pytest.raises(InvalidTag):
-        await codec.decode([forged])
+    with pytest.raises(CodecKeyError, match="does not open"):
+        codec.open(forged)
+    [marked] = await codec.decode([forged])
+    assert marked.metadata["encoding"] == UNDECRYPTABLE
 
 
 async def test_unencrypted_payloads_from_before_pass_through() -> None:
