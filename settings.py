@@ -155,6 +155,30 @@ class Settings(BaseSettings):
         None, "Staff and tools", "The member's sign-in token (`kosh staff token`)."
     )
 
+    assertion_keys_file: Path | None = _knob(
+        None,
+        "Staff and tools",
+        "The console, the one issuer of staff assertions: the keys that sign them (`kosh keys "
+        "assertion new --scope staff`). Never given to a worker.",
+    )
+    feed_keys_file: Path | None = _knob(
+        None,
+        "Staff and tools",
+        "A worker's callback receiver: the keys that sign the agency feeds' facts (`kosh keys "
+        "assertion new --scope feed`); they assert agency feeds only.",
+    )
+    assertion_public_keys_file: Path | None = _knob(
+        None,
+        "Staff and tools",
+        "Workers: the public keys that verify staff and feed assertions (`kosh keys assertion "
+        "public FILE...`). Required by a worker.",
+    )
+    console_url: str = _knob(
+        "",
+        "Staff and tools",
+        "The console the CLI asks for a member's assertions (default: a running `kosh dev`'s).",
+    )
+
     _keys: CodecKeys | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:

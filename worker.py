@@ -30,12 +30,14 @@ from activities.labour import LabourActivities
 from activities.payments import PaymentActivities
 from activities.staff import RegistryActivities, StaffActivities
 from activities.verification import VerificationActivities
+from adapters.assertions import Issuer, Verifier, VerifyKeys
 from adapters.http import HttpAgencies
 from adapters.notifier import LogNotifier
 from adapters.ports import StaffNotifier
 from adapters.simulator import Simulator
 from composition.agencies import (
     agencies,
+    assertion_keys,
     authority_reply_sink,
     callback_receiver,
     staff_notifier,
@@ -66,6 +68,7 @@ __all__ = [
     "Settings",
     "activities_for",
     "agencies",
+    "assertion_keys",
     "authority_reply_sink",
     "build_worker",
     "callback_receiver",
@@ -87,7 +90,9 @@ __all__ = [
 # --- the activities and the worker ------------------------------------------------------------
 
 
-def activities_for(*, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier) -> Sequence[Any]:
+def activities_for(
+    *, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier, verifier: Verifier
+) -> Sequence[Any]:
     """Every activity, bound to its adapters (`agencies` implements every agency port)."""
     payments = PaymentActivities(payments=agencies)
     verification = VerificationActivities(
@@ -113,7 +118,7 @@ def activities_for(*, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier
         payments.issue_repayment_invoice,
         StaffActivities(notifier=notifier).notify_staff,
         EventActivities(pool=pool).append_events,
-        RegistryActivities(pool=pool).check_actor,
+        RegistryActivities(pool=pool, verifier=verifier).verify_actor,
         labour.check_vacancy,
         labour.employment_report,
         labour.screen_worker,
@@ -159,19 +164,27 @@ def build_worker(
     max_concurrent_activities: int = 200,
     max_concurrent_workflow_tasks: int = 100,
     graceful_shutdown_seconds: float = 10.0,
+    verifier: Verifier | None = None,
+    feeds: Issuer | None = None,
 ) -> Worker:
-    """A worker on the agencies over HTTP, or on the in-process simulator (tests)."""
+    """A worker on the agencies over HTTP, or on the in-process simulator (tests).
+    `verifier` proves the senders of staff input (without one, every staff input is refused
+    as unauthenticated); `feeds` signs the agency feeds' facts that come back in-process."""
     if agencies is None:
         if sim is None:
             raise ValueError("a worker needs agencies: HttpAgencies, or a Simulator in tests")
-        sim.connect_replies(authority_reply_sink(client))  # in-process: replies go straight in
+        # in-process: replies go straight in
+        sim.connect_replies(authority_reply_sink(client, feeds=feeds))
     notifier = notifier or sim or LogNotifier()
+    verifier = verifier or Verifier(VerifyKeys())
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[ApplicantWorkflow, EmployerPermitWorkflow],
         workflow_runner=workflow_runner(),
-        activities=activities_for(pool=pool, agencies=agencies or sim, notifier=notifier),
+        activities=activities_for(
+            pool=pool, agencies=agencies or sim, notifier=notifier, verifier=verifier
+        ),
         max_cached_workflows=max_cached_workflows,
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
@@ -193,6 +206,8 @@ class Services:
     agencies: HttpAgencies
     notifier: StaffNotifier
     runtime: Runtime | None  # with metrics (KOSH_METRICS_LISTEN)
+    verifier: Verifier
+    feeds: Issuer | None
 
     def worker(self) -> Worker:
         s = self.settings
@@ -206,6 +221,8 @@ class Services:
             max_concurrent_activities=s.max_concurrent_activities,
             max_concurrent_workflow_tasks=s.max_concurrent_workflow_tasks,
             graceful_shutdown_seconds=s.graceful_shutdown_seconds,
+            verifier=self.verifier,
+            feeds=self.feeds,
         )
 
 
@@ -237,7 +254,8 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
             settings.staff_notices_url, token=_secret(settings.staff_notices_token)
         ) as notifier,
     ):
-        yield Services(settings, client, pool, http, notifier, runtime)
+        verifier, feeds = assertion_keys(settings)
+        yield Services(settings, client, pool, http, notifier, runtime, verifier, feeds)
 
 
 def _required(settings: Settings) -> None:
@@ -250,6 +268,11 @@ def _required(settings: Settings) -> None:
             raise SystemExit(
                 f"{name} is not set (README, 'Running a worker elsewhere'; or use `kosh dev`)"
             )
+    if settings.assertion_public_keys_file is None:
+        raise SystemExit(
+            "KOSH_ASSERTION_PUBLIC_KEYS_FILE is not set: a worker proves who sent each staff "
+            "input (README, 'Personal data and keys')"
+        )
     if settings.payload_keys is None:
         raise SystemExit(
             "KOSH_CODEC_KEYS_FILE (or KOSH_CODEC_KEYS) is not set: payloads leave a worker "
@@ -261,7 +284,8 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     """Run one worker, and its callback receiver, until `stop` is set (or forever)."""
     _required(settings)
     async with services(settings) as parts, contextlib.AsyncExitStack() as running:
-        receiver = callback_receiver(parts.client, token=_secret(settings.callback_token))
+        token = _secret(settings.callback_token)
+        receiver = callback_receiver(parts.client, token=token, feeds=parts.feeds)
         url = await running.enter_async_context(serving(receiver, settings.callback_listen))
         await running.enter_async_context(parts.worker())
         if parts.runtime is not None:

@@ -119,16 +119,27 @@ class InvoiceResult(Model):
     invoice: str
 
 
-class ActorCheckInput(Model):
-    case_id: str
-    staff_id: str
+class ActorProofInput(Model):
+    """A staff input's proof of its sender, for the workflow it was sent to."""
+
+    workflow_id: str
+    request_id: str | None
+    assertion: str | None
     role: str
     or_roles: tuple[str, ...] = ()  # any of these also suffices (e.g. an agency feed)
 
 
-class ActorCheckResult(Model):
-    authorised: bool
-    reason: str
+class ActorVerdict(Model):
+    """Who sent it (`staff_id`), or why the input is refused: `unauthenticated` (the sender is
+    not proved) or `actor_not_authorised` (proved, but not in a role that may do this)."""
+
+    staff_id: str | None = None
+    rule: str | None = None
+    reason: str = ""
+
+    @property
+    def authorised(self) -> bool:
+        return self.rule is None
 
 
 class NotifyInput(Model):

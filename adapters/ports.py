@@ -6,9 +6,13 @@ Errors: `TransientAdapterError` means "try again later" (Temporal retries the ac
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Literal, Protocol
+
+from pydantic import Field
 
 from domain.application import Application
 from domain.labour import EmploymentReport, VacancyRecord, Worker
@@ -196,3 +200,32 @@ class StaffNotifier(Protocol):
     async def notify(self, notice: StaffNotice) -> None:
         """Tell staff something needs them (a task in their queue)."""
         ...
+
+
+# --- staff assertions (adapters/assertions.py signs and verifies; this is their wire form) ----
+ASSERTION_PREFIX = "ka1"
+
+
+class AssertionClaims(Model):
+    """What an assertion says, before anyone has checked that it is true."""
+
+    kid: str = Field(min_length=1, max_length=64)  # the key that signed it
+    sub: str = Field(min_length=1, max_length=64)  # the member (or agency feed) who acts
+    wf: str = Field(min_length=1, max_length=200)  # the workflow it was issued for
+    req: str = Field(min_length=1, max_length=100)  # the request it was issued for
+    iat: int  # issued at, Unix seconds
+    exp: int  # expires at, Unix seconds
+
+
+def peek_assertion(token: str) -> AssertionClaims | None:
+    """The claims of `ka1.<claims>.<signature>`, unverified (None: not one at all). The
+    workflow uses them to refuse early what cannot be right (another case, another request,
+    expired); only the verification proves them."""
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != ASSERTION_PREFIX or len(token) > 2048:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        return AssertionClaims.model_validate_json(raw)
+    except (ValueError, binascii.Error):
+        return None

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.assertions import AssertionKeyError, Issuer, SigningKeys, Verifier, VerifyKeys
 from adapters.callbacks import CaseGoneError, callback_app
 from adapters.http import AgencySettings, HttpAgencies
 from adapters.notifier import LogNotifier, WebhookNotifier
@@ -21,6 +22,7 @@ from adapters.ports import (
     ReplySink,
     StaffNotifier,
 )
+from settings import Settings
 from workflows.api import (
     SIGNAL_AUTHORITY,
     SIGNAL_FACT,
@@ -64,31 +66,38 @@ async def staff_notifier(url: str, *, token: str | None) -> AsyncIterator[StaffN
         await webhook.aclose()
 
 
-def authority_reply_sink(client: Client) -> ReplySink:
-    """Authorities' later replies become `record_authority_reply` signals to their case; the
-    address registry's notice of a registration becomes an arrival (`record_fact`)."""
+def authority_reply_sink(client: Client, *, feeds: Issuer | None) -> ReplySink:
+    """Authorities' later replies become `record_authority_reply` signals to their case (bound
+    by the reference); the address registry's notice of a registration becomes an arrival and
+    the treasury's of a transfer a repayment (`record_fact`), each asserted by its agency feed
+    with `feeds` (without it the case refuses them as unauthenticated)."""
+
+    def proved(fact: StaffFact, feed: str, workflow_id: str) -> StaffFact:
+        if feeds is None or fact.request_id is None:
+            return fact
+        token = feeds.issue(staff_id=feed, workflow_id=workflow_id, request_id=fact.request_id)
+        return fact.model_copy(update={"assertion": token})
 
     async def deliver(message: AgencyMessage) -> None:
-        handle = client.get_workflow_handle(case_workflow_id(message.case_id))
+        workflow_id = case_workflow_id(message.case_id)
+        handle = client.get_workflow_handle(workflow_id)
         name: str
         payload: Any
         if isinstance(message, RegistrationNotice):
             name = SIGNAL_FACT
-            payload = StaffFact(
-                kind="arrival",
-                actor_id=ADDRESS_REGISTRY_FEED,
-                region=message.region,
-                request_id=f"registry:{message.reference}",
+            arrival = StaffFact(
+                kind="arrival", region=message.region, request_id=f"registry:{message.reference}"
             )
+            payload = proved(arrival, ADDRESS_REGISTRY_FEED, workflow_id)
         elif isinstance(message, RepaymentNotice):
             name = SIGNAL_FACT
-            payload = StaffFact(
+            repaid = StaffFact(
                 kind="repayment",
-                actor_id=TREASURY_FEED,
                 amount_tiyn=message.amount_tiyn,
                 reference=message.reference,
                 request_id=f"treasury:{message.reference}",
             )
+            payload = proved(repaid, TREASURY_FEED, workflow_id)
         else:
             name = SIGNAL_AUTHORITY
             payload = AuthorityReplyInput(
@@ -107,6 +116,21 @@ def authority_reply_sink(client: Client) -> ReplySink:
     return deliver
 
 
-def callback_receiver(client: Client, *, token: str | None) -> Starlette:
+def callback_receiver(client: Client, *, token: str | None, feeds: Issuer | None) -> Starlette:
     """kosh's callback receiver (an ASGI app): agencies' later answers signal their cases."""
-    return callback_app(authority_reply_sink(client), token=token)
+    return callback_app(authority_reply_sink(client, feeds=feeds), token=token)
+
+
+def assertion_keys(settings: Settings) -> tuple[Verifier, Issuer | None]:
+    """A worker's: the public keys that verify staff and feed assertions, and the feeds' issuer
+    for its callback receiver (KOSH_ASSERTION_PUBLIC_KEYS_FILE, KOSH_FEED_KEYS_FILE)."""
+    try:
+        public = settings.assertion_public_keys_file
+        verify = VerifyKeys.load(public) if public is not None else VerifyKeys()
+        feed_file = settings.feed_keys_file
+        feeds = Issuer(SigningKeys.load(feed_file)) if feed_file is not None else None
+    except AssertionKeyError as exc:
+        raise SystemExit(str(exc)) from None
+    if feeds is not None and feeds.scope != "feed":
+        raise SystemExit(f"KOSH_FEED_KEYS_FILE={settings.feed_keys_file}: not a feed key file")
+    return Verifier(verify), feeds

@@ -98,14 +98,21 @@ def static_details(inp: CaseInput) -> str:
     )
 
 
-class InterviewOutcome(Model):
-    """Staff's interview result (signal `record_interview`, update `submit_interview`)."""
+# Every staff input carries proof of its sender: an assertion kosh issued to the signed-in
+# member for this case and this request id (adapters/assertions.py). The case verifies it and
+# takes the actor from it; no input names its own actor.
+ASSERTION_MAX = 2048
 
-    interviewer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+
+class InterviewOutcome(Model):
+    """Staff's interview result (signal `record_interview`, update `submit_interview`); the
+    interviewer on record is the member the assertion proves."""
+
     passed: bool
     points: int = Field(ge=0)
     notes: PlainText = Field(default="", max_length=2000)
     request_id: str | None = Field(default=None, max_length=100)
+    assertion: str | None = Field(default=None, max_length=ASSERTION_MAX)
 
 
 class AuthorityReplyInput(Model):
@@ -134,23 +141,22 @@ FactKind = Literal[
 class StaffFact(Model):
     """A real-world fact staff record on a case (signal `record_fact`, update `submit_fact`).
 
-    `actor_id` is who records it: a case officer, or for arrivals and repayments an agency
-    feed; the case checks it against the staff registry. arrival: region (+ on); move: region
-    (new, optional) + on; departure: on; repayment: amount_tiyn + reference; referral: approve
-    + reason (the officer is the actor; officer_id, if given, must be the actor);
-    withdrawal: reason; death: on; citizenship: on; revocation: reason.
+    Its actor is the member (or agency feed) its assertion proves: a case officer, or for
+    arrivals and repayments an agency feed. arrival: region (+ on); move: region (new,
+    optional) + on; departure: on; repayment: amount_tiyn + reference; referral: approve +
+    reason (the officer who decides is the actor); withdrawal: reason; death: on; citizenship:
+    on; revocation: reason.
     """
 
     kind: FactKind
-    actor_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     region: Region | None = None
     on: date | None = None
     amount_tiyn: int | None = Field(default=None, gt=0)
     reference: PlainLine | None = Field(default=None, max_length=100)
     approve: bool | None = None
-    officer_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     reason: PlainText | None = Field(default=None, max_length=2000)
     request_id: str | None = Field(default=None, max_length=100)
+    assertion: str | None = Field(default=None, max_length=ASSERTION_MAX)
 
 
 class UpdateResult(Model):

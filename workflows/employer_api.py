@@ -49,12 +49,13 @@ class LabourFact(Model):
     notified_on when the employer gave notice)."""
 
     kind: LabourFactKind
-    actor_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     violations: tuple[Violation, ...] = ()
     on: date | None = None
     notified_on: date | None = None
     reason: PlainText | None = Field(default=None, max_length=2000)
     request_id: str | None = Field(default=None, max_length=100)
+    # the case officer who records it, proved (workflows/api.py)
+    assertion: str | None = Field(default=None, max_length=api.ASSERTION_MAX)
 
 
 # A staff fact's answer: accepted, or the refusal and its rule (the case's own model).

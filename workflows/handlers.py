@@ -3,9 +3,10 @@
 Every signal and every update arrives through one dynamic handler as raw payloads (a name the
 workflow does not take included): parsed once into a typed input or refused (workflows/
 inputs.py), then applied under the workflow's lock, which also serialises the main loop's
-steps (samples-python's safe_message_handlers): the registry confirms the actor, the decider
-decides, the record records. An update's validator refuses beforehand, with nothing recorded,
-what applying it would refuse.
+steps (samples-python's safe_message_handlers): a staff input's sender is proved by the
+assertion it carries (adapters/assertions.py), verified from the worker with the staff
+registry, and the actor taken from it; the decider decides; the record records. An update's
+validator refuses beforehand, with nothing recorded, what applying it would refuse.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities import models as m
     from activities.staff import RegistryActivities
+    from adapters.ports import AssertionClaims, peek_assertion
     from domain.errors import DomainError
     from workflows.api import UpdateResult
-    from workflows.inputs import Actor, Input, InputLog
+    from workflows.inputs import Input, InputLog
 
 from workflows.runtime import Runtime
 
@@ -36,7 +38,7 @@ class Subject(Protocol):
     @property
     def inputs(self) -> InputLog: ...
     @property
-    def subject_id(self) -> str: ...
+    def subject_id(self) -> str: ...  # the workflow id its staff input is bound to
     @property
     def closed(self) -> bool: ...
     @property
@@ -45,7 +47,8 @@ class Subject(Protocol):
     def recorded(self) -> bool: ...
     def parse(self, name: str, args: Sequence[RawValue]) -> Input: ...
     def kind_of(self, name: str) -> str: ...
-    def command_for(self, item: Input) -> tuple[Any, Actor | None]: ...
+    def roles_for(self, item: Input) -> tuple[str, ...] | None: ...
+    def command_for(self, item: Input, actor: str) -> Any: ...
     async def take(self, item: Input, *, update: bool) -> UpdateResult: ...
     async def record(self, command: Any) -> list[Any]: ...
     def dry_run(self, command: Any) -> None: ...
@@ -68,7 +71,8 @@ class TakesInput:
 
     @submit.validator
     def _validate(self, name: str, args: Sequence[RawValue]) -> None:
-        """Refuse now what applying would refuse (nothing is recorded, nothing listed)."""
+        """Refuse now what applying would refuse (nothing is recorded, nothing listed); the
+        assertion's signature is checked when the update is applied (an activity)."""
         s = self.subject
         try:
             if name not in s.updates:
@@ -76,8 +80,8 @@ class TakesInput:
             item = s.parse(name, args)
             if item.request_id is not None and item.request_id in s.inputs.applied:
                 return  # a retried update: the handler answers with the first result
-            command, _ = s.command_for(item)
-            s.dry_run(command)
+            claims = unverified(item, s.subject_id)
+            s.dry_run(s.command_for(item, claims.sub))
         except DomainError as exc:
             # str() of this error reads "rule: reason"; the type lets tools branch on the rule.
             raise ApplicationError(exc.reason, type=exc.rule, non_retryable=True) from None
@@ -96,22 +100,18 @@ class TakesInput:
 
 
 async def apply(s: Subject, item: Input, *, update: bool) -> UpdateResult:
-    """An input under the lock: a retry answered once, the actor confirmed by the staff
-    registry, then decided and recorded, or refused (listed in the status), nothing changed."""
+    """An input under the lock: a retry answered once; its sender proved and allowed (a staff
+    input), then decided and recorded, or refused (listed in the status), nothing changed."""
     log, key = s.inputs, item.request_id
     if key is not None and key in log.applied:
         if update:  # a retried update: the same answer, applied once
             return log.applied[key]
         return log.refuse(item.kind, "duplicate_request", f"request {key} already applied")
-    try:
-        command, actor = s.command_for(item)
-    except DomainError as exc:
-        return log.refuse(item.kind, exc.rule, exc.reason)
-    refused = await unauthorised(s, actor)
+    actor, refused = await sender(s, item)
     if refused is not None:
-        return log.refuse(item.kind, "actor_not_authorised", refused)
+        return log.refuse(item.kind, refused.rule or "unauthenticated", refused.reason)
     try:
-        await s.record(command)
+        await s.record(s.command_for(item, actor))
     except DomainError as exc:
         return log.refuse(item.kind, exc.rule, exc.reason)
     result = UpdateResult(accepted=True)
@@ -120,15 +120,42 @@ async def apply(s: Subject, item: Input, *, update: bool) -> UpdateResult:
     return result
 
 
-async def unauthorised(s: Subject, actor: Actor | None) -> str | None:
-    """Why the actor may not do this (None: they may), asked of the staff registry from the
-    worker itself (never on the sender's word)."""
-    if actor is None or s.closed or not s.recorded:
-        return None  # closed, or nothing recorded: the decider refuses it, saying so
-    role, *others = actor.roles
-    request = m.ActorCheckInput(
-        case_id=s.subject_id, staff_id=actor.staff_id, role=role, or_roles=tuple(others)
+async def sender(s: Subject, item: Input) -> tuple[str, m.ActorVerdict | None]:
+    """Who sent a staff input, proved by its assertion and allowed by the staff registry, both
+    asked from the worker (never the sender's word); or the verdict refusing it. An input to a
+    closed case, or to a case with nothing recorded yet, is left to the decider to refuse."""
+    roles = s.roles_for(item)
+    if roles is None:
+        return "", None  # an agency's reply, bound to its request by its reference
+    claims = peek_assertion(getattr(item.value, "assertion", None) or "")
+    if s.closed or not s.recorded:
+        return (claims.sub if claims else "unknown"), None
+    role, *others = roles
+    proof = m.ActorProofInput(
+        workflow_id=s.subject_id,
+        request_id=item.request_id,
+        assertion=getattr(item.value, "assertion", None),
+        role=role,
+        or_roles=tuple(others),
     )
-    summary = f"check {' or '.join(actor.roles)}"
-    check = await s.rt.ask_store(RegistryActivities.check_actor, request, summary=summary)
-    return None if check.authorised else check.reason
+    summary = f"verify {' or '.join(roles)}"
+    verdict = await s.rt.ask_store(RegistryActivities.verify_actor, proof, summary=summary)
+    if not verdict.authorised or verdict.staff_id is None:
+        return "", verdict
+    return verdict.staff_id, None
+
+
+def unverified(item: Input, subject_id: str) -> AssertionClaims:
+    """A staff input's assertion, read but not verified: refused early when it cannot be
+    right (none, not kosh's, another workflow, another request). The validator runs no
+    activity: the signature, the expiry (on the wall clock, which the workflow's own need not
+    follow) and the member are checked when the input is applied."""
+    token = getattr(item.value, "assertion", None) or ""
+    claims = peek_assertion(token)
+    if claims is None:
+        raise DomainError("unauthenticated", "the assertion is not one kosh issues")
+    if claims.wf != subject_id or claims.req != item.request_id:
+        raise DomainError(
+            "unauthenticated", "the assertion was issued for another workflow or request"
+        )
+    return claims

@@ -41,13 +41,6 @@ class Input(NamedTuple):
         return getattr(self.value, "request_id", None)
 
 
-class Actor(NamedTuple):
-    """Who sends an input, and the registry roles of which they must hold one."""
-
-    staff_id: str
-    roles: tuple[str, ...]
-
-
 class InputLog(BaseModel):
     """What a workflow did with its input: the refusals, and each request id it applied with
     the answer it gave (a retried request gets the same answer, and is applied once)."""
@@ -107,3 +100,14 @@ def validated(model: type[M], value: Any) -> M:
             field = ".".join(str(p) for p in err["loc"]) or "(input)"
             parts.append(f"{field}: {err['msg']}")
         raise InputRefusedError("invalid_input", "; ".join(parts)) from None
+
+
+def unproved(value: Any) -> None:
+    """Refuse as `unauthenticated`, before anything else, a staff input that carries no
+    assertion: whatever it claims about its sender, nothing proves it."""
+    if isinstance(value, dict) and not value.get("assertion"):  # not a dict: invalid_input
+        raise InputRefusedError(
+            "unauthenticated",
+            "no assertion: staff input is sent by kosh (the console, the CLI), or carries one "
+            "from `kosh assert`",
+        )

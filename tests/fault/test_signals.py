@@ -11,7 +11,7 @@ import typer
 from temporalio.service import RPCError, RPCStatusCode
 
 import cli.cases
-from tests.workflows.harness import GOOD_INTERVIEW, Rig, application, of_type
+from tests.workflows.harness import GOOD_INTERVIEW, INTERVIEWER, Rig, application, of_type, signed
 from workflows import api
 
 pytestmark = pytest.mark.fault
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.fault
 async def test_the_same_staff_signal_three_times_is_applied_once(case_rig: Rig) -> None:
     h = await case_rig.start(application())
     await case_rig.notice("interview_due")
-    once = GOOD_INTERVIEW | {"request_id": "interview-form-7"}
+    once = signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER, request_id="interview-form-7")
     for _ in range(3):  # a retrying sender
         await h.signal(api.SIGNAL_INTERVIEW, once)
     status = await case_rig.wait_status(h, lambda s: len(s.refused) == 2)
@@ -43,7 +43,7 @@ async def test_input_to_a_closed_case_gets_a_clear_error_and_nothing_is_sent(
         return case_rig.env.client
 
     monkeypatch.setattr(cli.cases, "temporal", client)
-    fact = {"kind": "withdrawal", "actor_id": "officer-3"}
+    fact = {"kind": "withdrawal"}
     with pytest.raises(typer.Exit) as stopped:  # the CLI names it
         await cli.cases.send(None, result.case_id, api.UPDATE_FACT, fact)
     assert stopped.value.exit_code == 1

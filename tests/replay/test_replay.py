@@ -34,7 +34,15 @@ from tests.replay.nondeterministic import (
     ReorderedWorkflow,
     RuleChangeWorkflow,
 )
-from tests.workflows.harness import LOCAL_ACTIVITY_MARKER, GatedSimulator, all_runs, replayer
+from tests.workflows.harness import (
+    FEEDS,
+    LOCAL_ACTIVITY_MARKER,
+    VERIFIER,
+    GatedSimulator,
+    all_runs,
+    replayer,
+    signed,
+)
 from tests.workflows.test_employer import request as employer_request
 from worker import activities_for, authority_reply_sink, build_worker, workflow_runner
 from workflows import api
@@ -94,13 +102,16 @@ async def run_case(
         while True:
             notice = await sim.notices.get()
             if notice.kind == "interview_due":
-                outcome = {"interviewer_id": "staff-1", "passed": True, "points": 75}
-                await handle.signal(api.SIGNAL_INTERVIEW, outcome)
+                outcome = {"passed": True, "points": 75}
+                await handle.signal(api.SIGNAL_INTERVIEW, signed(handle.id, outcome, by="staff-1"))
             elif notice.kind == "arrival_due":
-                arrival = {"actor_id": "officer-3", "kind": "arrival", "region": "Kostanay"}
-                await handle.signal(api.SIGNAL_FACT, arrival)
+                arrival = {"kind": "arrival", "region": "Kostanay"}
+                await handle.signal(api.SIGNAL_FACT, signed(handle.id, arrival, by="officer-3"))
 
-    async with build_worker(env.client, pool=pool, sim=sim, task_queue=queue):
+    worker = build_worker(
+        env.client, pool=pool, sim=sim, task_queue=queue, verifier=VERIFIER, feeds=FEEDS
+    )
+    async with worker:
         task = asyncio.create_task(staff())
         started = await env.client.start_workflow(
             api.WORKFLOW_NAME,
@@ -129,7 +140,10 @@ async def run_request(
         sim.world.plan_employment(workflow_id, event="underpaid", after_days=30)
         sim.world.plan_departure(workflow_id, after_days=0)
     queue = f"tq-{request_id}"
-    async with build_worker(env.client, pool=pool, sim=sim, task_queue=queue):
+    worker = build_worker(
+        env.client, pool=pool, sim=sim, task_queue=queue, verifier=VERIFIER, feeds=FEEDS
+    )
+    async with worker:
         handle = await env.client.start_workflow(
             eapi.WORKFLOW_NAME,
             eapi.LabourInput(request_id=request_id, request=req),
@@ -228,13 +242,15 @@ async def test_the_same_change_behind_a_rule_change_keeps_old_cases_running(
     sim = GatedSimulator()
     queue = f"tq-rule-{uuid.uuid4().hex[:6]}"
     case_id = f"rule-{uuid.uuid4().hex[:8]}"
-    sim.connect_replies(authority_reply_sink(time_env.client))
+    sim.connect_replies(authority_reply_sink(time_env.client, feeds=FEEDS))
     worker = Worker(
         time_env.client,
         task_queue=queue,
         workflows=[RuleChangeWorkflow],
         workflow_runner=workflow_runner(),
-        activities=activities_for(pool=embedded_pool, agencies=sim, notifier=sim),
+        activities=activities_for(
+            pool=embedded_pool, agencies=sim, notifier=sim, verifier=VERIFIER
+        ),
     )
     async with worker:
         handle = await time_env.client.start_workflow(
@@ -289,12 +305,12 @@ async def test_the_record_and_the_registry_are_asked_from_the_worker(
     the authorities are asked asynchronously (their replies arrive as signals)."""
     for runs in (fresh_runs, *fresh_others.values()):
         ordinary, local = calls(runs)
-        assert not {"append_events", "append_labour_events", "check_actor"} & set(ordinary)
-        assert set(local) <= {"append_events", "append_labour_events", "check_actor"}
+        assert not {"append_events", "append_labour_events", "verify_actor"} & set(ordinary)
+        assert set(local) <= {"append_events", "append_labour_events", "verify_actor"}
         assert local["append_events"] + local["append_labour_events"] > 0
     ordinary, local = calls(fresh_runs)
     assert ordinary["request_authority_check"] == 3 and "check_authority" not in ordinary
-    assert local["check_actor"] == 2  # the interviewer and the officer recording the arrival
+    assert local["verify_actor"] == 2  # the interviewer and the officer recording the arrival
 
 
 async def test_no_upsert_repeats_a_value_the_run_holds(

@@ -26,6 +26,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from adapters.assertions import Issuer, SigningKeys, Verifier
 from adapters.ports import AgencyMessage, StaffNotice
 from adapters.simulator import SimConfig, Simulator, with_check_digit
 from domain.application import Application
@@ -39,7 +40,14 @@ Handle = WorkflowHandle[Any, api.CaseResult]
 Answer = Callable[[Handle, StaffNotice], Awaitable[None]]
 
 FULL_NAME = "Aigerim Testova"
-GOOD_INTERVIEW: dict[str, Any] = {"interviewer_id": "staff-7", "passed": True, "points": 80}
+GOOD_INTERVIEW: dict[str, Any] = {"passed": True, "points": 80}
+INTERVIEWER, OFFICER = "staff-7", "officer-3"  # in the tests' staff registry (tests/conftest.py)
+# Who sends staff input: assertions kosh's issuer signs (adapters/assertions.py), verified by
+# the tests' workers with the public keys; the feeds' key signs the agencies' own facts.
+STAFF_KEYS = SigningKeys.generate("staff", "test-staff")
+FEED_KEYS = SigningKeys.generate("feed", "test-feed")
+ISSUER, FEEDS = Issuer(STAFF_KEYS), Issuer(FEED_KEYS)
+VERIFIER = Verifier(STAFF_KEYS.public().merged(FEED_KEYS.public()))
 RPC_TIMEOUT = 10.0
 # Last history events after which a workflow task or an activity is bound to follow.
 BUSY = {
@@ -160,6 +168,25 @@ class GatedSimulator(Simulator):
 
 
 # ---- staff --------------------------------------------------------------------------------
+def signed(
+    workflow_id: str, payload: dict[str, Any], *, by: str, request_id: str | None = None
+) -> dict[str, Any]:
+    """`payload` as member `by` sends it through kosh: a request id and the issuer's assertion
+    that `by` sent that request to that workflow."""
+    rid = request_id or payload.get("request_id") or f"req-{uuid.uuid4().hex[:12]}"
+    token = ISSUER.issue(staff_id=by, workflow_id=workflow_id, request_id=rid)
+    return {**payload, "request_id": rid, "assertion": token}
+
+
+async def as_staff(handle: Handle, name: str, payload: dict[str, Any], *, by: str) -> Any:
+    """Send `payload` as member `by`: an update's answer, or None for a signal."""
+    sent = signed(handle.id, payload, by=by)
+    if name in (api.UPDATE_INTERVIEW, api.UPDATE_FACT):
+        return await update(handle, name, sent)
+    await handle.signal(name, sent)
+    return None
+
+
 class Staff:
     """Answers the notices cases send, one answer per notice kind; keeps the rest for the
     test to answer by hand (`Rig.notice`)."""
@@ -211,35 +238,27 @@ async def update(handle: Handle, name: str, payload: Any) -> api.UpdateResult:
 
 
 async def interview(handle: Handle, notice: StaffNotice) -> None:
-    result = await update(handle, api.UPDATE_INTERVIEW, GOOD_INTERVIEW)
+    result = await as_staff(handle, api.UPDATE_INTERVIEW, GOOD_INTERVIEW, by=INTERVIEWER)
     assert result.accepted, result.reason
 
 
 async def arrive(handle: Handle, notice: StaffNotice) -> None:
     status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
-    result = await update(
-        handle,
-        api.UPDATE_FACT,
-        {"actor_id": "officer-3", "kind": "arrival", "region": status.region},
-    )
+    fact = {"kind": "arrival", "region": status.region}
+    result = await as_staff(handle, api.UPDATE_FACT, fact, by=OFFICER)
     assert result.accepted, result.reason
 
 
 async def withdraw(handle: Handle, notice: StaffNotice) -> None:
-    fact = {"actor_id": "officer-3", "kind": "withdrawal", "reason": "the family decided to stay"}
-    result = await update(handle, api.UPDATE_FACT, fact)
+    fact = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    result = await as_staff(handle, api.UPDATE_FACT, fact, by=OFFICER)
     assert result.accepted, result.reason
 
 
 async def approve_referral(handle: Handle, notice: StaffNotice) -> None:
     """A case officer in the test staff registry approves a referred case."""
-    fact = {
-        "kind": "referral",
-        "actor_id": "officer-3",
-        "approve": True,
-        "reason": "no reply, but the file is clean",
-    }
-    result = await update(handle, api.UPDATE_FACT, fact)
+    fact = {"kind": "referral", "approve": True, "reason": "no reply, but the file is clean"}
+    result = await as_staff(handle, api.UPDATE_FACT, fact, by=OFFICER)
     assert result.accepted, result.reason
 
 
@@ -252,13 +271,8 @@ def repay_in(parts: int) -> Answer:
         amounts = [owed // parts] * (parts - 1)
         amounts.append(owed - sum(amounts))
         for i, amount in enumerate(amounts, 1):
-            fact = {
-                "actor_id": "officer-3",
-                "kind": "repayment",
-                "amount_tiyn": amount,
-                "reference": f"TRN-{i}",
-            }
-            result = await update(handle, api.UPDATE_FACT, fact)
+            fact = {"kind": "repayment", "amount_tiyn": amount, "reference": f"TRN-{i}"}
+            result = await as_staff(handle, api.UPDATE_FACT, fact, by=OFFICER)
             assert result.accepted, result.reason
 
     return repay
@@ -391,7 +405,14 @@ async def rig(
     r = Rig(env, pool, quarantined=quarantined)
     staff = asyncio.create_task(r.staff.run())
     try:
-        async with build_worker(env.client, pool=pool, sim=r.sim, task_queue=r.task_queue):
+        async with build_worker(
+            env.client,
+            pool=pool,
+            sim=r.sim,
+            task_queue=r.task_queue,
+            verifier=VERIFIER,
+            feeds=FEEDS,
+        ):
             try:
                 yield r
             finally:

@@ -16,6 +16,7 @@ from domain.policy import policy_by_id
 from store.queries import payments_for, quota_usage
 from tests.workflows.harness import (
     FULL_NAME,
+    OFFICER,
     Rig,
     application,
     arrive,
@@ -23,6 +24,7 @@ from tests.workflows.harness import (
     of_type,
     one,
     repay_in,
+    signed,
     types,
     withdraw,
 )
@@ -224,8 +226,10 @@ async def test_no_arrival_by_the_deadline_lapses_and_releases_the_quota_place(
 async def test_withdrawal_during_scoring_closes_the_case(case_rig: Rig) -> None:
     h = await case_rig.start(application())
     await case_rig.notice("interview_due")
-    fact = {"actor_id": "officer-3", "kind": "withdrawal", "reason": "the family decided to stay"}
-    accepted = await h.execute_update(api.UPDATE_FACT, fact, result_type=api.UpdateResult)
+    fact = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    accepted = await h.execute_update(
+        api.UPDATE_FACT, signed(h.id, fact, by=OFFICER), result_type=api.UpdateResult
+    )
     result = await case_rig.finish(h)
 
     assert accepted == api.UpdateResult(accepted=True)
@@ -266,11 +270,9 @@ async def test_free_text_reasons_are_not_published_in_the_workflow_details(
 ) -> None:
     h = await case_rig.start(application())
     await case_rig.notice("interview_due")
-    fact = {
-        "actor_id": "officer-3",
-        "kind": "withdrawal",
-        "reason": f"{FULL_NAME} found work abroad",
-    }
+    fact = signed(
+        h.id, {"kind": "withdrawal", "reason": f"{FULL_NAME} found work abroad"}, by=OFFICER
+    )
     await h.execute_update(api.UPDATE_FACT, fact, result_type=api.UpdateResult)
     await case_rig.finish(h)
 

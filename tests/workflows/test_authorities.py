@@ -11,6 +11,8 @@ from typing import Any
 
 from domain.policy import policy_by_id
 from tests.workflows.harness import (
+    GOOD_INTERVIEW,
+    INTERVIEWER,
     Handle,
     Rig,
     application,
@@ -19,6 +21,7 @@ from tests.workflows.harness import (
     interview,
     of_type,
     one,
+    signed,
     types,
     update,
     withdraw,
@@ -145,9 +148,7 @@ async def test_late_duplicate_and_malformed_replies(case_rig: Rig) -> None:
     assert "outcome" in status.refused[1].reason
 
     # the late clear reply replaced the referral: the interview decides, no officer needed
-    result = await update(
-        h, api.UPDATE_INTERVIEW, {"interviewer_id": "staff-7", "passed": True, "points": 80}
-    )
+    result = await update(h, api.UPDATE_INTERVIEW, signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER))
     assert result.accepted, result.reason
     status = await case_rig.wait_status(h, lambda s: s.decision is not None)
     assert status.decision == "approve"

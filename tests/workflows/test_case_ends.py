@@ -14,7 +14,17 @@ from typing import Any
 import pytest
 
 from domain.policy import policy_by_id
-from tests.workflows.harness import Rig, application, arrive, interview, of_type, one, types, update
+from tests.workflows.harness import (
+    OFFICER,
+    Rig,
+    application,
+    arrive,
+    as_staff,
+    interview,
+    of_type,
+    one,
+    types,
+)
 from workflows import api
 
 
@@ -23,8 +33,8 @@ async def test_a_withdrawal_during_a_kaztest_retake_wait_stops_the_checks(case_r
     cid = h.id.removeprefix("case-")
     assert await case_rig.recorded(cid, "LanguageTestScored")  # attempt 1 failed: a retake wait
 
-    fact = {"actor_id": "officer-3", "kind": "withdrawal", "reason": "the family decided to stay"}
-    answer = await update(h, api.UPDATE_FACT, fact)
+    fact = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    answer = await as_staff(h, api.UPDATE_FACT, fact, by=OFFICER)
     result = await case_rig.finish(h)
 
     assert answer == api.UpdateResult(accepted=True)
@@ -47,8 +57,8 @@ async def test_a_withdrawal_while_an_authority_is_being_asked_waits_for_that_cal
     cid = h.id.removeprefix("case-")
     await asyncio.wait_for(entered.wait(), 10)  # an authority request is in flight
 
-    fact = {"actor_id": "officer-3", "kind": "withdrawal", "reason": "the family decided to stay"}
-    answering = asyncio.create_task(update(h, api.UPDATE_FACT, fact))
+    fact = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    answering = asyncio.create_task(as_staff(h, api.UPDATE_FACT, fact, by=OFFICER))
     assert await case_rig.recorded(cid, "CaseClosed")  # closed while the call still runs
     release.set()
     assert (await answering).accepted
@@ -87,16 +97,9 @@ def _settled(kind: str) -> tuple[str, str]:
 @pytest.mark.parametrize(
     ("fact", "closed_reason"),
     [
-        ({"actor_id": "officer-3", "kind": "death"}, "died"),
-        ({"actor_id": "officer-3", "kind": "citizenship"}, "citizenship_granted"),
-        (
-            {
-                "actor_id": "officer-3",
-                "kind": "revocation",
-                "reason": "false statements in the application",
-            },
-            "revoked",
-        ),
+        ({"kind": "death"}, "died"),
+        ({"kind": "citizenship"}, "citizenship_granted"),
+        ({"kind": "revocation", "reason": "false statements in the application"}, "revoked"),
     ],
     ids=["death-under-contract", "citizenship-in-residence", "revocation-before-arrival"],
 )
@@ -112,7 +115,7 @@ async def test_a_case_closes_at_any_stage_with_its_reason(
     assert await case_rig.recorded(cid, settled, timeout=10)
     await case_rig.wait_status(h, lambda s: s.stage in ("monitoring", "residence", "relocation"))
 
-    answer = await update(h, api.UPDATE_FACT, fact)
+    answer = await as_staff(h, api.UPDATE_FACT, fact, by=OFFICER)
     result = await case_rig.finish(h)
 
     assert answer.accepted, answer.reason

@@ -17,7 +17,7 @@ from domain import labour as lab
 from domain.calendar import add_months
 from store.labour import append_labour_events, labour_quota_usage, read_labour_events
 from store.records import NewLabourEvent
-from tests.workflows.harness import Rig, replayer, types
+from tests.workflows.harness import OFFICER, Rig, replayer, signed, types
 from workflows import employer_api as eapi
 
 Handle = WorkflowHandle[Any, eapi.LabourResult]
@@ -214,25 +214,27 @@ async def test_an_inspectors_violation_and_bad_staff_input(case_rig: Rig) -> Non
     # Malformed: refused by the validator, naming the field and the rule; nothing recorded.
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await handle.execute_update(
-            eapi.UPDATE_FACT, {"kind": "violation", "actor_id": "officer-3"}
+            eapi.UPDATE_FACT, signed(handle.id, {"kind": "violation"}, by=OFFICER)
         )
     assert "missing_field: violations" in str(err.value.cause)
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update(eapi.UPDATE_FACT, {"kind": "fire", "actor_id": "officer-3"})
+        await handle.execute_update(
+            eapi.UPDATE_FACT, signed(handle.id, {"kind": "fire"}, by=OFFICER)
+        )
     assert "invalid_input: kind" in str(err.value.cause)
-    # Someone the registry does not know: refused, kept in the status.
+    # Someone the registry does not know, and an interviewer: refused, kept in the status.
     fact = {
         "kind": "violation",
-        "actor_id": "nobody",
         "violations": ["address_not_registered"],
         "reason": "inspection found no registration",
     }
-    refused = await handle.execute_update(
-        eapi.UPDATE_FACT, fact, result_type=eapi.LabourUpdateResult
-    )
-    assert not refused.accepted and refused.reason.startswith("actor_not_authorised")
+    for who, rule in (("nobody", "unauthenticated"), ("staff-7", "actor_not_authorised")):
+        refused = await handle.execute_update(
+            eapi.UPDATE_FACT, signed(handle.id, fact, by=who), result_type=eapi.LabourUpdateResult
+        )
+        assert not refused.accepted and refused.reason.startswith(rule)
     accepted = await handle.execute_update(
-        eapi.UPDATE_FACT, {**fact, "actor_id": "officer-3"}, result_type=eapi.LabourUpdateResult
+        eapi.UPDATE_FACT, signed(handle.id, fact, by=OFFICER), result_type=eapi.LabourUpdateResult
     )
     assert accepted.accepted
     result, _ = await finish(r, handle)
@@ -240,6 +242,6 @@ async def test_an_inspectors_violation_and_bad_staff_input(case_rig: Rig) -> Non
     assert "no departure recorded by the exit date" in result.detail
     status = await handle.query(eapi.QUERY_STATUS, result_type=eapi.LabourStatus)
     assert status.violations == ("address_not_registered",)
-    assert [x.rule for x in status.refused] == ["actor_not_authorised"]
+    assert [x.rule for x in status.refused] == ["unauthenticated", "actor_not_authorised"]
     assert status.quota_rights_suspended_until is not None
     assert status.quota_rights_suspended_until > date(2026, 1, 1)

@@ -38,7 +38,8 @@ JSON = st.recursive(
     ),
     max_leaves=20,
 )
-INTERVIEW = {"interviewer_id": "staff-7", "passed": True, "points": 1}
+PROOF = {"assertion": "ka1.claims.signature"}  # read later, by the activity: here any will do
+INTERVIEW = {"passed": True, "points": 1, **PROOF}
 REPLY = {"authority": "security", "reference": "AR-1", "outcome": "clear", "reason": "ok"}
 TRICKS = st.sampled_from(
     [
@@ -62,10 +63,9 @@ FIELDS = st.sampled_from(
         "amount_tiyn",
         "reference",
         "approve",
-        "officer_id",
         "actor_id",
+        "assertion",
         "reason",
-        "interviewer_id",
         "passed",
         "points",
         "notes",
@@ -76,7 +76,7 @@ FIELDS = st.sampled_from(
 )
 NEAR_VALID = st.fixed_dictionaries(
     {"kind": st.sampled_from(["arrival", "repayment", "referral", "departure", "death"])},
-    optional={"x": st.none()},
+    optional={"x": st.none(), "assertion": st.text(min_size=1, max_size=20)},
 ).flatmap(lambda base: st.dictionaries(FIELDS, TRICKS | JSON, max_size=6).map(lambda d: base | d))
 
 
@@ -84,20 +84,22 @@ def parsed_or_refused(parse: Any, raw: Any) -> None:
     try:
         parse(raw)
     except DomainError as exc:
-        assert exc.rule in ("invalid_input", "missing_field") and exc.reason
+        assert exc.rule in ("invalid_input", "missing_field", "unauthenticated") and exc.reason
 
 
 @settings(max_examples=300, deadline=None)
 @given(raw=JSON | NEAR_VALID | TRICKS)
 def test_any_fact_is_parsed_or_refused_with_a_rule(raw: Any) -> None:
-    parsed_or_refused(lambda v: inputs.command_for(inputs.parse_value(api.SIGNAL_FACT, v)), raw)
+    parsed_or_refused(
+        lambda v: inputs.command_for(inputs.parse_value(api.SIGNAL_FACT, v), "officer-3"), raw
+    )
 
 
 @settings(max_examples=300, deadline=None)
 @given(raw=JSON | NEAR_VALID | TRICKS)
 def test_any_interview_is_parsed_or_refused_with_a_rule(raw: Any) -> None:
     parsed_or_refused(
-        lambda v: inputs.command_for(inputs.parse_value(api.SIGNAL_INTERVIEW, v)), raw
+        lambda v: inputs.command_for(inputs.parse_value(api.SIGNAL_INTERVIEW, v), "staff-7"), raw
     )
 
 
@@ -105,12 +107,12 @@ def test_any_interview_is_parsed_or_refused_with_a_rule(raw: Any) -> None:
 @given(raw=JSON | NEAR_VALID | TRICKS)
 def test_any_authority_reply_is_parsed_or_refused_with_a_rule(raw: Any) -> None:
     parsed_or_refused(
-        lambda v: inputs.command_for(inputs.parse_value(api.SIGNAL_AUTHORITY, v)), raw
+        lambda v: inputs.command_for(inputs.parse_value(api.SIGNAL_AUTHORITY, v), ""), raw
     )
 
 
 def test_a_huge_note_is_refused_naming_the_field() -> None:
-    raw = {"interviewer_id": "staff-7", "passed": True, "points": 1, "notes": "x" * 100_000}
+    raw = {**INTERVIEW, "notes": "x" * 100_000}
     try:
         parse_interview(raw)
     except DomainError as exc:
@@ -124,8 +126,8 @@ def test_a_huge_note_is_refused_naming_the_field() -> None:
     [
         (parse_interview, {**INTERVIEW, "notes": "ok\x00"}, "notes"),
         (parse_interview, {**INTERVIEW, "notes": "\u202eevil"}, "notes"),
-        (parse_fact, {"kind": "repayment", "reference": "TRN\x1b[2J"}, "reference"),
-        (parse_fact, {"kind": "withdrawal", "reason": "x\u2066y"}, "reason"),
+        (parse_fact, {"kind": "repayment", "reference": "TRN\x1b[2J", **PROOF}, "reference"),
+        (parse_fact, {"kind": "withdrawal", "reason": "x\u2066y", **PROOF}, "reason"),
         (parse_authority_reply, {**REPLY, "reference": "AR-1\n"}, "reference"),
     ],
 )
@@ -140,3 +142,17 @@ def test_control_characters_are_refused_naming_the_field(parse: Any, raw: Any, f
 
 def test_notes_may_have_line_breaks() -> None:
     assert parse_interview({**INTERVIEW, "notes": "line one\nline two\ttab"}).notes
+
+
+@pytest.mark.parametrize("name", [api.SIGNAL_INTERVIEW, api.SIGNAL_FACT])
+def test_staff_input_without_an_assertion_is_unauthenticated_whatever_it_names(name: str) -> None:
+    """The attack: a raw signal naming a staff member as its actor. Naming proves nothing; it
+    is refused before its shape is even read."""
+    for raw in (
+        {"interviewer_id": "staff-demo", "passed": True, "points": 100},
+        {"kind": "withdrawal", "actor_id": "officer-3", "reason": "by someone else"},
+        {"passed": True, "points": 100, "assertion": ""},
+    ):
+        with pytest.raises(DomainError) as refused:
+            inputs.parse_value(name, raw)
+        assert refused.value.rule == "unauthenticated"

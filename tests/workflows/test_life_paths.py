@@ -35,7 +35,11 @@ from store.errors import QuotaExhaustedError
 from store.events import NewEvent, append_events
 from store.queries import QuotaUsage, quota_usage
 from tests.workflows.harness import (
+    FEEDS,
     GOOD_INTERVIEW,
+    INTERVIEWER,
+    OFFICER,
+    VERIFIER,
     Handle,
     Rig,
     application,
@@ -45,6 +49,7 @@ from tests.workflows.harness import (
     new_case_id,
     of_type,
     one,
+    signed,
     types,
     update,
 )
@@ -96,8 +101,8 @@ async def test_departure_in_contract_month_59_owes_all_support_paid(case_rig: Ri
 
     before = await skip_to(case_rig, h, left_on)
     assert (before.stage, before.outstanding_tiyn) == ("monitoring", 0)
-    fact = {"actor_id": "officer-3", "kind": "departure", "on": left_on.isoformat()}
-    accepted = await update(case_rig.latest(h), api.UPDATE_FACT, fact)
+    fact = {"kind": "departure", "on": left_on.isoformat()}
+    accepted = await update(case_rig.latest(h), api.UPDATE_FACT, signed(h.id, fact, by=OFFICER))
     result = await case_rig.finish(h)  # nobody repays: referred after the due date
 
     assert accepted == api.UpdateResult(accepted=True)
@@ -150,7 +155,7 @@ async def test_departure_after_month_60_owes_nothing(case_rig: Rig) -> None:
         await update(
             case_rig.latest(h),
             api.UPDATE_FACT,
-            {"actor_id": "officer-3", "kind": "departure", "on": str(today)},
+            signed(h.id, {"kind": "departure", "on": str(today)}, by=OFFICER),
         )
     assert await case_rig.events(cid) == events
     for never in ("DepartureRecorded", "RegionLeft", "RepaymentDemanded"):
@@ -316,7 +321,13 @@ async def own_rig(env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator
 def serve(r: Rig, *, cache: int = 2000) -> Worker:
     """A fresh worker on the rig's task queue, built as `rig()` builds its own."""
     return build_worker(
-        r.env.client, pool=r.pool, sim=r.sim, task_queue=r.task_queue, max_cached_workflows=cache
+        r.env.client,
+        pool=r.pool,
+        sim=r.sim,
+        task_queue=r.task_queue,
+        max_cached_workflows=cache,
+        verifier=VERIFIER,
+        feeds=FEEDS,
     )
 
 
@@ -339,7 +350,7 @@ async def test_a_case_survives_a_worker_restart_without_paying_twice(
             await r.notice("interview_due")
             await until_idle(r, h)
         # the worker has stopped: the interview waits, unprocessed, for the next one
-        await h.signal(api.SIGNAL_INTERVIEW, GOOD_INTERVIEW)
+        await h.signal(api.SIGNAL_INTERVIEW, signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER))
         last_while_stopped = (await h.fetch_history()).events[-1].event_type
         recorded_while_stopped = types(await r.events(cid))
 

@@ -11,7 +11,16 @@ import pytest
 
 from activities.logging import REDACTED, redact_personal
 from adapters.ports import StaffNotice
-from tests.workflows.harness import FULL_NAME, Handle, Rig, application, arrive, interview
+from tests.workflows.harness import (
+    FULL_NAME,
+    OFFICER,
+    Handle,
+    Rig,
+    application,
+    arrive,
+    interview,
+    signed,
+)
 from worker import configure_logging
 from workflows import api
 
@@ -32,12 +41,8 @@ async def test_a_whole_case_logs_no_personal_data(
 ) -> None:
     async def free_text_with_the_name(handle: Handle, notice: StaffNotice) -> None:
         # under contract a withdrawal is refused: the refusal is logged, the text must not be
-        fact = {
-            "actor_id": "officer-3",
-            "kind": "withdrawal",
-            "reason": f"{FULL_NAME} found work in Almaty",
-        }
-        await handle.signal(api.SIGNAL_FACT, fact)
+        fact = {"kind": "withdrawal", "reason": f"{FULL_NAME} found work in Almaty"}
+        await handle.signal(api.SIGNAL_FACT, signed(handle.id, fact, by=OFFICER))
 
     case_rig.staff.on("interview_due", interview)
     case_rig.staff.on("arrival_due", arrive)

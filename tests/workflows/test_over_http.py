@@ -34,7 +34,9 @@ from domain.regions import Region
 from store.events import StoredEvent, read_events
 from tests.workflows.harness import (
     BUSY,
+    FEEDS,
     RPC_TIMEOUT,
+    VERIFIER,
     Handle,
     Staff,
     application,
@@ -193,7 +195,7 @@ async def http_rig(
     sim: InlineSimulator | None = None,
 ) -> AsyncIterator[HttpRig]:
     r = HttpRig(env, pool, sim or InlineSimulator(config))
-    signal_case = authority_reply_sink(env.client)
+    signal_case = authority_reply_sink(env.client, feeds=FEEDS)
 
     async def deliver(message: Message) -> None:
         await signal_case(message)
@@ -218,6 +220,8 @@ async def http_rig(
                     agencies=agencies,
                     notifier=r.sim,
                     task_queue=r.task_queue,
+                    verifier=VERIFIER,
+                    feeds=FEEDS,
                 )
                 async with worker:
                     try:

@@ -9,7 +9,14 @@ from temporalio.client import WorkflowUpdateStage
 from temporalio.service import RPCError
 
 from adapters.limits import MAX_INPUT_BYTES, PayloadTooLargeError
-from tests.workflows.harness import GOOD_INTERVIEW, Rig, application, new_case_id
+from tests.workflows.harness import (
+    GOOD_INTERVIEW,
+    INTERVIEWER,
+    Rig,
+    application,
+    new_case_id,
+    signed,
+)
 from worker import connect
 from workflows import api
 
@@ -51,6 +58,8 @@ async def test_oversized_input_never_leaves_the_client(case_rig: Rig) -> None:
 
     # input of an ordinary size goes through the same client
     result = await handle.execute_update(
-        api.UPDATE_INTERVIEW, GOOD_INTERVIEW, result_type=api.UpdateResult
+        api.UPDATE_INTERVIEW,
+        signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER),
+        result_type=api.UpdateResult,
     )
     assert result.accepted, result.reason

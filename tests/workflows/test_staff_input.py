@@ -16,7 +16,10 @@ from temporalio.exceptions import ApplicationError
 
 from store.staff import put_staff
 from tests.workflows.harness import (
+    FEEDS,
     GOOD_INTERVIEW,
+    INTERVIEWER,
+    OFFICER,
     RPC_TIMEOUT,
     Handle,
     Rig,
@@ -25,6 +28,7 @@ from tests.workflows.harness import (
     interview,
     new_case_id,
     of_type,
+    signed,
     types,
     update,
     withdraw,
@@ -51,8 +55,8 @@ async def rejected_by_validator(h: Handle, name: str, payload: Any) -> Applicati
 async def test_the_same_interview_signalled_twice_is_recorded_once(case_rig: Rig) -> None:
     case_rig.staff.on("arrival_due", withdraw)
     h, cid = await at_interview(case_rig)
-    await h.signal(api.SIGNAL_INTERVIEW, GOOD_INTERVIEW)
-    await h.signal(api.SIGNAL_INTERVIEW, GOOD_INTERVIEW)
+    await h.signal(api.SIGNAL_INTERVIEW, signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER))
+    await h.signal(api.SIGNAL_INTERVIEW, signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER))
 
     status = await case_rig.wait_status(h, lambda s: bool(s.refused))
     [refused] = status.refused
@@ -70,19 +74,19 @@ async def test_the_same_interview_signalled_twice_is_recorded_once(case_rig: Rig
 async def test_malformed_interview_signals_are_refused_naming_the_field(case_rig: Rig) -> None:
     h, cid = await at_interview(case_rig)
     bad: list[Any] = [
-        GOOD_INTERVIEW | {"points": -5},
-        {k: v for k, v in GOOD_INTERVIEW.items() if k != "interviewer_id"},
+        signed(h.id, GOOD_INTERVIEW | {"points": -5}, by=INTERVIEWER),
+        signed(h.id, {"passed": True}, by=INTERVIEWER),
         "passed with 80 points",
     ]
     for payload in bad:
         await h.signal(api.SIGNAL_INTERVIEW, payload)
-    await h.signal(api.SIGNAL_INTERVIEW, GOOD_INTERVIEW)
+    await h.signal(api.SIGNAL_INTERVIEW, signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER))
 
     status = await case_rig.wait_status(h, lambda s: s.stage != "scoring")
     assert [(r.name, r.rule) for r in status.refused] == [("interview", "invalid_input")] * 3
-    points, interviewer, not_a_dict = (r.reason for r in status.refused)
+    points, missing, not_a_dict = (r.reason for r in status.refused)
     assert points.startswith("points:") and "greater than or equal to 0" in points
-    assert interviewer.startswith("interviewer_id:") and "required" in interviewer
+    assert missing.startswith("points:") and "required" in missing
     assert not_a_dict.startswith("(input):") and "dictionary" in not_a_dict
     assert await case_rig.task_failures(h) == []
     [recorded] = of_type(await case_rig.events(cid), "InterviewRecorded")
@@ -96,13 +100,17 @@ async def test_an_invalid_interview_update_is_rejected_by_the_validator(case_rig
 
     for payload, field in [
         (GOOD_INTERVIEW | {"points": -5}, "points"),
-        ({"passed": True, "points": 50}, "interviewer_id"),
-        (GOOD_INTERVIEW | {"interviewer_id": "not allowed!"}, "interviewer_id"),
+        ({"passed": True}, "points"),
+        (GOOD_INTERVIEW | {"notes": "ok\x00"}, "notes"),
         (GOOD_INTERVIEW | {"points": 101}, "points"),
     ]:
-        cause = await rejected_by_validator(h, api.UPDATE_INTERVIEW, payload)
+        cause = await rejected_by_validator(
+            h, api.UPDATE_INTERVIEW, signed(h.id, payload, by=INTERVIEWER)
+        )
         assert field in cause.message, cause.message
     assert cause.type == "interview_points_max"  # the last one is well formed, but too high
+    unsigned = await rejected_by_validator(h, api.UPDATE_INTERVIEW, GOOD_INTERVIEW)
+    assert unsigned.type == "unauthenticated" and "no assertion" in unsigned.message
 
     status = await case_rig.status(h)
     assert (status.stage, status.refused, status.events) == ("scoring", (), len(before))
@@ -112,24 +120,21 @@ async def test_an_invalid_interview_update_is_rejected_by_the_validator(case_rig
 async def test_an_update_in_the_wrong_stage_is_rejected_with_the_rule(case_rig: Rig) -> None:
     h, cid = await at_interview(case_rig)
     before = await case_rig.events(cid)
-    arrival = {"actor_id": "officer-3", "kind": "arrival", "region": "Pavlodar"}
+    arrival = signed(h.id, {"kind": "arrival", "region": "Pavlodar"}, by=OFFICER)
     cause = await rejected_by_validator(h, api.UPDATE_FACT, arrival)
     assert cause.type == "relocation_stage"
     assert cause.message.startswith("not accepted in stage 'scoring'")
 
-    repayment = {
-        "actor_id": "officer-3",
-        "kind": "repayment",
-        "amount_tiyn": 100,
-        "reference": "TRN-1",
-    }
+    repayment = signed(
+        h.id, {"kind": "repayment", "amount_tiyn": 100, "reference": "TRN-1"}, by=OFFICER
+    )
     assert (await rejected_by_validator(h, api.UPDATE_FACT, repayment)).type == "repayment_stage"
     assert await case_rig.events(cid) == before
 
 
 async def test_a_valid_interview_update_is_accepted_once_per_request_id(case_rig: Rig) -> None:
     h, cid = await at_interview(case_rig)
-    payload = GOOD_INTERVIEW | {"request_id": "interview-1"}
+    payload = signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER, request_id="interview-1")
 
     first = await update(h, api.UPDATE_INTERVIEW, payload)
     again = await update(h, api.UPDATE_INTERVIEW, payload)  # a retry by the staff tool
@@ -138,7 +143,7 @@ async def test_a_valid_interview_update_is_accepted_once_per_request_id(case_rig
     assert len(of_type(await case_rig.events(cid), "InterviewRecorded")) == 1
     assert (await case_rig.status(h)).refused == ()
     # a second interview that is not a retry is refused by the validator
-    other = GOOD_INTERVIEW | {"request_id": "interview-2"}
+    other = signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER, request_id="interview-2")
     assert (
         await rejected_by_validator(h, api.UPDATE_INTERVIEW, other)
     ).type == "interview_recorded"
@@ -154,37 +159,47 @@ GARBAGE: list[tuple[str, Any]] = [
     (api.SIGNAL_INTERVIEW, GOOD_INTERVIEW | {"extra": True}),
     (api.SIGNAL_INTERVIEW, GOOD_INTERVIEW | {"notes": "x" * 5000}),
     (api.SIGNAL_INTERVIEW, GOOD_INTERVIEW),  # well formed, wrong stage
-    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "teleport"}),
-    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "arrival"}),
-    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "arrival", "region": "Atlantis"}),
-    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "arrival", "region": "Pavlodar"}),
-    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "repayment"}),
+    (api.SIGNAL_FACT, {"kind": "teleport"}),
+    (api.SIGNAL_FACT, {"kind": "arrival"}),
+    (api.SIGNAL_FACT, {"kind": "arrival", "region": "Atlantis"}),
+    (api.SIGNAL_FACT, {"kind": "arrival", "region": "Pavlodar"}),
+    (api.SIGNAL_FACT, {"kind": "repayment"}),
     (
         api.SIGNAL_FACT,
-        {"actor_id": "officer-3", "kind": "repayment", "amount_tiyn": -1, "reference": "x"},
+        {"kind": "repayment", "amount_tiyn": -1, "reference": "x"},
     ),
     (
         api.SIGNAL_FACT,
-        {"actor_id": "officer-3", "kind": "repayment", "amount_tiyn": 1, "reference": "x"},
+        {"kind": "repayment", "amount_tiyn": 1, "reference": "x"},
     ),
     (
         api.SIGNAL_FACT,
-        {"actor_id": "officer-3", "kind": "referral", "approve": True, "reason": "r"},
+        {"kind": "referral", "approve": True, "reason": "r"},
     ),
     (
         api.SIGNAL_FACT,
-        {"actor_id": "officer-3", "kind": "withdrawal", "reason": "changed their mind"},
+        {"kind": "withdrawal", "reason": "changed their mind"},
     ),
-    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "departure", "on": "not a date"}),
-    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "departure", "on": "2999-01-01"}),
-    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "move", "region": "Pavlodar"}),
-    (api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "move", "on": "2999-01-01"}),
+    (api.SIGNAL_FACT, {"kind": "departure", "on": "not a date"}),
+    (api.SIGNAL_FACT, {"kind": "departure", "on": "2999-01-01"}),
+    (api.SIGNAL_FACT, {"kind": "move", "region": "Pavlodar"}),
+    (api.SIGNAL_FACT, {"kind": "move", "on": "2999-01-01"}),
     (
         api.SIGNAL_FACT,
-        {"actor_id": "officer-3", "kind": "arrival", "region": "Pavlodar", "request_id": ["x"]},
+        {"kind": "arrival", "region": "Pavlodar", "request_id": ["x"]},
     ),
     (api.SIGNAL_FACT, "x" * 10_000),
 ]
+
+
+def as_sent(workflow_id: str, payload: Any) -> Any:
+    """A garbage dict as a member would send it through kosh (signed: the rules, not the
+    proof, refuse it); anything else raw. A request id that is itself garbage is kept."""
+    if not isinstance(payload, dict):
+        return payload
+    by = OFFICER if "kind" in payload else INTERVIEWER
+    sent = signed(workflow_id, {k: v for k, v in payload.items() if k != "request_id"}, by=by)
+    return sent | ({"request_id": payload["request_id"]} if "request_id" in payload else {})
 
 
 async def test_a_burst_of_garbage_in_monitoring_is_refused_and_the_contract_is_fulfilled(
@@ -196,7 +211,7 @@ async def test_a_burst_of_garbage_in_monitoring_is_refused_and_the_contract_is_f
     await case_rig.wait_status(h, lambda s: s.stage == "monitoring")
 
     for name, payload in GARBAGE:
-        await h.signal(name, payload)
+        await h.signal(name, as_sent(h.id, payload))
     status = await case_rig.wait_status(h, lambda s: len(s.refused) == len(GARBAGE))
     assert all(r.rule for r in status.refused)
     assert {r.rule for r in status.refused} >= {
@@ -230,7 +245,7 @@ async def test_a_signal_with_the_wrong_number_of_arguments_is_refused(
 ) -> None:
     h, cid = await at_interview(broken_rig)
     await h.signal(api.SIGNAL_INTERVIEW, args=args)
-    await h.signal(api.SIGNAL_INTERVIEW, GOOD_INTERVIEW)
+    await h.signal(api.SIGNAL_INTERVIEW, signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER))
 
     assert await broken_rig.recorded(cid, "InterviewRecorded", timeout=5)
     status = await broken_rig.status(h)
@@ -241,11 +256,9 @@ async def test_an_update_in_flight_when_the_case_closes_is_answered(case_rig: Ri
     entered, release = case_rig.sim.gate("verify")
     h = await case_rig.start(application(forged=True))
     await asyncio.wait_for(entered.wait(), RPC_TIMEOUT)
-    withdrawal = {
-        "actor_id": "officer-3",
-        "kind": "withdrawal",
-        "reason": "the family decided to stay",
-    }
+    withdrawal = signed(
+        h.id, {"kind": "withdrawal", "reason": "the family decided to stay"}, by=OFFICER
+    )
     pending = await h.start_update(
         api.UPDATE_FACT,
         withdrawal,
@@ -275,7 +288,7 @@ async def test_input_queued_at_the_year_end_does_not_stop_continue_as_new(
     await asyncio.wait_for(entered.wait(), RPC_TIMEOUT)  # the relocation subsidy, in flight
     region = (await case_rig.status(h)).region
     # Well formed, so it queues behind the payment; refused by the rules once decided.
-    await h.signal(api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "move", "region": region})
+    await h.signal(api.SIGNAL_FACT, signed(h.id, {"kind": "move", "region": region}, by=OFFICER))
     await asyncio.sleep(2.2)  # more than a case-year
     assert (await case_rig.status(h)).refused == ()  # still queued behind the payment
     release.set()
@@ -292,7 +305,7 @@ async def test_an_arrival_dated_before_the_case_is_refused(case_rig: Rig) -> Non
     h = await case_rig.start(application())
     await case_rig.notice("arrival_due")
     region = (await case_rig.status(h)).region
-    backdated = {"actor_id": "officer-3", "kind": "arrival", "region": region, "on": "2001-06-01"}
+    backdated = signed(h.id, {"kind": "arrival", "region": region, "on": "2001-06-01"}, by=OFFICER)
     try:
         answer = await update(h, api.UPDATE_FACT, backdated)
     except WorkflowUpdateFailedError:
@@ -310,11 +323,9 @@ async def test_an_arrival_with_an_impossible_date_never_breaks_the_workflow(
     cid = h.id.removeprefix("case-")
     await broken_rig.notice("arrival_due")
     region = (await broken_rig.status(h)).region
-    await h.signal(
-        api.SIGNAL_FACT,
-        {"actor_id": "officer-3", "kind": "arrival", "region": region, "on": "9999-06-01"},
-    )
-    await h.signal(api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "arrival", "region": region})
+    future = {"kind": "arrival", "region": region, "on": "9999-06-01"}
+    await h.signal(api.SIGNAL_FACT, signed(h.id, future, by=OFFICER))
+    await h.signal(api.SIGNAL_FACT, signed(h.id, {"kind": "arrival", "region": region}, by=OFFICER))
 
     async with asyncio.timeout(5):  # the workflow task fails at once, or the case goes on
         while not (failed := await broken_rig.task_failures(h)):
@@ -336,27 +347,30 @@ async def test_only_an_active_interviewer_in_the_registry_may_record_the_intervi
     await case_rig.notice("interview_due")
 
     answers = [
-        await update(h, api.UPDATE_INTERVIEW, GOOD_INTERVIEW | {"interviewer_id": who})
+        await update(h, api.UPDATE_INTERVIEW, signed(h.id, GOOD_INTERVIEW, by=who))
         for who in ("stranger-1", "staff-left", "officer-only")
     ]
     assert [a.accepted for a in answers] == [False, False, False]
     assert [a.reason for a in answers] == [
-        "actor_not_authorised: not in the staff registry",
-        "actor_not_authorised: staff-left is not active",
+        "unauthenticated: stranger-1 is not an active member of the registry",
+        "unauthenticated: staff-left is not an active member of the registry",
         "actor_not_authorised: officer-only is not an interviewer",
     ]
-    await h.signal(api.SIGNAL_INTERVIEW, GOOD_INTERVIEW | {"interviewer_id": "stranger-2"})
+    await h.signal(api.SIGNAL_INTERVIEW, signed(h.id, GOOD_INTERVIEW, by="stranger-2"))
     status = await case_rig.wait_status(h, lambda s: len(s.refused) == 4)
-    assert {r.rule for r in status.refused} == {"actor_not_authorised"}
+    assert [r.rule for r in status.refused] == [
+        "unauthenticated",
+        "unauthenticated",
+        "actor_not_authorised",
+        "unauthenticated",
+    ]
     assert "InterviewRecorded" not in types(await case_rig.events(status.case_id))
 
-    accepted = await update(h, api.UPDATE_INTERVIEW, GOOD_INTERVIEW)  # staff-7 is registered
+    accepted = await update(h, api.UPDATE_INTERVIEW, signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER))
     assert accepted.accepted, accepted.reason
 
 
-async def test_every_fact_names_its_actor_and_the_registry_decides_who_may(
-    case_rig: Rig,
-) -> None:
+async def test_every_fact_is_proved_and_the_registry_decides_who_may(case_rig: Rig) -> None:
     case_rig.staff.on("interview_due", interview)
     h = await case_rig.start(application())
     await case_rig.notice("arrival_due")
@@ -372,30 +386,32 @@ async def test_every_fact_names_its_actor_and_the_registry_decides_who_may(
             return f"rejected {exc.cause.type}: {exc.cause.message}"
         return "accepted" if result.accepted else f"refused {result.reason}"
 
-    referral = {"kind": "referral", "approve": True, "reason": "r"}
+    by_feed = FEEDS.issue(staff_id=OFFICER, workflow_id=h.id, request_id="r-feed")
     assert [
-        await answer(arrival),
-        await answer(referral | {"actor_id": "officer-3", "officer_id": "o"}),
-        await answer(arrival | {"actor_id": "staff-7"}),  # an interviewer
-        await answer({"kind": "withdrawal", "actor_id": "feed.treasury"}),  # feeds: no
+        await answer(arrival | {"actor_id": OFFICER}),  # naming oneself proves nothing
+        await answer(signed(h.id, arrival, by="staff-7")),  # an interviewer
+        await answer(signed(h.id, {"kind": "withdrawal"}, by="feed.treasury")),  # feeds: no
+        await answer(arrival | {"request_id": "r-feed", "assertion": by_feed}),
     ] == [
-        "rejected missing_field: an arrival fact needs actor_id",
-        "rejected invalid_input: officer_id: o is not the actor (officer-3); "
-        "an officer records their own decision",
+        "rejected unauthenticated: no assertion: staff input is sent by kosh (the console, "
+        "the CLI), or carries one from `kosh assert`",
         "refused actor_not_authorised: staff-7 is not a case officer or an agency feed",
         "refused actor_not_authorised: feed.treasury is not a case officer",
+        "refused unauthenticated: a feed key asserts agency feeds only, not officer-3",
     ]
     await h.signal(api.SIGNAL_FACT, arrival)
-    status = await case_rig.wait_status(h, lambda s: len(s.refused) == 3)
+    status = await case_rig.wait_status(h, lambda s: len(s.refused) == 4)
     assert [r.rule for r in status.refused] == [
         "actor_not_authorised",
         "actor_not_authorised",
-        "missing_field",  # the nameless signal: kept and refused, never applied
+        "unauthenticated",
+        "unauthenticated",  # the unsigned signal: kept and refused, never applied
     ]
     assert status.stage == "relocation"
 
-    # the address registry's feed is registered (migration 0005): its arrival is accepted
-    accepted = await update(h, api.UPDATE_FACT, arrival | {"actor_id": "feed.address-registry"})
+    # the address registry's feed (migration 0005), asserted with the feeds' key: accepted
+    token = FEEDS.issue(staff_id="feed.address-registry", workflow_id=h.id, request_id="r-1")
+    accepted = await update(h, api.UPDATE_FACT, arrival | {"request_id": "r-1", "assertion": token})
     assert accepted.accepted, accepted.reason
     await case_rig.wait_status(h, lambda s: s.stage == "monitoring")
 
@@ -406,16 +422,15 @@ async def test_a_flood_of_bad_signals_is_counted_but_cannot_grow_the_case_withou
     h = await case_rig.start(application())
     await case_rig.notice("interview_due")
     for i in range(120):
-        await h.signal(
-            api.SIGNAL_FACT, {"actor_id": "officer-3", "kind": "arrival", "region": f"Atlantis-{i}"}
-        )
+        atlantis = {"kind": "arrival", "region": f"Atlantis-{i}"}
+        await h.signal(api.SIGNAL_FACT, signed(h.id, atlantis, by=OFFICER))
     status = await case_rig.wait_status(h, lambda s: s.refused_total == 120, timeout=20)
     assert len(status.refused) == 50
     kept = [r.received_at for r in status.refused]
     assert kept == sorted(kept)  # the newest fifty, oldest first
     assert all(r.reason.startswith("region:") for r in status.refused)
     assert {r.rule for r in status.refused} == {"invalid_input"}
-    accepted = await update(h, api.UPDATE_INTERVIEW, GOOD_INTERVIEW)
+    accepted = await update(h, api.UPDATE_INTERVIEW, signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER))
     assert accepted.accepted, accepted.reason
 
 
@@ -424,7 +439,8 @@ async def test_a_fact_sent_with_the_start_waits_for_the_application(case_rig: Ri
     the workflow's first line) is applied once the application is recorded, not refused for a
     case that has none yet."""
     cid = new_case_id()
-    withdrawal = {"actor_id": "officer-3", "kind": "withdrawal", "reason": "staying home"}
+    fact = {"kind": "withdrawal", "reason": "staying home"}
+    withdrawal = signed(api.case_workflow_id(cid), fact, by=OFFICER)
     handle = await case_rig.env.client.start_workflow(
         api.WORKFLOW_NAME,
         api.CaseInput(case_id=cid, application=application()),

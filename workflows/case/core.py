@@ -22,9 +22,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.decider import decide
     from workflows import api
     from workflows.api import AuthorityReplyInput
-    from workflows.case.inputs import UPDATES, command_for, kind_of, parse
+    from workflows.case.inputs import UPDATES, command_for, kind_of, parse, roles_for
     from workflows.case.state import RunState
-    from workflows.inputs import Actor, Input, InputLog
+    from workflows.inputs import Input, InputLog
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
 from workflows.case import publish
@@ -118,7 +118,8 @@ class Case:
 
     @property
     def subject_id(self) -> str:
-        return self.state.case_id
+        """The workflow an assertion must name (one case, one workflow id for life)."""
+        return workflow.info().workflow_id
 
     def parse(self, name: str, args: Sequence[RawValue]) -> Input:
         return parse(name, args)
@@ -126,8 +127,11 @@ class Case:
     def kind_of(self, name: str) -> str:
         return kind_of(name)
 
-    def command_for(self, item: Input) -> tuple[cmd.Command, Actor | None]:
-        return command_for(item)
+    def roles_for(self, item: Input) -> tuple[str, ...] | None:
+        return roles_for(item)
+
+    def command_for(self, item: Input, actor: str) -> cmd.Command:
+        return command_for(item, actor)
 
     def dry_run(self, command: cmd.Command) -> None:
         decide(self.state, command, now=self.rt.now())

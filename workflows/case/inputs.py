@@ -1,8 +1,9 @@
-"""A case's input: each signal or update parsed once into a typed input, and the domain
-command it asks for, with the actor the staff registry must confirm.
+"""A case's input: each signal or update parsed once into a typed input, the roles its
+sender must hold, and the domain command it asks for once its sender is proved.
 
 Interviews come from interviewers, facts from case officers (arrivals and repayments also
-from the agency feeds), authority replies from the reply bridge (bound by their reference).
+from the agency feeds), each proved by an assertion (workflows/handlers.py); authority
+replies come from the reply bridge, bound to their request by the reference.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from workflows.api import (
     InterviewOutcome,
     StaffFact,
 )
-from workflows.inputs import Actor, Input, InputRefusedError, decode, validated
+from workflows.inputs import Input, InputRefusedError, decode, unproved, validated
 
 # Arrivals and repayments also come from agency feeds (the address registry, the treasury);
 # every other fact is a case officer's.
@@ -53,33 +54,37 @@ def parse(name: str, args: Sequence[RawValue]) -> Input:
     """The typed input a signal or update carries, or InputRefusedError naming the rule."""
     if name not in KINDS:
         raise InputRefusedError("unknown_input", f"a case takes no input named {name[:100]!r}")
+    return parse_value(name, decode(args))
+
+
+def parse_value(name: str, value: Any) -> Input:
+    """`parse` for a value already decoded: a staff input without an assertion is refused as
+    unauthenticated before its shape is looked at (whatever it says of its sender)."""
     kind, model = KINDS[name]
-    return Input(kind, validated(model, decode(args)))
+    if kind != "authority":
+        unproved(value)
+    return Input(kind, validated(model, value))
 
 
-def command_for(item: Input) -> tuple[cmd.Command, Actor | None]:
-    """The command an input asks for, and the actor the registry must confirm (None: an
-    authority's reply, bound to its request by the reference the authority gave)."""
+def roles_for(item: Input) -> tuple[str, ...] | None:
+    """The registry roles of which the sender must hold one (None: an authority's reply,
+    bound to its request by the reference the authority gave, not a member's input)."""
     value = item.value
     if isinstance(value, InterviewOutcome):
-        return interview_command(value), Actor(value.interviewer_id, ("interviewer",))
+        return ("interviewer",)
+    if isinstance(value, StaffFact):
+        return FACT_ROLES.get(value.kind, OFFICER)
+    return None
+
+
+def command_for(item: Input, actor: str) -> cmd.Command:
+    """The command an input asks for, `actor` being who sent it (proved by the caller)."""
+    value = item.value
+    if isinstance(value, InterviewOutcome):
+        return interview_command(value, actor)
     if isinstance(value, AuthorityReplyInput):
-        return authority_command(value), None
-    command = fact_command(value)
-    return command, fact_actor(value)
-
-
-def fact_actor(fact: StaffFact) -> Actor:
-    """Who records the fact (required: a fact without its actor is refused)."""
-    _need(fact, "actor_id")
-    assert fact.actor_id is not None
-    if fact.officer_id is not None and fact.officer_id != fact.actor_id:
-        raise InputRefusedError(
-            "invalid_input",
-            f"officer_id: {fact.officer_id} is not the actor ({fact.actor_id}); "
-            "an officer records their own decision",
-        )
-    return Actor(fact.actor_id, FACT_ROLES.get(fact.kind, OFFICER))
+        return authority_command(value)
+    return fact_command(value, actor)
 
 
 def authority_command(reply: AuthorityReplyInput) -> cmd.RecordAuthorityCheck:
@@ -91,9 +96,9 @@ def authority_command(reply: AuthorityReplyInput) -> cmd.RecordAuthorityCheck:
     )
 
 
-def interview_command(outcome: InterviewOutcome) -> cmd.RecordInterview:
+def interview_command(outcome: InterviewOutcome, interviewer: str) -> cmd.RecordInterview:
     return cmd.RecordInterview(
-        interviewer_id=outcome.interviewer_id,
+        interviewer_id=interviewer,
         passed=outcome.passed,
         points=outcome.points,
         notes=outcome.notes,
@@ -108,8 +113,8 @@ def _need(fact: StaffFact, *names: str) -> None:
         raise InputRefusedError("missing_field", f"{article} {fact.kind} fact needs {needs}")
 
 
-def fact_command(fact: StaffFact) -> cmd.Command:
-    """The domain command a staff fact asks for."""
+def fact_command(fact: StaffFact, actor: str) -> cmd.Command:
+    """The domain command a staff fact asks for, `actor` recording it."""
     match fact.kind:
         case "arrival":
             _need(fact, "region")
@@ -124,10 +129,9 @@ def fact_command(fact: StaffFact) -> cmd.Command:
             assert fact.amount_tiyn is not None and fact.reference is not None
             return cmd.RecordRepayment(amount_tiyn=fact.amount_tiyn, reference=fact.reference)
         case "referral":
-            officer = fact.officer_id or fact.actor_id
-            _need(fact, "approve", "officer_id" if fact.actor_id is None else "actor_id", "reason")
-            assert fact.approve is not None and officer and fact.reason
-            return cmd.ResolveReferral(officer_id=officer, approve=fact.approve, reason=fact.reason)
+            _need(fact, "approve", "reason")
+            assert fact.approve is not None and fact.reason
+            return cmd.ResolveReferral(officer_id=actor, approve=fact.approve, reason=fact.reason)
         case "withdrawal":
             return cmd.Withdraw(reason=fact.reason or "withdrawn by the applicant")
         case "death":
@@ -139,9 +143,3 @@ def fact_command(fact: StaffFact) -> cmd.Command:
             assert fact.reason is not None
             return cmd.RevokePermit(reason=fact.reason)
     raise InvalidCommandError("unknown_fact", f"unknown fact kind {fact.kind!r}")
-
-
-def parse_value(name: str, value: Any) -> Input:
-    """`parse` for a value already decoded (the tests' hostile-input tables)."""
-    kind, model = KINDS[name]
-    return Input(kind, validated(model, value))

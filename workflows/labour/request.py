@@ -20,8 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import policy_by_id, policy_in_force
     from workflows import api
     from workflows import employer_api as eapi
-    from workflows.inputs import Actor, Input, InputLog
-    from workflows.labour.inputs import KIND, NAMES, command_for, parse
+    from workflows.inputs import Input, InputLog
+    from workflows.labour.inputs import KIND, NAMES, OFFICER, command_for, parse
     from workflows.labour.state import RequestRun
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
@@ -97,8 +97,11 @@ class Request:
     def kind_of(self, name: str) -> str:
         return KIND if name in NAMES else name[:100]
 
-    def command_for(self, item: Input) -> tuple[LabourCommand, Actor | None]:
-        return command_for(item.value)
+    def roles_for(self, item: Input) -> tuple[str, ...] | None:
+        return OFFICER
+
+    def command_for(self, item: Input, actor: str) -> LabourCommand:
+        return command_for(item.value, actor)
 
     def dry_run(self, command: LabourCommand) -> None:
         decide_labour(self.state, command, now=self.rt.now())
