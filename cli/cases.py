@@ -51,6 +51,7 @@ def submit(
             handles.case(cid),
             api.WORKFLOW_NAME,
             inp,
+            state=state,
             source=application,
             id_option="--case-id",
             static_summary=api.static_summary(inp),

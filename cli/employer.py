@@ -63,6 +63,7 @@ async def start(state: Path | None, inp: eapi.LabourInput, source: Path | str) -
         handles.labour_request(inp.request_id),
         eapi.WORKFLOW_NAME,
         inp,
+        state=state,
         source=source,
         id_option="--request-id",
         static_summary=f"labour request {inp.request_id}: {r.industry} in {r.region}",
