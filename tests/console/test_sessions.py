@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from typer.testing import CliRunner
 
 import cli.main
+from cli.console import console_settings
 from console.app import ConsoleSettings, console_app
 from console.signin import local_path
 from store.staff import issue_token, put_staff
@@ -204,3 +205,14 @@ async def test_the_cookie_is_secure_behind_https(
     flags = [f.strip().lower() for f in answer.headers["set-cookie"].split(";")]
     assert ("secure" in flags) is secure
     assert "httponly" in flags and "samesite=strict" in flags
+
+
+def test_the_public_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KOSH_CONSOLE_PUBLIC_URL", raising=False)
+    assert not console_settings().secure  # the local http default
+    monkeypatch.setenv("KOSH_CONSOLE_PUBLIC_URL", "https://console.kosh.example")
+    assert console_settings().secure
+    monkeypatch.setenv("KOSH_CONSOLE_PUBLIC_URL", "console.kosh.example")
+    with pytest.raises(SystemExit) as stopped:
+        console_settings()
+    assert "KOSH_CONSOLE_PUBLIC_URL='console.kosh.example'" in str(stopped.value)
