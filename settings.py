@@ -148,6 +148,13 @@ class Settings(BaseSettings):
         "Signs the console's session cookies (default: random per start, which signs "
         "everyone out on a restart).",
     )
+    console_public_url: str = _knob(
+        "http://127.0.0.1:8000",
+        "Staff and tools",
+        "The console's address as staff's browsers reach it (behind a TLS proxy, its https:// "
+        "URL); https makes the session cookie Secure.",
+        pattern=r"^https?://\S+$",
+    )
     staff_id: str | None = _knob(
         None, "Staff and tools", "Act as this member (with KOSH_STAFF_TOKEN), instead of a session."
     )

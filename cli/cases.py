@@ -22,7 +22,9 @@ SubmittedId = Annotated[str, typer.Argument(help="The case id printed by `kosh s
 
 def submit(
     application: Annotated[Path, typer.Argument(help="Application JSON file.")],
-    case_id: Annotated[str | None, typer.Option(help="Case id (default: generated).")] = None,
+    case_id: Annotated[
+        str | None, typer.Option(help="Case id (default: generated); a used one is refused.")
+    ] = None,
     seconds_per_year: Annotated[
         float | None,
         typer.Option(
@@ -51,6 +53,7 @@ def submit(
             handles.case(cid),
             api.WORKFLOW_NAME,
             inp,
+            state=state,
             source=application,
             id_option="--case-id",
             static_summary=api.static_summary(inp),

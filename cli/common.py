@@ -13,8 +13,10 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from adapters.codec import CodecKeyError, CodecKeys, keys_from_env
+from adapters.limits import InputFileError, read_json
 from cli.stack import StackInfo
 
 M = TypeVar("M", bound=BaseModel)
@@ -44,12 +46,15 @@ def read_input(
     problems: Callable[[M, date], list[tuple[str, str]]],
 ) -> M:
     """The JSON file at `path` as a `model` whose intake `problems` are none; exit 2 naming
-    every field and rule it breaks (`kind` names the document: "application")."""
+    every field and rule it breaks (`kind` names the document: "application"), or the input
+    limit it exceeds (adapters/limits.py)."""
     try:
-        raw = json.loads(path.read_text())
+        raw = read_json(path)
     except FileNotFoundError:
         fail(f"{path}: no such file", 2)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except InputFileError as exc:
+        fail(escape(str(exc)), 2)
+    except ValueError as exc:  # not UTF-8, not JSON, a number too long to convert
         fail(f"{path}: not JSON ({exc})", 2)
     except OSError as exc:
         fail(f"{path}: cannot be read ({exc.strerror})", 2)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import secrets
 from typing import Annotated
 
@@ -16,14 +15,17 @@ from cli.common import StateOpt, fail
 from cli.connect import temporal
 from cli.stack import find_stack
 from console.app import ConsoleSettings, console_app
+from settings import Settings
 from store.errors import StoreError
 
 
 def console_settings() -> ConsoleSettings:
-    """KOSH_CONSOLE_SECRET signs sessions (a random one per process if unset, so a restart
-    signs everyone out)."""
+    """KOSH_CONSOLE_SECRET signs session cookies (a random one per process if unset, so a
+    restart signs everyone out); KOSH_CONSOLE_PUBLIC_URL, when https, makes them Secure."""
+    settings = Settings.from_env()
+    secret = settings.console_secret.get_secret_value() if settings.console_secret else ""
     return ConsoleSettings(
-        secret=os.environ.get("KOSH_CONSOLE_SECRET") or secrets.token_urlsafe(32)
+        secret=secret or secrets.token_urlsafe(32), public_url=settings.console_public_url
     )
 
 
@@ -34,7 +36,8 @@ def console(
 ) -> None:
     """Serve the staff console: interviews waiting, a case's picture, the interview form.
     Staff sign in with the token `kosh staff token` issued them (the app database's staff
-    registry: KOSH_DATABASE_URL, or a running `kosh dev`)."""
+    registry: KOSH_DATABASE_URL, or a running `kosh dev`). Served behind TLS, set
+    KOSH_CONSOLE_PUBLIC_URL to its https:// address: the session cookie is then Secure."""
     settings = console_settings()
     stack = find_stack(state)
 

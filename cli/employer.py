@@ -36,7 +36,9 @@ def read_request(path: Path) -> EmployerRequest:
 @employer_app.command("request")
 def request(
     file: Annotated[Path, typer.Argument(help="Employer request JSON file.")],
-    request_id: Annotated[str | None, typer.Option(help="Request id (default: generated).")] = None,
+    request_id: Annotated[
+        str | None, typer.Option(help="Request id (default: generated); a used one is refused.")
+    ] = None,
     seconds_per_year: Annotated[
         float | None,
         typer.Option(help="Demo clock: wall seconds per case year (default: real).", min=0.01),
@@ -63,6 +65,7 @@ async def start(state: Path | None, inp: eapi.LabourInput, source: Path | str) -
         handles.labour_request(inp.request_id),
         eapi.WORKFLOW_NAME,
         inp,
+        state=state,
         source=source,
         id_option="--request-id",
         static_summary=f"labour request {inp.request_id}: {r.industry} in {r.region}",

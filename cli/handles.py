@@ -6,18 +6,24 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+import worker
 from adapters.limits import PayloadTooLargeError
 from cli.common import _emit, _validation_lines, fail
-from cli.connect import temporal
+from cli.connect import CONNECT_SECONDS, temporal
 from cli.identity import acting_member
+from cli.stack import find_stack
+from store.errors import StoreError
+from store.events import last_seq
+from store.records import labour_stream
 from workflows import api
 from workflows import employer_api as eapi
 
@@ -32,6 +38,7 @@ class Target:
     workflow_id: str
     name: str  # "case c-1"
     closed: str  # why nothing was sent to it once it has closed
+    stream: str  # its events' stream in the business record
 
 
 def case(case_id: str) -> Target:
@@ -40,6 +47,7 @@ def case(case_id: str) -> Target:
         f"case {case_id}",
         f"case {case_id} is closed and takes no more input; nothing was sent "
         f"(`kosh status {case_id}` says how it closed)",
+        case_id,
     )
 
 
@@ -48,6 +56,7 @@ def labour_request(request_id: str) -> Target:
         eapi.request_workflow_id(request_id),
         f"labour request {request_id}",
         f"labour request {request_id} is closed; nothing was sent",
+        labour_stream(request_id),
     )
 
 
@@ -57,19 +66,67 @@ async def start(
     workflow: str,
     arg: Any,
     *,
+    state: Path | None,
     source: Path | str,
     id_option: str,
     **options: Any,
 ) -> None:
-    """Start `target`; exit 2 if its input is too large or its id is taken."""
+    """Start `target`; exit 2 if its input is too large or its id was ever used: by any run
+    in Temporal, open or closed, or by events in the business record (when it is reachable).
+    A new run under a used id would start from seq 0 on a stream that already has events, and
+    stall on its first append. The start itself refuses a duplicate, so a race is refused too."""
+    used = await _used_by(client, target, find_stack(state).database_url)
+    if used:
+        _taken(target, id_option, used)
     try:
         await client.start_workflow(
-            workflow, arg, id=target.workflow_id, task_queue=api.TASK_QUEUE, **options
+            workflow,
+            arg,
+            id=target.workflow_id,
+            task_queue=api.TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            **options,
         )
     except PayloadTooLargeError as exc:
         fail(f"{source}: {exc}", 2)
     except WorkflowAlreadyStartedError:
-        fail(f"{target.name} already exists: give another {id_option}", 2)
+        _taken(target, id_option, "in Temporal")
+
+
+def _taken(target: Target, id_option: str, where: str) -> NoReturn:
+    fail(
+        f"{target.name} already exists ({where}) and an id is never reused: give another "
+        f"{id_option} (nothing was started)",
+        2,
+    )
+
+
+async def _used_by(client: Client, target: Target, database_url: str | None) -> str:
+    """What already uses `target`'s id ("" if nothing does): a run in Temporal, or events in
+    the business record."""
+    try:
+        found = await client.get_workflow_handle(target.workflow_id).describe()
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            fail(f"{target.name}: {exc.message}", 1)
+    else:
+        return f"in Temporal, {(found.status.name if found.status else 'unknown').lower()}"
+    if database_url and await _recorded(database_url, target.stream):
+        return "in the business record"
+    return ""
+
+
+async def _recorded(database_url: str, stream: str) -> bool:
+    """Whether the business record holds events of `stream` (False when it cannot be read)."""
+    try:
+        async with (
+            worker.database(database_url, max_size=1, connect_timeout=CONNECT_SECONDS) as pool,
+            pool.acquire() as conn,
+        ):
+            return await last_seq(conn, case_id=stream) > 0
+    except (StoreError, TimeoutError, OSError):
+        return False
 
 
 def query(state: Path | None, target: Target, name: str, result_type: type[T]) -> T:

@@ -3,9 +3,13 @@ interview form; employers' labour requests, each with its picture and an inspect
 violation form (a case officer's). Server-rendered HTML (FastAPI + Jinja2), no build step.
 
 Staff sign in with their id and the token the staff registry issued them (`kosh staff
-token`); a member deactivated in the registry is signed out at their next request. The
-interviewer id sent to the case is the signed-in member, never a form field. Every form
-carries a CSRF token and a request id, so a double submit is applied once.
+token`). The session is the server's (store/staff.py; the signed cookie carries its id): it
+ends at sign-out, when the member's token is reissued, when the member is deactivated, and
+after a working day, and a copy of an ended session's cookie only gets the sign-in page.
+After signing in the browser goes to a path on this site only. The cookie is Secure when the
+console's public URL is https. The interviewer id sent to the case is the signed-in member,
+never a form field. Every form carries a CSRF token and a request id, so a double submit is
+applied once.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -27,10 +33,10 @@ from temporalio.service import RPCError
 
 from console.listing import live_cases
 from console.pictures import CASE, LABOUR, Subject, picture, send
+from console.signin import local_path
 from store.errors import StoreError
 from store.labour import labour_requests
-from store.staff import get_staff
-from store.staff import signed_in as token_matches
+from store.staff import SESSION_HOURS, end_session, session_member, start_session
 from workflows import api
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -42,37 +48,50 @@ INTERVIEWS = f"{api.SA_WAITING_FOR.name} = 'interview' AND ExecutionStatus = 'Ru
 @dataclass(frozen=True)
 class ConsoleSettings:
     secret: str  # signs the session cookie
+    public_url: str = "http://127.0.0.1:8000"  # as browsers reach it: https makes it Secure
+
+    @property
+    def secure(self) -> bool:
+        return self.public_url.lower().startswith("https://")
 
 
 def console_app(*, client: Client, pool: asyncpg.Pool, settings: ConsoleSettings) -> FastAPI:
     app = FastAPI(title="kosh staff console", docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret, same_site="strict")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret,
+        same_site="strict",
+        https_only=settings.secure,
+        max_age=SESSION_HOURS * 3600,
+    )
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
     pages = Jinja2Templates(env=env)
 
     def page(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
-        context["staff_id"] = request.session.get("staff_id")
+        context["staff_id"] = getattr(request.state, "member", None)
         context["csrf"] = request.session.get("csrf", "")
         context["flash"] = request.session.pop("flash", None)
         return pages.TemplateResponse(request, name, context, status_code=code)
 
     async def signed_in(request: Request) -> str | None:
-        """The signed-in member, while the registry still has them active."""
-        member = request.session.get("staff_id")
-        if not isinstance(member, str):
+        """The signed-in member, while their session lasts (an ended one is forgotten)."""
+        session = request.session.get("session")
+        if not isinstance(session, str):
             return None
         try:
             async with pool.acquire() as conn:
-                found = await get_staff(conn, staff_id=member)
+                member = await session_member(conn, session=session)
         except StoreError:
             return None
-        if found is None or not found.active:
+        if member is None:
             request.session.clear()
             return None
+        request.state.member = member
         return member
 
     def to_login(request: Request) -> RedirectResponse:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        path = quote(local_path(request.url.path), safe="/")
+        return RedirectResponse(f"/login?next={path}", status_code=303)
 
     async def show(
         request: Request, subject: Subject, subject_id: str, code: int = 200, **extra: Any
@@ -113,30 +132,53 @@ def console_app(*, client: Client, pool: asyncpg.Pool, settings: ConsoleSettings
 
     @app.get("/login", response_class=HTMLResponse)
     async def login_form(request: Request, next: str = "/") -> HTMLResponse:
-        return page(request, "login.html", next=next if next.startswith("/") else "/")
+        return page(request, "login.html", next=local_path(next))
 
     @app.post("/login", response_model=None)
     async def login(request: Request) -> Response:
         form = await request.form()
         member, token = str(form.get("staff_id", ""))[:64], str(form.get("token", ""))[:200]
+        target = local_path(str(form.get("next", "/")))
+        before = request.session.get("session")
         try:
             async with pool.acquire() as conn:
-                known = await token_matches(conn, staff_id=member, token=token)
+                session = await start_session(conn, staff_id=member, token=token)
+                if session is not None and isinstance(before, str):
+                    await end_session(conn, session=before)  # signed in again: one session
         except StoreError as exc:
             return page(
-                request, "login.html", 503, error=f"The staff registry is unavailable ({exc})."
+                request,
+                "login.html",
+                503,
+                next=target,
+                error=f"The staff registry is unavailable ({exc}).",
             )
-        if not known:
+        if session is None:
             return page(
-                request, "login.html", 401, error="Unknown or inactive staff id, or wrong token."
+                request,
+                "login.html",
+                401,
+                next=target,
+                error="Unknown or inactive staff id, or wrong token.",
             )
         request.session.clear()
-        request.session.update({"staff_id": member, "csrf": secrets.token_urlsafe(16)})
-        target = str(form.get("next", "/"))
-        return RedirectResponse(target if target.startswith("/") else "/", status_code=303)
+        request.session.update({"session": session, "csrf": secrets.token_urlsafe(16)})
+        return RedirectResponse(target, status_code=303)
 
-    @app.post("/logout")
-    async def logout(request: Request) -> RedirectResponse:
+    @app.post("/logout", response_model=None)
+    async def logout(request: Request) -> Response:
+        """End the session on the server (a copy of the cookie is worth nothing after)."""
+        session = request.session.get("session")
+        if isinstance(session, str):
+            try:
+                async with pool.acquire() as conn:
+                    await end_session(conn, session=session)
+            except StoreError as exc:  # the cookie is kept, to sign out with again
+                return HTMLResponse(
+                    f"Not signed out: the staff registry is unavailable ({escape(str(exc))}). "
+                    "Sign out again.",
+                    503,
+                )
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
