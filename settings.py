@@ -180,12 +180,6 @@ class Settings(BaseSettings):
         "Workers: the public keys that verify staff and feed assertions (`kosh keys assertion "
         "public FILE...`). Required by a worker.",
     )
-    console_url: str = _knob(
-        "",
-        "Staff and tools",
-        "The console the CLI asks for a member's assertions (default: a running `kosh dev`'s).",
-    )
-
     _keys: CodecKeys | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:
