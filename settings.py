@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters import pseudonyms
 from adapters.codec import CodecKeyError, CodecKeys, keys_from_env
 from workflows.api import TASK_QUEUE
 
@@ -97,6 +98,16 @@ class Settings(BaseSettings):
     codec_operator_token: SecretStr | None = _knob(
         None, "Payload keys", "`kosh codec-server`: the operator token that unlocks decryption."
     )
+    employer_hmac_key_file: Path | None = _knob(
+        None,
+        "Payload keys",
+        "File of the employer key (base64 of 32 bytes, `kosh keys employer`): the employer's "
+        "id in search attributes and listings is an HMAC of its BIN with it. Required by "
+        "workers; the same for all of them.",
+    )
+    employer_hmac_key: SecretStr | None = _knob(
+        None, "Payload keys", "The employer key inline (instead of KOSH_EMPLOYER_HMAC_KEY_FILE)."
+    )
 
     # Worker
     max_cached_workflows: int = _knob(
@@ -156,6 +167,7 @@ class Settings(BaseSettings):
     )
 
     _keys: CodecKeys | None = PrivateAttr(default=None)
+    _employer_secret: bytes | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:
         env = {
@@ -163,10 +175,20 @@ class Settings(BaseSettings):
             f"{PREFIX}CODEC_KEYS": self.codec_keys.get_secret_value() if self.codec_keys else "",
         }
         self._keys = keys_from_env({k: v for k, v in env.items() if v})
+        if self.employer_hmac_key_file is not None:
+            source = f"{PREFIX}EMPLOYER_HMAC_KEY_FILE={self.employer_hmac_key_file}"
+            self._employer_secret = pseudonyms.load(self.employer_hmac_key_file, source=source)
+        elif self.employer_hmac_key is not None:
+            inline = self.employer_hmac_key.get_secret_value()
+            self._employer_secret = pseudonyms.parse(inline, source=f"{PREFIX}EMPLOYER_HMAC_KEY")
 
     @property
     def payload_keys(self) -> CodecKeys | None:
         return self._keys
+
+    @property
+    def employer_secret(self) -> bytes | None:
+        return self._employer_secret
 
     @property
     def json_logs(self) -> bool:
@@ -179,7 +201,7 @@ class Settings(BaseSettings):
             return cls(**{k: v for k, v in overrides.items() if v is not None})
         except ValidationError as exc:
             raise SystemExit(_explained(exc)) from None
-        except CodecKeyError as exc:
+        except (CodecKeyError, pseudonyms.EmployerKeyError) as exc:
             raise SystemExit(str(exc)) from None
 
 

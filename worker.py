@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
@@ -87,8 +88,16 @@ __all__ = [
 # --- the activities and the worker ------------------------------------------------------------
 
 
-def activities_for(*, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier) -> Sequence[Any]:
-    """Every activity, bound to its adapters (`agencies` implements every agency port)."""
+def activities_for(
+    *,
+    pool: asyncpg.Pool,
+    agencies: Any,
+    notifier: StaffNotifier,
+    employer_secret: bytes | None = None,
+) -> Sequence[Any]:
+    """Every activity, bound to its adapters (`agencies` implements every agency port).
+    Without `employer_secret` (tests), employers are keyed with a key of this process only;
+    a worker process has its settings' (`run_worker` refuses to start without one)."""
     payments = PaymentActivities(payments=agencies)
     verification = VerificationActivities(
         documents=agencies,
@@ -98,7 +107,9 @@ def activities_for(*, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier
         border=agencies,
         permits=agencies,
     )
-    labour = LabourActivities(agencies=agencies, pool=pool)
+    labour = LabourActivities(
+        agencies=agencies, pool=pool, employer_secret=employer_secret or secrets.token_bytes(32)
+    )
     return [
         verification.verify_documents,
         verification.sit_language_test,
@@ -114,6 +125,7 @@ def activities_for(*, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier
         StaffActivities(notifier=notifier).notify_staff,
         EventActivities(pool=pool).append_events,
         RegistryActivities(pool=pool).check_actor,
+        labour.pseudonymise_employer,
         labour.check_vacancy,
         labour.employment_report,
         labour.screen_worker,
@@ -159,6 +171,7 @@ def build_worker(
     max_concurrent_activities: int = 200,
     max_concurrent_workflow_tasks: int = 100,
     graceful_shutdown_seconds: float = 10.0,
+    employer_secret: bytes | None = None,
 ) -> Worker:
     """A worker on the agencies over HTTP, or on the in-process simulator (tests)."""
     if agencies is None:
@@ -171,7 +184,12 @@ def build_worker(
         task_queue=task_queue,
         workflows=[ApplicantWorkflow, EmployerPermitWorkflow],
         workflow_runner=workflow_runner(),
-        activities=activities_for(pool=pool, agencies=agencies or sim, notifier=notifier),
+        activities=activities_for(
+            pool=pool,
+            agencies=agencies or sim,
+            notifier=notifier,
+            employer_secret=employer_secret,
+        ),
         max_cached_workflows=max_cached_workflows,
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
@@ -206,6 +224,7 @@ class Services:
             max_concurrent_activities=s.max_concurrent_activities,
             max_concurrent_workflow_tasks=s.max_concurrent_workflow_tasks,
             graceful_shutdown_seconds=s.graceful_shutdown_seconds,
+            employer_secret=s.employer_secret,
         )
 
 
@@ -254,6 +273,11 @@ def _required(settings: Settings) -> None:
         raise SystemExit(
             "KOSH_CODEC_KEYS_FILE (or KOSH_CODEC_KEYS) is not set: payloads leave a worker "
             "encrypted (README, 'Personal data and keys')"
+        )
+    if settings.employer_secret is None:
+        raise SystemExit(
+            "KOSH_EMPLOYER_HMAC_KEY_FILE (or KOSH_EMPLOYER_HMAC_KEY) is not set: employers are "
+            "shown by a keyed id that every worker must make alike (`kosh keys employer`)"
         )
 
 

@@ -24,6 +24,7 @@ import asyncpg
 from rich.console import Console
 
 import worker
+from adapters import pseudonyms
 from adapters.callbacks import PATH as CALLBACK_PATH
 from adapters.codec import CodecKeys
 from adapters.notifier import PATH as NOTICES_PATH
@@ -46,6 +47,9 @@ DEMO_STAFF_ROLES = {
     demo.DEMO_INTERVIEWER: ["interviewer"],  # the simulated staff of the demo cohort
     demo.DEMO_OFFICER: ["case_officer"],
 }
+
+
+EMPLOYER_KEY_FILE = "employer-key"  # base64; employers' keyed ids (KOSH_EMPLOYER_HMAC_KEY_FILE)
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,7 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
     # Payload keys made on the first start and kept in the state folder; the codec server's
     # operator token is fresh each start and reaches the UI inside its codec endpoint.
     keys = CodecKeys.load_or_create(opts.state / "codec-keys.json")
+    employer_secret = pseudonyms.load_or_create(opts.state / EMPLOYER_KEY_FILE)
     codec_token = secrets.token_urlsafe(16)
     codec_url = f"http://127.0.0.1:{opts.codec_port}"
     temporal = TemporalDevServer(
@@ -144,6 +149,7 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
             codec_keys_file=str(opts.state / "codec-keys.json"),
             codec_url=codec_url,
             codec_token=codec_token,
+            employer_key_file=str(opts.state / EMPLOYER_KEY_FILE),
         )
         console.print(f"kosh dev: Temporal UI at [bold]{ui_url}[/bold]  (state in {opts.state})")
         console.print(
@@ -195,7 +201,13 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
             )
         )
         if opts.worker:
-            own = worker.build_worker(client, pool=pool, agencies=agencies, notifier=sim)
+            own = worker.build_worker(
+                client,
+                pool=pool,
+                agencies=agencies,
+                notifier=sim,
+                employer_secret=employer_secret,
+            )
             tasks.append(asyncio.create_task(own.run()))
         tasks.append(asyncio.create_task(staff.run()))
         for case in cases:

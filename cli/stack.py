@@ -26,6 +26,8 @@ class StackInfo(BaseModel):
     codec_keys_file: str | None = None
     codec_url: str | None = None
     codec_token: str | None = None
+    # the employer key of `kosh dev` (employers' keyed ids; a joining worker needs it)
+    employer_key_file: str | None = None
     # what a second worker needs to join this stack (`kosh worker` beside `kosh dev`)
     agencies_url: str | None = None
     agencies_timeout: float | None = None

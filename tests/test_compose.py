@@ -359,3 +359,13 @@ def test_the_worker_talks_to_the_agencies_over_http_and_receives_their_callbacks
     sim_env = environment(all_services[sim_host])
     assert sim_env["KOSH_CALLBACK_TOKEN"] == env["KOSH_CALLBACK_TOKEN"]
     assert sim_env["KOSH_SIM_API_TOKEN"] == env["KOSH_AGENCIES_TOKEN"]
+
+
+def test_every_worker_keys_employers_with_the_same_secret() -> None:
+    """Attack B: KoshEmployer was an unkeyed digest of the BIN. Every replica gets one key,
+    from a compose secret (a file never committed)."""
+    service = services()[WORKER]
+    path = environment(service)["KOSH_EMPLOYER_HMAC_KEY_FILE"]
+    name = path.removeprefix("/run/secrets/")
+    assert name in service["secrets"]
+    assert compose()["secrets"][name]["file"].startswith("./secrets/")

@@ -1,7 +1,9 @@
-"""`kosh keys` makes and rotates payload keys; `kosh codec-server` refuses to start unsafe."""
+"""`kosh keys` makes and rotates payload keys and makes employer keys; `kosh codec-server`
+refuses to start unsafe."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,13 @@ def test_bad_input_exits_2_naming_it(args: list[str], named: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert named in result.output
+
+
+def test_an_employer_key_is_32_random_bytes() -> None:
+    made = [runner.invoke(app, ["keys", "employer"]) for _ in range(2)]
+    assert all(m.exit_code == 0 for m in made)
+    first, second = (base64.b64decode(m.stdout.strip(), validate=True) for m in made)
+    assert len(first) == 32 and first != second
 
 
 def test_the_codec_server_needs_an_operator_token(monkeypatch: pytest.MonkeyPatch) -> None:
