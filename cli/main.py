@@ -10,6 +10,7 @@ import warnings
 import typer
 
 from cli import cases, records_cases, records_events, records_ledgers, records_schema
+from cli.audit import audit_app
 from cli.codec import codec_server
 from cli.console import console
 from cli.employer import employer_app
@@ -43,6 +44,7 @@ app.command("codec-server")(codec_server)
 app.add_typer(keys_app, name="keys")
 app.add_typer(staff_app, name="staff")
 app.add_typer(employer_app, name="employer")
+app.add_typer(audit_app, name="audit")
 app.command()(records_events.events)
 app.command()(records_ledgers.payments)
 app.command()(records_ledgers.quotas)

@@ -22,9 +22,11 @@ class StackInfo(BaseModel):
     console_url: str | None = None
     console_staff: str | None = None
     console_token: str | None = None
-    # payload encryption: the key file of `kosh dev`, its codec server and operator token
+    # payload encryption: the key file of `kosh dev`, its codec server and the demo operator's
+    # sign-in (staff id and token: the codec server's /sign-in, or a bearer "ID:TOKEN")
     codec_keys_file: str | None = None
     codec_url: str | None = None
+    codec_staff: str | None = None
     codec_token: str | None = None
     # the employer key of `kosh dev` (employers' keyed ids; a joining worker needs it)
     employer_key_file: str | None = None

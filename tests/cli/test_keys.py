@@ -51,8 +51,40 @@ def test_an_employer_key_is_32_random_bytes() -> None:
     assert len(first) == 32 and first != second
 
 
-def test_the_codec_server_needs_an_operator_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("KOSH_CODEC_OPERATOR_TOKEN", raising=False)
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({}, "KOSH_CODEC_KEYS_FILE"),
+        ({"KOSH_CODEC_KEYS": "keys"}, "KOSH_DATABASE_URL"),
+        (
+            {
+                "KOSH_CODEC_KEYS": "keys",
+                "KOSH_DATABASE_URL": "postgresql://k@127.0.0.1:1/k",
+                "KOSH_CODEC_OIDC_ISSUER": "https://idp.example/realms/kosh",
+            },
+            "KOSH_CODEC_OIDC_AUDIENCE",
+        ),
+    ],
+)
+def test_the_codec_server_refuses_to_start_without_what_it_needs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], named: str
+) -> None:
+    """Keys to open payloads, the database that checks staff and keeps the access log, and
+    an OIDC issuer's audience and keys when one is set; no operator token exists any more."""
+    monkeypatch.chdir(tmp_path)
+    for name in (
+        "KOSH_CODEC_KEYS_FILE",
+        "KOSH_CODEC_KEYS",
+        "KOSH_DATABASE_URL",
+        "KOSH_TEMPORAL_ADDRESS",
+        "KOSH_CODEC_OIDC_ISSUER",
+        "KOSH_CODEC_OIDC_AUDIENCE",
+        "KOSH_CODEC_OIDC_JWKS_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KOSH_STATE_DIR", str(tmp_path / "state"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, CodecKeys.generate().to_json() if value == "keys" else value)
     result = runner.invoke(app, ["codec-server"])
     assert result.exit_code == 2
-    assert "KOSH_CODEC_OPERATOR_TOKEN" in result.output
+    assert named in result.output

@@ -17,6 +17,7 @@ def test_migrations_ship_in_order() -> None:
         "0005_staff_sign_in",
         "0006_labour",
         "0007_append_guard",
+        "0009_codec_access_log",
     ]
 
 
