@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters import pseudonyms
 from adapters.codec import CodecKeyError, CodecKeys, keys_from_env
 from workflows.api import TASK_QUEUE
 
@@ -27,6 +28,7 @@ GROUPS = (
     "Database",
     "Agencies",
     "Payload keys",
+    "Codec server",
     "Worker",
     "Observability",
     "Staff and tools",
@@ -94,8 +96,46 @@ class Settings(BaseSettings):
     codec_keys: SecretStr | None = _knob(
         None, "Payload keys", "The same JSON inline (instead of KOSH_CODEC_KEYS_FILE)."
     )
-    codec_operator_token: SecretStr | None = _knob(
-        None, "Payload keys", "`kosh codec-server`: the operator token that unlocks decryption."
+    employer_hmac_key_file: Path | None = _knob(
+        None,
+        "Payload keys",
+        "File of the employer key (base64 of 32 bytes, `kosh keys employer`): the employer's "
+        "id in search attributes and listings is an HMAC of its BIN with it. Required by "
+        "workers; the same for all of them.",
+    )
+    employer_hmac_key: SecretStr | None = _knob(
+        None, "Payload keys", "The employer key inline (instead of KOSH_EMPLOYER_HMAC_KEY_FILE)."
+    )
+
+    # Codec server (staff sign-in is always on; OIDC when an issuer is set)
+    codec_oidc_issuer: str = _knob(
+        "",
+        "Codec server",
+        "OIDC issuer whose access tokens `kosh codec-server` accepts (the `iss` claim), as "
+        "the Temporal UI passes them; empty: staff sign-in only.",
+    )
+    codec_oidc_audience: str = _knob(
+        "", "Codec server", "The `aud` those tokens must carry. Required with an issuer."
+    )
+    codec_oidc_jwks_url: str = _knob(
+        "",
+        "Codec server",
+        "Where the issuer publishes its signing keys (JWKS). Required with an issuer.",
+    )
+    codec_oidc_roles_claim: str = _knob(
+        "groups",
+        "Codec server",
+        "The claim listing a person's roles or groups (a dotted path: `realm_access.roles`).",
+    )
+    codec_oidc_operator_role: str = _knob(
+        "kosh-operator",
+        "Codec server",
+        "The role or group, in that claim, of the people who may read decrypted payloads.",
+    )
+    codec_oidc_member_claim: str = _knob(
+        "preferred_username",
+        "Codec server",
+        "The claim naming the person in the access log (`sub` when it is missing).",
     )
 
     # Worker
@@ -181,6 +221,7 @@ class Settings(BaseSettings):
         "public FILE...`). Required by a worker.",
     )
     _keys: CodecKeys | None = PrivateAttr(default=None)
+    _employer_secret: bytes | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:
         env = {
@@ -188,10 +229,20 @@ class Settings(BaseSettings):
             f"{PREFIX}CODEC_KEYS": self.codec_keys.get_secret_value() if self.codec_keys else "",
         }
         self._keys = keys_from_env({k: v for k, v in env.items() if v})
+        if self.employer_hmac_key_file is not None:
+            source = f"{PREFIX}EMPLOYER_HMAC_KEY_FILE={self.employer_hmac_key_file}"
+            self._employer_secret = pseudonyms.load(self.employer_hmac_key_file, source=source)
+        elif self.employer_hmac_key is not None:
+            inline = self.employer_hmac_key.get_secret_value()
+            self._employer_secret = pseudonyms.parse(inline, source=f"{PREFIX}EMPLOYER_HMAC_KEY")
 
     @property
     def payload_keys(self) -> CodecKeys | None:
         return self._keys
+
+    @property
+    def employer_secret(self) -> bytes | None:
+        return self._employer_secret
 
     @property
     def json_logs(self) -> bool:
@@ -204,7 +255,7 @@ class Settings(BaseSettings):
             return cls(**{k: v for k, v in overrides.items() if v is not None})
         except ValidationError as exc:
             raise SystemExit(_explained(exc)) from None
-        except CodecKeyError as exc:
+        except (CodecKeyError, pseudonyms.EmployerKeyError) as exc:
             raise SystemExit(str(exc)) from None
 
 
@@ -234,6 +285,19 @@ COMPOSE_ONLY = {
     "KOSH_NAMESPACE_RETENTION": "How long Temporal keeps closed case histories (e.g. 30d).",
     "TEMPORAL_DB_PASSWORD": "Temporal's PostgreSQL password.",
     "GRAFANA_ADMIN_PASSWORD": "Grafana's admin password.",
+    "KOSH_OIDC_ISSUER": "The identity provider operators sign in to the Temporal UI with "
+    "(TEMPORAL_AUTH_PROVIDER_URL); kosh-codec's KOSH_CODEC_OIDC_ISSUER.",
+    "KOSH_OIDC_CLIENT_ID": "The Temporal UI's client id at the identity provider.",
+    "KOSH_OIDC_CLIENT_SECRET": "The Temporal UI's client secret at the identity provider.",
+    "KOSH_OIDC_AUDIENCE": "The `aud` of the UI's access tokens (KOSH_CODEC_OIDC_AUDIENCE).",
+    "KOSH_OIDC_JWKS_URL": "The provider's signing keys (KOSH_CODEC_OIDC_JWKS_URL).",
+    "KOSH_OIDC_ROLES_CLAIM": "The claim of a person's groups (KOSH_CODEC_OIDC_ROLES_CLAIM).",
+    "KOSH_OIDC_OPERATOR_ROLE": "The group that may read decrypted payloads "
+    "(KOSH_CODEC_OIDC_OPERATOR_ROLE).",
+    "KOSH_UI_URL": "The Temporal UI's https address at the TLS proxy (the OIDC callback, the "
+    "codec server's allowed origin).",
+    "KOSH_CODEC_URL": "The codec server's https address at the TLS proxy (the UI's codec "
+    "endpoint; the UI passes access tokens to https only).",
 }
 
 HEADER = """# Configuration

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
@@ -91,9 +92,16 @@ __all__ = [
 
 
 def activities_for(
-    *, pool: asyncpg.Pool, agencies: Any, notifier: StaffNotifier, verifier: Verifier
+    *,
+    pool: asyncpg.Pool,
+    agencies: Any,
+    notifier: StaffNotifier,
+    verifier: Verifier,
+    employer_secret: bytes | None = None,
 ) -> Sequence[Any]:
-    """Every activity, bound to its adapters (`agencies` implements every agency port)."""
+    """Every activity, bound to its adapters (`agencies` implements every agency port).
+    Without `employer_secret` (tests), employers are keyed with a key of this process only;
+    a worker process has its settings' (`run_worker` refuses to start without one)."""
     payments = PaymentActivities(payments=agencies)
     verification = VerificationActivities(
         documents=agencies,
@@ -103,7 +111,9 @@ def activities_for(
         border=agencies,
         permits=agencies,
     )
-    labour = LabourActivities(agencies=agencies, pool=pool)
+    labour = LabourActivities(
+        agencies=agencies, pool=pool, employer_secret=employer_secret or secrets.token_bytes(32)
+    )
     return [
         verification.verify_documents,
         verification.sit_language_test,
@@ -119,6 +129,7 @@ def activities_for(
         StaffActivities(notifier=notifier).notify_staff,
         EventActivities(pool=pool).append_events,
         RegistryActivities(pool=pool, verifier=verifier).verify_actor,
+        labour.pseudonymise_employer,
         labour.check_vacancy,
         labour.employment_report,
         labour.screen_worker,
@@ -166,6 +177,7 @@ def build_worker(
     graceful_shutdown_seconds: float = 10.0,
     verifier: Verifier | None = None,
     feeds: Issuer | None = None,
+    employer_secret: bytes | None = None,
 ) -> Worker:
     """A worker on the agencies over HTTP, or on the in-process simulator (tests).
     `verifier` proves the senders of staff input (without one, every staff input is refused
@@ -183,7 +195,11 @@ def build_worker(
         workflows=[ApplicantWorkflow, EmployerPermitWorkflow],
         workflow_runner=workflow_runner(),
         activities=activities_for(
-            pool=pool, agencies=agencies or sim, notifier=notifier, verifier=verifier
+            pool=pool,
+            agencies=agencies or sim,
+            notifier=notifier,
+            verifier=verifier,
+            employer_secret=employer_secret,
         ),
         max_cached_workflows=max_cached_workflows,
         max_concurrent_activities=max_concurrent_activities,
@@ -223,6 +239,7 @@ class Services:
             graceful_shutdown_seconds=s.graceful_shutdown_seconds,
             verifier=self.verifier,
             feeds=self.feeds,
+            employer_secret=s.employer_secret,
         )
 
 
@@ -277,6 +294,11 @@ def _required(settings: Settings) -> None:
         raise SystemExit(
             "KOSH_CODEC_KEYS_FILE (or KOSH_CODEC_KEYS) is not set: payloads leave a worker "
             "encrypted (README, 'Personal data and keys')"
+        )
+    if settings.employer_secret is None:
+        raise SystemExit(
+            "KOSH_EMPLOYER_HMAC_KEY_FILE (or KOSH_EMPLOYER_HMAC_KEY) is not set: employers are "
+            "shown by a keyed id that every worker must make alike (`kosh keys employer`)"
         )
 
 

@@ -1,5 +1,5 @@
 """Activities of the labour path: the labour market's facts, the worker's screening, the
-request's own stream in the record."""
+request's own stream in the record, and the employer's keyed id (the worker holds the key)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from temporalio import activity
 from activities.errors import classified, recorded
 from activities.logging import activity_log
 from adapters.ports import LabourAgencies
-from domain.labour import EmploymentReport, LabourEvent, VacancyRecord, Worker
+from domain.labour import EmploymentReport, LabourEvent, VacancyRecord, Worker, employer_key
 from domain.model import Model
 from domain.regions import Region
 from domain.scoring import GateOutcome
@@ -55,6 +55,15 @@ class ScreeningResult(Model):
     reason: str
 
 
+class EmployerKeyInput(Model):
+    request_id: str
+    employer_id: str  # the BIN: sealed in the history like every payload
+
+
+class EmployerKeyResult(Model):
+    employer_key: str
+
+
 class PendingLabourEvent(Model):
     event_id: str
     event: LabourEvent
@@ -73,9 +82,20 @@ class LabourAppendResult(BaseModel):
 
 
 class LabourActivities:
-    def __init__(self, *, agencies: LabourAgencies, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self, *, agencies: LabourAgencies, pool: asyncpg.Pool, employer_secret: bytes
+    ) -> None:
         self.agencies = agencies
         self.pool = pool
+        self.employer_secret = employer_secret  # KOSH_EMPLOYER_HMAC_KEY(_FILE)
+
+    @activity.defn
+    async def pseudonymise_employer(self, req: EmployerKeyInput) -> EmployerKeyResult:
+        """The employer's keyed id (domain.labour.employer_key), which the request records
+        once and shows everywhere instead of the BIN; the key never enters a workflow."""
+        key = employer_key(req.employer_id, self.employer_secret)
+        activity_log(case_id=labour_stream(req.request_id)).info("employer_pseudonymised")
+        return EmployerKeyResult(employer_key=key)
 
     @activity.defn
     async def check_vacancy(self, req: VacancyInput) -> VacancyResult:

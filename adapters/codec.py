@@ -5,23 +5,35 @@ Temporal stores every workflow input, signal, activity argument and result in it
 with this codec on every client, worker and replayer, the server (and anyone reading its
 database or UI without the codec server) sees only ciphertext. Search attributes are never
 encrypted: they must hold no personal data (a test checks).
+
+A payload sealed for a workflow (the SDK's serialization context names it) carries the
+workflow id in its metadata, bound into the seal as associated data: the codec server logs
+whose file each decryption opened, and a stamp changed or removed does not open.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import PayloadCodec
+from temporalio.converter import (
+    ActivitySerializationContext,
+    PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+)
 
 ENCODING = b"binary/encrypted"
 # What `decode` hands on for a sealed payload it cannot open (a key it does not hold, a broken
@@ -31,6 +43,8 @@ ENCODING = b"binary/encrypted"
 UNDECRYPTABLE = b"binary/undecryptable"
 REASON_HEADER = "kosh-undecryptable"
 KEY_ID_HEADER = "encryption-key-id"
+# The workflow a payload was sealed for (absent: sealed without a workflow, or before stamps).
+WORKFLOW_HEADER = "kosh-workflow-id"
 KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 NONCE_BYTES = 12
 
@@ -112,24 +126,37 @@ def keys_from_env(env: Mapping[str, str]) -> CodecKeys | None:
     return None
 
 
-class EncryptionCodec(PayloadCodec):
-    def __init__(self, keys: CodecKeys) -> None:
+class EncryptionCodec(PayloadCodec, WithSerializationContext):
+    def __init__(self, keys: CodecKeys, *, workflow_id: str | None = None) -> None:
         self.keys = keys
+        self.workflow_id = workflow_id  # stamped into what this codec seals
         self._ciphers = {k: AESGCM(v) for k, v in keys.keys.items()}
+
+    def with_context(self, context: SerializationContext) -> Self:
+        """The same keys, sealing for the workflow `context` names (the SDK asks for this
+        before each encode and decode of a workflow's or its activities' payloads)."""
+        workflow_id = None
+        if isinstance(context, WorkflowSerializationContext | ActivitySerializationContext):
+            workflow_id = context.workflow_id
+        if workflow_id == self.workflow_id:
+            return self
+        bound = copy.copy(self)
+        bound.workflow_id = workflow_id
+        return bound
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         key_id = self.keys.active
         cipher = self._ciphers[key_id]
+        stamp = self.workflow_id or None
+        metadata = {"encoding": ENCODING, KEY_ID_HEADER: key_id.encode()}
+        if stamp is not None:
+            metadata[WORKFLOW_HEADER] = stamp.encode()
+        aad = _associated_data(key_id, stamp)
         out = []
         for payload in payloads:
             nonce = os.urandom(NONCE_BYTES)
-            sealed = cipher.encrypt(nonce, payload.SerializeToString(), key_id.encode())
-            out.append(
-                Payload(
-                    metadata={"encoding": ENCODING, KEY_ID_HEADER: key_id.encode()},
-                    data=nonce + sealed,
-                )
-            )
+            sealed = cipher.encrypt(nonce, payload.SerializeToString(), aad)
+            out.append(Payload(metadata=metadata, data=nonce + sealed))
         return out
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -150,16 +177,32 @@ class EncryptionCodec(PayloadCodec):
         return out
 
     def open(self, payload: Payload) -> Payload:
-        """The payload a sealed one holds; CodecKeyError or InvalidTag when it cannot."""
+        """The payload a sealed one holds; CodecKeyError or InvalidTag when it cannot (a key
+        not loaded, a broken ciphertext, a workflow stamp changed or removed)."""
         key_id = payload.metadata.get(KEY_ID_HEADER, b"").decode(errors="replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
             raise CodecKeyError(f"payload sealed with key {key_id!r}, which is not loaded")
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
         try:
-            plain = cipher.decrypt(nonce, sealed, key_id.encode())
+            plain = cipher.decrypt(nonce, sealed, _associated_data(key_id, stamp_of(payload)))
         except InvalidTag:
             raise CodecKeyError(f"payload sealed with key {key_id!r} does not open") from None
         inner = Payload()
         inner.ParseFromString(plain)
         return inner
+
+
+def stamp_of(payload: Payload) -> str | None:
+    """The workflow id a sealed payload claims to be for; trust it only once `open` succeeded
+    (the seal covers it)."""
+    raw = payload.metadata.get(WORKFLOW_HEADER)
+    return None if raw is None else raw.decode(errors="replace")
+
+
+def _associated_data(key_id: str, workflow_id: str | None) -> bytes:
+    """What the seal authenticates besides the payload: the key id, and the workflow stamp
+    when there is one (a payload sealed without one keeps the first format: the key id)."""
+    if workflow_id is None:
+        return key_id.encode()
+    return b"%s\x00workflow\x00%s" % (key_id.encode(), workflow_id.encode())

@@ -112,8 +112,9 @@ def interview(
     """Record an interview outcome (a validated Update: accepted, or refused with the rule).
     The interviewer is the signed-in member (`kosh login`); the case checks their role."""
     outcome = {"passed": passed, "points": points, "notes": notes}
+    target = handles.case(case_id)
     payload = handles.staff_payload(
-        state, outcome, api.InterviewOutcome, "interview outcome", "interviewer_id"
+        state, outcome, api.InterviewOutcome, "interview outcome", target
     )
     handles.report(asyncio.run(send(state, case_id, api.UPDATE_INTERVIEW, payload)), as_json)
 
@@ -155,7 +156,7 @@ def fact(
         "approve": approve,
         "reason": reason,
     }
-    payload = handles.staff_payload(state, given, api.StaffFact, "fact", "actor_id")
+    payload = handles.staff_payload(state, given, api.StaffFact, "fact", handles.case(case_id))
     handles.report(asyncio.run(send(state, case_id, api.UPDATE_FACT, payload)), as_json)
 
 

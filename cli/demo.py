@@ -16,6 +16,7 @@ import structlog
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.assertions import Issuer
 from adapters.ports import StaffNotice
 from adapters.simulator import Simulator, World, with_check_digit
 from domain.application import Application, Document, FamilyMember, Questionnaire
@@ -229,8 +230,11 @@ class SimulatedStaff:
     """Answers notices: interviews, arrivals, referrals; withdraws on request. (Repayments
     come from the treasury: the simulated world plans them.)"""
 
-    def __init__(self, client: Client, sim: Simulator, scenarios: dict[str, str]) -> None:
+    def __init__(
+        self, client: Client, sim: Simulator, scenarios: dict[str, str], *, issuer: Issuer
+    ) -> None:
         self.client = client
+        self.issuer = issuer  # `kosh dev` holds the console's keys: its staff sign as members
         self.sim = sim
         self.scenarios = scenarios
         self.rng = random.Random(1)
@@ -238,15 +242,8 @@ class SimulatedStaff:
 
     async def start_case(self, case: DemoCase) -> None:
         if case.scenario.name == "withdrawn":
-            await self._signal(
-                case.case_id,
-                api.SIGNAL_FACT,
-                {
-                    "kind": "withdrawal",
-                    "actor_id": DEMO_OFFICER,
-                    "reason": "family decided to stay",
-                },
-            )
+            withdrawal = {"kind": "withdrawal", "reason": "family decided to stay"}
+            await self._signal(case.case_id, api.SIGNAL_FACT, withdrawal, by=DEMO_OFFICER)
 
     async def run(self) -> None:
         """An office of several people: each notice is taken up at once, so one slow
@@ -296,11 +293,11 @@ class SimulatedStaff:
                 handle,
                 api.UPDATE_INTERVIEW,
                 {
-                    "interviewer_id": DEMO_INTERVIEWER,
                     "passed": name != "interview_fail",
                     "points": self.rng.randint(55, 95),
                     "request_id": f"{notice.case_id}:interview",
                 },
+                by=DEMO_INTERVIEWER,
             )
         elif notice.kind == "arrival_due" and notice.case_id not in self.sim.world.registrations:
             status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
@@ -309,10 +306,10 @@ class SimulatedStaff:
                 api.UPDATE_FACT,
                 {
                     "kind": "arrival",
-                    "actor_id": DEMO_OFFICER,
                     "region": status.region,
                     "request_id": f"{notice.case_id}:arrival",
                 },
+                by=DEMO_OFFICER,
             )
         elif notice.kind in ("referral_due", "referral_overdue"):
             await self._update(
@@ -320,26 +317,34 @@ class SimulatedStaff:
                 api.UPDATE_FACT,
                 {
                     "kind": "referral",
-                    "actor_id": DEMO_OFFICER,
                     "request_id": f"{notice.case_id}:referral",
                     "approve": True,
                     "reason": "record reviewed: no bar to residence",
                 },
+                by=DEMO_OFFICER,
             )
 
-    async def _update(self, handle: Any, name: str, payload: dict[str, Any]) -> None:
+    def _signed(self, workflow_id: str, payload: dict[str, Any], by: str) -> dict[str, Any]:
+        rid = payload.get("request_id") or f"{workflow_id}:{self.actions}"
+        proof = self.issuer.issue(staff_id=by, workflow_id=workflow_id, request_id=rid)
+        return {**payload, "request_id": rid, "assertion": proof}
+
+    async def _update(self, handle: Any, name: str, payload: dict[str, Any], *, by: str) -> None:
         self.actions += 1
+        sent = self._signed(handle.id, payload, by)
         try:
-            result = await handle.execute_update(name, payload, result_type=api.UpdateResult)
+            result = await handle.execute_update(name, sent, result_type=api.UpdateResult)
         except WorkflowUpdateFailedError as exc:
             log.info("staff_update_refused", workflow_id=handle.id, reason=str(exc.cause))
             return
         if not result.accepted:
             log.info("staff_update_refused", workflow_id=handle.id, reason=result.reason)
 
-    async def _signal(self, case_id: str, name: str, payload: dict[str, Any]) -> None:
+    async def _signal(self, case_id: str, name: str, payload: dict[str, Any], *, by: str) -> None:
         self.actions += 1
-        await self.client.get_workflow_handle(api.case_workflow_id(case_id)).signal(name, payload)
+        workflow_id = api.case_workflow_id(case_id)
+        sent = self._signed(workflow_id, payload, by)
+        await self.client.get_workflow_handle(workflow_id).signal(name, sent)
 
 
 async def request_permit(

@@ -24,6 +24,8 @@ import asyncpg
 from rich.console import Console
 
 import worker
+from adapters import pseudonyms
+from adapters.assertions import Issuer, SigningKeys, Verifier
 from adapters.callbacks import PATH as CALLBACK_PATH
 from adapters.codec import CodecKeys
 from adapters.notifier import PATH as NOTICES_PATH
@@ -41,11 +43,30 @@ from store.embedded import EmbeddedPostgres
 from store.staff import issue_token, put_staff
 
 DEMO_STAFF = "staff-demo"
+# Reads decrypted payloads through the codec server (its sign-in page, or a bearer for tools).
+DEMO_OPERATOR = "operator-demo"
 DEMO_STAFF_ROLES = {
     DEMO_STAFF: ["interviewer", "case_officer"],  # the console's demo member
+    DEMO_OPERATOR: ["operator"],
     demo.DEMO_INTERVIEWER: ["interviewer"],  # the simulated staff of the demo cohort
     demo.DEMO_OFFICER: ["case_officer"],
 }
+
+
+EMPLOYER_KEY_FILE = "employer-key"  # base64; employers' keyed ids (KOSH_EMPLOYER_HMAC_KEY_FILE)
+# Who sent staff input: the console's signing keys (this process is the issuer), the feeds'
+# keys (its callback receiver), and their public keys for any worker that joins.
+STAFF_KEYS_FILE, FEED_KEYS_FILE = "assertion-keys.json", "feed-keys.json"
+PUBLIC_KEYS_FILE = "assertion-public-keys.json"
+
+
+def assertion_keys(state: Path) -> tuple[Issuer, Issuer, Verifier]:
+    """The state folder's signing keys (made on the first start) and their public keys."""
+    staff = SigningKeys.load_or_create(state / STAFF_KEYS_FILE, "staff")
+    feeds = SigningKeys.load_or_create(state / FEED_KEYS_FILE, "feed")
+    public = staff.public().merged(feeds.public())
+    (state / PUBLIC_KEYS_FILE).write_text(public.to_json())
+    return Issuer(staff), Issuer(feeds), Verifier(public)
 
 
 @dataclass(frozen=True)
@@ -72,18 +93,20 @@ class DevOptions:
     employers: int = 0
 
 
-async def sign_in_demo_staff(pool: asyncpg.Pool, state: Path) -> str:
-    """The demo's staff, in the registry; the demo member's fresh token (each start), kept as
-    this folder's CLI session unless someone else signed in here."""
+async def sign_in_demo_staff(pool: asyncpg.Pool, state: Path) -> tuple[str, str]:
+    """The demo's staff, in the registry; the fresh tokens (each start) of the demo member,
+    kept as this folder's CLI session unless someone else signed in here, and of the demo
+    operator."""
     async with pool.acquire() as conn:
         for member, roles in DEMO_STAFF_ROLES.items():
             await put_staff(conn, staff_id=member, roles=roles)
         staff_token = await issue_token(conn, staff_id=DEMO_STAFF)
-    assert staff_token is not None
+        operator_token = await issue_token(conn, staff_id=DEMO_OPERATOR)
+    assert staff_token is not None and operator_token is not None
     session = identity.load_session(state)
     if session is None or session.staff_id == DEMO_STAFF:
         identity.save_session(state, identity.Session(staff_id=DEMO_STAFF, token=staff_token))
-    return staff_token
+    return staff_token, operator_token
 
 
 async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
@@ -105,29 +128,32 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # Payload keys made on the first start and kept in the state folder; the codec server's
-    # operator token is fresh each start and reaches the UI inside its codec endpoint.
+    # Payload keys and the employer key, made on the first start and kept in the state folder.
+    # The UI is told where the codec server is, nothing more: it decrypts only for an operator
+    # signed in there (on `localhost`, like the UI, so the browser sends the session cookie).
     keys = CodecKeys.load_or_create(opts.state / "codec-keys.json")
-    codec_token = secrets.token_urlsafe(16)
-    codec_url = f"http://127.0.0.1:{opts.codec_port}"
-    temporal = TemporalDevServer(
-        opts.state, opts.port, opts.ui_port, codec_endpoint=f"{codec_url}/t/{codec_token}"
-    )
+    employer_secret = pseudonyms.load_or_create(opts.state / EMPLOYER_KEY_FILE)
+    issuer, feeds, verifier = assertion_keys(opts.state)
+    codec_url = f"http://localhost:{opts.codec_port}"
+    temporal = TemporalDevServer(opts.state, opts.port, opts.ui_port, codec_endpoint=codec_url)
     pg = EmbeddedPostgres(opts.state / "pg")
     tasks: list[asyncio.Task[Any]] = []
     running = contextlib.AsyncExitStack()
     try:
         temporal.start()
         client = await temporal.wait_ready(keys=keys)
-        ui_origins = [f"http://{h}:{opts.ui_port}" for h in ("localhost", "127.0.0.1")]
-        codec = worker.codec_server(keys, token=codec_token, ui_origins=ui_origins)
-        await running.enter_async_context(worker.serving(codec, f"127.0.0.1:{opts.codec_port}"))
         url = await asyncio.to_thread(pg.start)
         pool = await running.enter_async_context(worker.database(url, migrate=True))
-        staff_token = await sign_in_demo_staff(pool, opts.state)
+        staff_token, operator_token = await sign_in_demo_staff(pool, opts.state)
+        ui_origins = [f"http://{h}:{opts.ui_port}" for h in ("localhost", "127.0.0.1")]
+        codec = worker.codec_server(keys, pool=pool, ui_origins=ui_origins)
+        await running.enter_async_context(worker.serving(codec, f"127.0.0.1:{opts.codec_port}"))
         ui_url = f"http://localhost:{opts.ui_port}"
         staff_app = console_app(
-            client=client, pool=pool, settings=ConsoleSettings(secret=secrets.token_urlsafe(32))
+            client=client,
+            pool=pool,
+            settings=ConsoleSettings(secret=secrets.token_urlsafe(32)),
+            issuer=issuer,
         )
         console_url = await running.enter_async_context(
             worker.serving(staff_app, f"127.0.0.1:{opts.console_port}")
@@ -143,12 +169,21 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
             console_token=staff_token,
             codec_keys_file=str(opts.state / "codec-keys.json"),
             codec_url=codec_url,
-            codec_token=codec_token,
+            codec_staff=DEMO_OPERATOR,
+            codec_token=operator_token,
+            employer_key_file=str(opts.state / EMPLOYER_KEY_FILE),
+            assertion_public_keys_file=str(opts.state / PUBLIC_KEYS_FILE),
+            feed_keys_file=str(opts.state / FEED_KEYS_FILE),
         )
         console.print(f"kosh dev: Temporal UI at [bold]{ui_url}[/bold]  (state in {opts.state})")
         console.print(
             f"kosh dev: staff console at [bold]{console_url}[/bold]  "
             f"(staff id {DEMO_STAFF}, token {staff_token})"
+        )
+        console.print(
+            f"kosh dev: codec server at [bold]{codec_url}/sign-in[/bold]  (operator "
+            f"{DEMO_OPERATOR}, token {operator_token}; every decryption is logged: "
+            "`kosh audit access`)"
         )
         book = demo.DemoBook.load(opts.state / "demo.json")
         prefix = f"demo{int(time.time())}"
@@ -165,13 +200,13 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
             ),
             book.world(),
         )
-        staff = demo.SimulatedStaff(client, sim, book.scenarios)
+        staff = demo.SimulatedStaff(client, sim, book.scenarios, issuer=issuer)
         # The agencies over HTTP: the simulator served on loopback, kosh's callback receiver
         # beside it (a fresh token each start), the worker talking to both like in production.
         token = secrets.token_urlsafe(16)
         agency_sim = AgencySimulator(sim, callback_token=token)
         sim_url = await running.enter_async_context(worker.serving(agency_sim.app(), "127.0.0.1:0"))
-        receiver = worker.callback_receiver(client, token=token)
+        receiver = worker.callback_receiver(client, token=token, feeds=feeds)
         recv_url = await running.enter_async_context(worker.serving(receiver, "127.0.0.1:0"))
         # Staff notices of any worker that joins (`kosh worker`) reach the demo's staff too.
         notices = notices_app(sim.notify, token=token)
@@ -195,7 +230,15 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
             )
         )
         if opts.worker:
-            own = worker.build_worker(client, pool=pool, agencies=agencies, notifier=sim)
+            own = worker.build_worker(
+                client,
+                pool=pool,
+                agencies=agencies,
+                notifier=sim,
+                employer_secret=employer_secret,
+                verifier=verifier,
+                feeds=feeds,
+            )
             tasks.append(asyncio.create_task(own.run()))
         tasks.append(asyncio.create_task(staff.run()))
         for case in cases:

@@ -81,7 +81,7 @@ def status(request_id: RequestedId, state: StateOpt = None, as_json: JsonFlag = 
     lines = [
         f"labour request {s.request_id}: stage [bold]{s.stage}[/bold], {where}, "
         f"policy {s.policy_id}",
-        f"  employer {s.employer_key} (hashed)   waiting for: {s.waiting_for}   "
+        f"  employer {s.employer_key or 'unknown'} (keyed)   waiting for: {s.waiting_for}   "
         f"case date: {s.case_time.date()}",
     ]
     for authority, outcome in sorted(s.checks.items()):
@@ -132,7 +132,8 @@ def fact(
         "notified_on": notified_on,
         "reason": reason,
     }
-    payload = handles.staff_payload(state, given, eapi.LabourFact, "fact", "actor_id")
+    target = handles.labour_request(request_id)
+    payload = handles.staff_payload(state, given, eapi.LabourFact, "fact", target)
     handles.report(asyncio.run(send(state, request_id, payload)), as_json)
 
 
@@ -162,9 +163,14 @@ def list_requests(
     if not rows:
         out.print("no labour requests" + (f" in stage {stage}" if stage else ""))
         return
-    shown = table("Labour requests", "Request", "Industry", "Region", "Project", "Stage", "Closed")
+    shown = table(
+        "Labour requests", "Request", "Employer", "Industry", "Region", "Project", "Stage", "Closed"
+    )
     for r in rows:
-        row(shown, r.request_id, r.industry, r.region, r.project, r.stage, r.closed_reason)
+        employer = r.employer_key or "unknown"  # keyed id; unknown: recorded before the key
+        row(
+            shown, r.request_id, employer, r.industry, r.region, r.project, r.stage, r.closed_reason
+        )
     out.print(shown)
 
 

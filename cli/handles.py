@@ -19,7 +19,7 @@ import worker
 from adapters.limits import PayloadTooLargeError
 from cli.common import _emit, _validation_lines, fail
 from cli.connect import CONNECT_SECONDS, temporal
-from cli.identity import acting_member
+from cli.proof import proved
 from cli.stack import find_stack
 from store.errors import StoreError
 from store.events import last_seq
@@ -177,17 +177,17 @@ def show_status(
 
 
 def staff_payload(
-    state: Path | None, fields: dict[str, Any], model: type[BaseModel], what: str, actor: str
+    state: Path | None, fields: dict[str, Any], model: type[BaseModel], what: str, target: Target
 ) -> dict[str, Any]:
     """Staff input: the `fields` given (not None), checked against `model` before anyone is
-    asked who acts (exit 2 naming every field and rule), then the signed-in member as `actor`."""
+    asked who acts (exit 2 naming every field and rule), then proved: a request id and the
+    console's assertion that the signed-in member sends it (cli/proof.py)."""
     payload = {k: v for k, v in fields.items() if v is not None}
     try:
-        model.model_validate({actor: "x", **payload})
+        model.model_validate(payload)
     except ValidationError as exc:
         fail(f"invalid {what}:\n{_validation_lines(exc)}", 2)
-    payload[actor] = acting_member(state)
-    return payload
+    return proved(state, target.workflow_id, payload)
 
 
 def report(result: api.UpdateResult | eapi.LabourUpdateResult, as_json: bool) -> None:

@@ -3,9 +3,10 @@
 
 A member signs in with the token the staff registry issued them (`kosh staff token`). The
 session lives in the state folder (`session.json`, readable by its owner only); scripts may
-set KOSH_STAFF_ID and KOSH_STAFF_TOKEN instead. Every command that acts checks the token
-against the registry again, so a revoked token or a deactivated member stops at once; the
-case then checks the member's role itself, through an activity.
+set KOSH_STAFF_ID and KOSH_STAFF_TOKEN instead. Every command that acts asks the console for
+an assertion with it (cli/proof.py), which checks the token against the registry again, so a
+revoked token or a deactivated member stops at once; the case verifies the assertion and
+the member's role itself, from its worker.
 """
 
 from __future__ import annotations
@@ -64,21 +65,6 @@ async def _verified(conn: Conn, session: Session) -> StaffMember | None:
     if not await signed_in(conn, staff_id=session.staff_id, token=session.token):
         return None
     return await get_staff(conn, staff_id=session.staff_id)
-
-
-def acting_member(state: Path | None) -> str:
-    """The signed-in member's staff id, checked against the registry now; exit 2 if none."""
-    session = load_session(state)
-    if session is None:
-        fail("not signed in: run `kosh login STAFF_ID` (or set KOSH_STAFF_ID/KOSH_STAFF_TOKEN)", 2)
-    member = with_record(state, lambda conn: _verified(conn, session))
-    if member is None:
-        fail(
-            f"{session.staff_id}: the sign-in token is no longer valid or the member is "
-            "inactive; run `kosh login` again",
-            2,
-        )
-    return member.staff_id
 
 
 def login(

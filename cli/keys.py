@@ -1,4 +1,5 @@
-"""`kosh keys`: payload encryption keys (a JSON file: the active key id and every key)."""
+"""`kosh keys`: payload encryption keys (a JSON file: the active key id and every key), and
+the employer key that makes employers' ids (a file of base64)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from typing import Annotated
 
 import typer
 
+from adapters import pseudonyms
 from adapters.codec import KEY_ID, CodecKeyError, CodecKeys
+from cli.assertion_keys import assertion_app
 from cli.common import fail, out
 
-keys_app = typer.Typer(no_args_is_help=True, help="Payload encryption keys.")
+keys_app = typer.Typer(
+    no_args_is_help=True, help="Payload encryption keys, the employer key, assertion keys."
+)
+keys_app.add_typer(assertion_app, name="assertion")
 
 
 def _check_id(key_id: str) -> None:
@@ -46,3 +52,11 @@ def keys_rotate(
         fail(f"--id {key_id!r} is already in {file}", 2)
     keys.with_new_active(key_id).save(file)
     out.print(f"{file}: {key_id} is active; still opens {', '.join(sorted(keys.keys))}")
+
+
+@keys_app.command("employer")
+def keys_employer() -> None:
+    """Print a new employer key (base64 of 32 random bytes) to standard output: workers key
+    employers' ids in search attributes and listings with it (KOSH_EMPLOYER_HMAC_KEY_FILE).
+    Every worker of a deployment needs the same one; a new key changes only new requests."""
+    sys.stdout.write(pseudonyms.generate() + "\n")

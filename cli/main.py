@@ -10,11 +10,13 @@ import warnings
 import typer
 
 from cli import cases, records_cases, records_events, records_ledgers, records_schema
+from cli.audit import audit_app
 from cli.codec import codec_server
 from cli.console import console
 from cli.employer import employer_app
 from cli.identity import login, logout, whoami
 from cli.keys import keys_app
+from cli.proof import assert_cmd
 from cli.reference import policy_app, schema_app, settings_cmd
 from cli.run import dev, worker_cmd
 from cli.sim import sim
@@ -39,10 +41,12 @@ app.command()(console)
 app.command()(login)
 app.command()(logout)
 app.command()(whoami)
+app.command("assert")(assert_cmd)
 app.command("codec-server")(codec_server)
 app.add_typer(keys_app, name="keys")
 app.add_typer(staff_app, name="staff")
 app.add_typer(employer_app, name="employer")
+app.add_typer(audit_app, name="audit")
 app.command()(records_events.events)
 app.command()(records_ledgers.payments)
 app.command()(records_ledgers.quotas)

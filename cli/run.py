@@ -118,8 +118,12 @@ def worker_cmd() -> None:
     stack = find_stack()
     env = os.environ
     own_keys = env.get("KOSH_CODEC_KEYS_FILE") or env.get("KOSH_CODEC_KEYS")
+    own_employer_key = env.get("KOSH_EMPLOYER_HMAC_KEY_FILE") or env.get("KOSH_EMPLOYER_HMAC_KEY")
     joined = {
         "codec_keys_file": None if own_keys else stack.codec_keys_file,
+        "employer_hmac_key_file": None if own_employer_key else stack.employer_key_file,
+        "assertion_public_keys_file": stack.assertion_public_keys_file,
+        "feed_keys_file": stack.feed_keys_file,
         "agencies_url": stack.agencies_url,
         "agencies_timeout": stack.agencies_timeout,
         "callback_url": stack.callback_url,

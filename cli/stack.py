@@ -22,10 +22,17 @@ class StackInfo(BaseModel):
     console_url: str | None = None
     console_staff: str | None = None
     console_token: str | None = None
-    # payload encryption: the key file of `kosh dev`, its codec server and operator token
+    # payload encryption: the key file of `kosh dev`, its codec server and the demo operator's
+    # sign-in (staff id and token: the codec server's /sign-in, or a bearer "ID:TOKEN")
     codec_keys_file: str | None = None
     codec_url: str | None = None
+    codec_staff: str | None = None
     codec_token: str | None = None
+    # the employer key of `kosh dev` (employers' keyed ids; a joining worker needs it)
+    employer_key_file: str | None = None
+    # who sent staff input: the public keys a joining worker verifies with, the feeds' keys
+    assertion_public_keys_file: str | None = None
+    feed_keys_file: str | None = None
     # what a second worker needs to join this stack (`kosh worker` beside `kosh dev`)
     agencies_url: str | None = None
     agencies_timeout: float | None = None

@@ -1,5 +1,6 @@
 """The Temporal client: pydantic on the wire, payloads sealed by the codec, kosh's input size
-limit and, when asked, OpenTelemetry spans; the codec server that opens payloads for operators."""
+limit and, when asked, OpenTelemetry spans; the codec server that opens payloads for signed-in
+operators and logs every decryption."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from opentelemetry import trace
 from starlette.applications import Starlette
 from temporalio.api.enums.v1 import IndexedValueType
@@ -20,6 +22,8 @@ from temporalio.runtime import Runtime
 from adapters.codec import CodecKeys, EncryptionCodec
 from adapters.codec_server import codec_app
 from adapters.limits import InputSizeLimit
+from adapters.oidc import OidcOperators, OidcSettings
+from composition.codec_access import RecordedAccess, RegistryOperators
 from workflows.api import SEARCH_ATTRIBUTES
 
 
@@ -73,8 +77,21 @@ async def register_search_attributes(client: Client, namespace: str = "default")
 
 
 def codec_server(
-    keys: CodecKeys, *, token: str, ui_origins: Sequence[str] = (), namespace: str = ""
+    keys: CodecKeys,
+    *,
+    pool: asyncpg.Pool,
+    oidc: OidcSettings | None = None,
+    ui_origins: Sequence[str] = (),
+    namespace: str = "",
 ) -> Starlette:
-    """The codec server (an ASGI app): /decode and /encode with `keys`, for the Temporal UI
-    and CLI of operators who hold the `token`."""
-    return codec_app(EncryptionCodec(keys), token=token, ui_origins=ui_origins, namespace=namespace)
+    """The codec server (an ASGI app): /decode and /encode with `keys`, for operators signed
+    in with their staff credentials (the registry in `pool`) or, with `oidc`, an identity
+    provider's access token; every decryption written to the access log in `pool` first."""
+    return codec_app(
+        EncryptionCodec(keys),
+        access_log=RecordedAccess(pool),
+        staff=RegistryOperators(pool),
+        tokens=OidcOperators(oidc) if oidc is not None else None,
+        ui_origins=ui_origins,
+        namespace=namespace,
+    )

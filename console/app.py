@@ -7,9 +7,10 @@ token`). The session is the server's (store/staff.py; the signed cookie carries 
 ends at sign-out, when the member's token is reissued, when the member is deactivated, and
 after a working day, and a copy of an ended session's cookie only gets the sign-in page.
 After signing in the browser goes to a path on this site only. The cookie is Secure when the
-console's public URL is https. The interviewer id sent to the case is the signed-in member,
-never a form field. Every form carries a CSRF token and a request id, so a double submit is
-applied once.
+console's public URL is https. The console is the one issuer of staff assertions
+(console/issuing.py): what it sends carries its signed-in member's, and the case takes the
+interviewer or officer from it, never from a form field. Every form carries a CSRF token
+and a request id, so a double submit is applied once.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from adapters.assertions import Issuer
+from console.issuing import issuer_routes
 from console.listing import live_cases
 from console.pictures import CASE, LABOUR, Subject, picture, send
 from console.signin import local_path
@@ -55,8 +58,11 @@ class ConsoleSettings:
         return self.public_url.lower().startswith("https://")
 
 
-def console_app(*, client: Client, pool: asyncpg.Pool, settings: ConsoleSettings) -> FastAPI:
+def console_app(
+    *, client: Client, pool: asyncpg.Pool, settings: ConsoleSettings, issuer: Issuer
+) -> FastAPI:
     app = FastAPI(title="kosh staff console", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(issuer_routes(pool, issuer))
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret,
@@ -127,7 +133,12 @@ def console_app(*, client: Client, pool: asyncpg.Pool, settings: ConsoleSettings
             return await show(
                 request, subject, subject_id, 422, errors=read.errors, form=read.kept, **kept
             )
-        request.session["flash"] = await send(client, subject, subject_id, read.payload)
+        request_id = getattr(read.payload, "request_id", None) or str(uuid.uuid4())
+        proof = issuer.issue(
+            staff_id=member, workflow_id=subject.workflow_id(subject_id), request_id=request_id
+        )
+        payload = read.payload.model_copy(update={"request_id": request_id, "assertion": proof})
+        request.session["flash"] = await send(client, subject, subject_id, payload)
         return RedirectResponse(subject.url.format(subject_id), status_code=303)
 
     @app.get("/login", response_class=HTMLResponse)

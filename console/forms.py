@@ -1,6 +1,7 @@
 """The staff forms of the picture pages, read into the update they send: the interview outcome
 of a case, an inspection's violation on a labour request. The actor is always the signed-in
-member, never a form field; what keeps a form from being sent is named field by field."""
+member, proved by the assertion the console adds (console/issuing.py), never a form field;
+what keeps a form from being sent is named field by field."""
 
 from __future__ import annotations
 
@@ -41,7 +42,6 @@ def read_interview(member: str, form: FormData) -> Read:
     outcome = str(form.get("outcome", ""))
     form_id = str(form.get("request_id", "")) or None
     raw = {
-        "interviewer_id": member,
         "passed": {"pass": True, "fail": False}.get(outcome),
         "points": str(form.get("points", "")).strip(),
         "notes": str(form.get("notes", "")),
@@ -67,7 +67,6 @@ def read_violation(member: str, form: FormData) -> Read:
         fact = eapi.LabourFact.model_validate(
             {
                 "kind": "violation",
-                "actor_id": member,
                 "violations": ticked,
                 "reason": str(form.get("reason", "")).strip() or None,
                 "request_id": str(form.get("form_id", "")) or None,

@@ -171,7 +171,7 @@ def request_row(
         raise StoreError(f"labour request {request_id}: the first event must be the request")
     return (
         request_id,
-        lab.employer_key(r.employer_id),
+        state.employer_key,  # as recorded with the request (keyed): never the BIN
         r.industry,
         r.region,
         r.project or "",

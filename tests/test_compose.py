@@ -38,6 +38,9 @@ CLI_TYPES = {
     "KEYWORD_LIST": "KeywordList",
 }
 SECRET_NAME = re.compile(r"PASSWORD|PWD|SECRET|TOKEN|CREDENTIAL", re.IGNORECASE)
+# Named like secrets, but switches: whether the UI passes the signed-in person's token, or
+# the browser's cookies, to the codec server.
+NOT_SECRET = {"TEMPORAL_CODEC_PASS_ACCESS_TOKEN", "TEMPORAL_CODEC_INCLUDE_CREDENTIALS"}
 REQUIRED_VAR = re.compile(r"^\$\{[A-Z][A-Z0-9_]*:\?[^}]*\}$")
 URL_PASSWORD = re.compile(r"://[^:/@]+:([^@]+)@")
 HEALTH_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
@@ -274,7 +277,7 @@ def test_the_worker_is_built_here_and_replicated() -> None:
 def test_no_literal_secret_in_compose() -> None:
     for name, service in services().items():
         for key, value in environment(service).items():
-            if SECRET_NAME.search(key):
+            if SECRET_NAME.search(key) and key not in NOT_SECRET:
                 assert REQUIRED_VAR.match(value), f"{name}.{key} must be ${{VAR:?message}}"
             for password in URL_PASSWORD.findall(value):
                 assert REQUIRED_VAR.match(password), f"{name}.{key}: literal password in a URL"
@@ -359,3 +362,78 @@ def test_the_worker_talks_to_the_agencies_over_http_and_receives_their_callbacks
     sim_env = environment(all_services[sim_host])
     assert sim_env["KOSH_CALLBACK_TOKEN"] == env["KOSH_CALLBACK_TOKEN"]
     assert sim_env["KOSH_SIM_API_TOKEN"] == env["KOSH_AGENCIES_TOKEN"]
+
+
+# --- issue #20: nothing reachable without signing in hands out a way to decrypt -------------
+
+CODEC = "kosh-codec"
+UI = "temporal-ui"
+
+
+def env_example() -> dict[str, str]:
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    return dict(
+        line.split("=", 1) for line in example.splitlines() if line and not line.startswith("#")
+    )
+
+
+def interpolated(value: str) -> str:
+    """The .env variable a value is made of: `${NAME:?...}` or `${NAME:-...}` -> NAME."""
+    found = re.fullmatch(r"\$\{([A-Z0-9_]+)(:[?-][^}]*)?\}", value)
+    assert found, f"{value!r} is not one .env variable"
+    return found.group(1)
+
+
+def test_the_uis_public_settings_hold_no_way_to_decrypt() -> None:
+    """The attack: GET /api/v1/settings (no sign-in) returned the codec endpoint with the
+    operator token in its path. Now the endpoint is the codec server's address, nothing else,
+    and no operator token exists anywhere."""
+    ui = environment(services()[UI])
+    assert interpolated(ui["TEMPORAL_CODEC_ENDPOINT"]) == "KOSH_CODEC_URL"
+    codec_url = env_example()["KOSH_CODEC_URL"]
+    # the UI passes access tokens to an https endpoint only, and a path may hold no secret
+    assert codec_url.startswith("https://") and codec_url.count("/") == 2, codec_url
+    text = COMPOSE.read_text(encoding="utf-8") + (ROOT / ".env.example").read_text()
+    assert "/t/" not in text and "OPERATOR_TOKEN" not in text
+    assert {name for name in ui if "CODEC" in name} == {"TEMPORAL_CODEC_ENDPOINT", *NOT_SECRET}
+
+
+def test_the_ui_signs_operators_in_and_passes_their_token_to_the_codec_server() -> None:
+    ui, codec = environment(services()[UI]), environment(services()[CODEC])
+    assert ui["TEMPORAL_AUTH_ENABLED"] == "true"
+    assert ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "true"
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "false"  # no cookies: the token only
+    # one issuer for both: the UI signs people in where the codec server checks their tokens
+    assert interpolated(ui["TEMPORAL_AUTH_PROVIDER_URL"]) == "KOSH_OIDC_ISSUER"
+    assert interpolated(codec["KOSH_CODEC_OIDC_ISSUER"]) == "KOSH_OIDC_ISSUER"
+    for knob in ("KOSH_CODEC_OIDC_AUDIENCE", "KOSH_CODEC_OIDC_JWKS_URL"):
+        assert interpolated(codec[knob]) in env_example(), knob
+    assert interpolated(ui["TEMPORAL_AUTH_CLIENT_SECRET"]) == "KOSH_OIDC_CLIENT_SECRET"
+    assert ui["TEMPORAL_AUTH_CALLBACK_URL"].endswith("/auth/sso/callback")
+    assert "KOSH_UI_URL" in ui["TEMPORAL_AUTH_CALLBACK_URL"]
+    # the codec server answers the UI's origin only (CORS), and only for the operator role
+    command = words(services()[CODEC]["command"])
+    assert command[:1] == ["codec-server"]
+    assert interpolated(command[command.index("--ui-origin") + 1]) == "KOSH_UI_URL"
+    assert env_example()["KOSH_OIDC_OPERATOR_ROLE"] == "kosh-operator"
+    assert Settings.model_fields["codec_oidc_operator_role"].default == "kosh-operator"
+
+
+def test_the_codec_server_logs_each_decryption_in_kosh_db() -> None:
+    codec = services()[CODEC]
+    env = environment(codec)
+    assert env["KOSH_DATABASE_URL"].endswith("@kosh-db:5432/kosh")
+    assert env["KOSH_DATABASE_URL"] == environment(services()[WORKER])["KOSH_DATABASE_URL"]
+    assert depends_on(codec) == {"kosh-db": "service_healthy", WORKER: "service_started"}
+    assert env["KOSH_CODEC_KEYS_FILE"] == "/run/secrets/kosh-codec-keys"
+    assert any(port.startswith("127.0.0.1:") for port in codec["ports"])  # behind the proxy
+
+
+def test_every_worker_keys_employers_with_the_same_secret() -> None:
+    """Attack B: KoshEmployer was an unkeyed digest of the BIN. Every replica gets one key,
+    from a compose secret (a file never committed)."""
+    service = services()[WORKER]
+    path = environment(service)["KOSH_EMPLOYER_HMAC_KEY_FILE"]
+    name = path.removeprefix("/run/secrets/")
+    assert name in service["secrets"]
+    assert compose()["secrets"][name]["file"].startswith("./secrets/")

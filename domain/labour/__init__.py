@@ -23,6 +23,7 @@ from domain.labour.events import (
     WorkPermitIssued,
 )
 from domain.labour.model import (
+    EMPLOYER_KEY_MIN_BYTES,
     FINES_MRP,
     ID,
     LABOUR_AUTHORITIES,
@@ -58,6 +59,7 @@ from domain.labour.state import (
 )
 
 __all__ = [
+    "EMPLOYER_KEY_MIN_BYTES",
     "FINES_MRP",
     "ID",
     "LABOUR_AUTHORITIES",

@@ -23,6 +23,8 @@ class SubmitRequest(Model):
     kind: Literal["SubmitRequest"] = "SubmitRequest"
     request_id: str = Field(min_length=1, max_length=64)
     request: EmployerRequest
+    # model.employer_key of the request's employer, made by the worker (which holds the key)
+    employer_key: str = Field(pattern=r"^[0-9a-f]{16}$")
 
 
 class RecordVacancy(Model):

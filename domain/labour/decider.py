@@ -62,7 +62,11 @@ def _submit(
         raise InvalidCommandError("no_policy_in_force", str(exc)) from exc
     return [
         e.LabourRequestSubmitted(
-            policy_id=policy.id, at=now, request_id=cmd.request_id, request=cmd.request
+            policy_id=policy.id,
+            at=now,
+            request_id=cmd.request_id,
+            request=cmd.request,
+            employer_key=cmd.employer_key,
         )
     ]
 

@@ -28,9 +28,14 @@ class LabourEventBase(Model):
 
 
 class LabourRequestSubmitted(LabourEventBase):
+    """v2 records the employer's keyed id (model.employer_key); a v1 event, from before the
+    key, reads with an empty one (it is shown as unknown, never recomputed unkeyed)."""
+
     type: Literal["LabourRequestSubmitted"] = "LabourRequestSubmitted"
+    schema_version: int = 2
     request_id: str
     request: EmployerRequest
+    employer_key: str = ""
 
 
 class ShortageConfirmed(LabourEventBase):

@@ -17,6 +17,7 @@ state.py, and decider.py turns commands into events.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import date
 from typing import Literal
 
@@ -162,9 +163,18 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def employer_key(employer_id: str) -> str:
-    """The employer as operators may see it in search attributes: hashed, not the BIN."""
-    return hashlib.sha256(f"kosh-employer:{employer_id}".encode()).hexdigest()[:16]
+EMPLOYER_KEY_MIN_BYTES = 32
+
+
+def employer_key(employer_id: str, key: bytes) -> str:
+    """The employer as operators may see it (search attribute, listings): a keyed HMAC of
+    the BIN, never the BIN. BINs are few and guessable (12 digits, most of them known), so
+    an unkeyed digest is undone by trying them; without `key` (a deployment's secret, 32
+    bytes or more) the value matches no candidate."""
+    if len(key) < EMPLOYER_KEY_MIN_BYTES:
+        raise ValueError(f"the employer key needs {EMPLOYER_KEY_MIN_BYTES} bytes, not {len(key)}")
+    mac = hmac.new(key, f"kosh-employer:{employer_id}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:16]
 
 
 # --- facts from the labour-market service (Enbek.kz in life) -----------------------------

@@ -36,6 +36,7 @@ from domain.model import Model
 class LabourState(Model):
     request_id: str | None = None
     request: EmployerRequest | None = None
+    employer_key: str = ""  # the keyed id recorded with the request (empty: before the key)
     policy_id: str | None = None
     stage: LabourStage = "new"
     regional_average_wage_tiyn: int | None = None
@@ -67,6 +68,7 @@ def evolve_labour(state: LabourState, event: LabourEvent) -> LabourState:
             u = {
                 "request_id": event.request_id,
                 "request": event.request,
+                "employer_key": event.employer_key,
                 "policy_id": event.policy_id,
                 "stage": "shortage",
             }

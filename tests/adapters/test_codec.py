@@ -1,4 +1,5 @@
-"""The payload codec: sealed with the active key, opened with any loaded key, tamper-evident."""
+"""The payload codec: sealed with the active key, opened with any loaded key, tamper-evident;
+stamped with the workflow it was sealed for, the stamp bound into the seal."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.common.v1 import Payload
+from temporalio.converter import ActivitySerializationContext, WorkflowSerializationContext
 
 from adapters.codec import (
     REASON_HEADER,
     UNDECRYPTABLE,
+    WORKFLOW_HEADER,
     CodecKeyError,
     CodecKeys,
     EncryptionCodec,
     keys_from_env,
+    stamp_of,
 )
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"full_name": "Aigerim"}')
@@ -53,6 +57,52 @@ async def test_a_tampered_payload_is_refused() -> None:
     with pytest.raises(CodecKeyError, match="does not open"):
         codec.open(forged)
     [marked] = await codec.decode([forged])
+    assert marked.metadata["encoding"] == UNDECRYPTABLE
+
+
+def for_workflow(workflow_id: str) -> WorkflowSerializationContext:
+    return WorkflowSerializationContext(namespace="default", workflow_id=workflow_id)
+
+
+async def test_a_payload_sealed_for_a_workflow_carries_its_id_bound_into_the_seal() -> None:
+    codec = EncryptionCodec(CodecKeys.generate("k1"))
+    [sealed] = await codec.with_context(for_workflow("case-c-1")).encode([PLAIN])
+    assert sealed.metadata[WORKFLOW_HEADER] == b"case-c-1" and stamp_of(sealed) == "case-c-1"
+    assert await codec.decode([sealed]) == [PLAIN]  # any codec of the keys opens it
+    activity = ActivitySerializationContext(
+        namespace="default",
+        activity_id="1",
+        activity_type="verify_documents",
+        activity_task_queue="kosh",
+        workflow_id="case-c-1",
+        workflow_type="ApplicantWorkflow",
+        is_local=False,
+    )
+    [by_activity] = await codec.with_context(activity).encode([PLAIN])
+    assert stamp_of(by_activity) == "case-c-1"
+    [unstamped] = await codec.encode([PLAIN])  # no workflow: no stamp, the first format
+    assert WORKFLOW_HEADER not in unstamped.metadata and stamp_of(unstamped) is None
+    assert await codec.decode([unstamped]) == [PLAIN]
+
+
+@pytest.mark.parametrize("forged", [b"case-c-2", b"", None])
+async def test_a_forged_or_removed_workflow_stamp_does_not_open(forged: bytes | None) -> None:
+    codec = EncryptionCodec(CodecKeys.generate("k1"))
+    [sealed] = await codec.with_context(for_workflow("case-c-1")).encode([PLAIN])
+    metadata = dict(sealed.metadata)
+    if forged is None:
+        del metadata[WORKFLOW_HEADER]
+    else:
+        metadata[WORKFLOW_HEADER] = forged
+    tampered = Payload(metadata=metadata, data=sealed.data)
+    with pytest.raises(CodecKeyError, match="does not open"):
+        codec.open(tampered)
+    [marked] = await codec.decode([tampered])  # never an exception
+    assert marked.metadata["encoding"] == UNDECRYPTABLE and marked.data == sealed.data
+    # a stamp added to an unstamped payload does not open either
+    [plain_seal] = await codec.encode([PLAIN])
+    added = Payload(metadata={**plain_seal.metadata, WORKFLOW_HEADER: b"x"}, data=plain_seal.data)
+    [marked] = await codec.decode([added])
     assert marked.metadata["encoding"] == UNDECRYPTABLE
 
 

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cli.main
+from tests.cli.issuer import serving_issuer
 from tests.cli.records_seed import (
     db_url,
     flat,
@@ -35,7 +36,7 @@ def test_staff_are_added_listed_and_deactivated() -> None:
 
 
 def test_a_member_signs_in_with_the_token_the_registry_issued(
-    isolated: Path, monkeypatch: pytest.MonkeyPatch
+    isolated: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KOSH_TEMPORAL_ADDRESS", "127.0.0.1:1")  # nothing listens
     member = new_case_id("staff").replace("case", "staff")[:60]
@@ -51,13 +52,22 @@ def test_a_member_signs_in_with_the_token_the_registry_issued(
     assert session.stat().st_mode & 0o777 == 0o600  # it holds a token
     assert ok_json("whoami")["staff_id"] == member
 
-    # signed in: the interview goes as far as Temporal (none here), the actor is the member
-    reached = run("interview", "c-1", "--pass", "--points", "60")
-    assert reached.exit_code == 1 and "cannot reach Temporal" in flat(reached.output)
+    # signed in: the console proves the member sent it, and the interview goes as far as
+    # Temporal (none here)
+    no_console = run("interview", "c-1", "--pass", "--points", "60")
+    assert no_console.exit_code == 1 and "no console to prove who you are" in flat(
+        no_console.output
+    )
+    with serving_issuer(db_url) as console:
+        monkeypatch.setenv("KOSH_CONSOLE_PUBLIC_URL", console)
+        reached = run("interview", "c-1", "--pass", "--points", "60")
+        assert reached.exit_code == 1 and "cannot reach Temporal" in flat(reached.output)
+        proof = ok_json("assert", "c-1", "--request-id", "r-1")
+        assert (proof["workflow_id"], proof["request_id"]) == ("case-c-1", "r-1")
 
-    ok("staff", "token", member)  # reissued: the session's token no longer signs in
-    stale = run("interview", "c-1", "--pass", "--points", "60")
-    assert stale.exit_code == 2 and "no longer valid" in flat(stale.output)
+        ok("staff", "token", member)  # reissued: the session's token no longer signs in
+        stale = run("interview", "c-1", "--pass", "--points", "60")
+        assert stale.exit_code == 2 and "no longer valid" in flat(stale.output)
     newest = ok_json("staff", "token", member)["token"]
     assert CliRunner().invoke(cli.main.app, ["login", member], input=f"{newest}\n").exit_code == 0
     ok("staff", "deactivate", member)

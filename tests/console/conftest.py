@@ -8,7 +8,7 @@ import pytest_asyncio
 
 from console.app import ConsoleSettings, console_app
 from tests.workflows.conftest import case_rig
-from tests.workflows.harness import Rig
+from tests.workflows.harness import ISSUER, Rig
 
 __all__ = ["browser", "case_rig"]
 
@@ -20,6 +20,7 @@ async def browser(case_rig: Rig) -> AsyncIterator[httpx.AsyncClient]:
         client=case_rig.env.client,
         pool=case_rig.pool,
         settings=ConsoleSettings(secret="test-secret-test-secret"),
+        issuer=ISSUER,
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:

@@ -25,7 +25,7 @@ from console.signin import local_path
 from store.staff import issue_token, put_staff
 from tests.cli.records_seed import db_url
 from tests.workflows.conftest import case_rig
-from tests.workflows.harness import Rig
+from tests.workflows.harness import ISSUER, Rig
 
 __all__ = ["case_rig", "db_url"]  # fixtures used here
 
@@ -34,7 +34,7 @@ PROBE = "/labour"  # a page from the record: 200 to a signed-in member
 
 def console(rig: Rig, public_url: str = "http://127.0.0.1:8000") -> FastAPI:
     settings = ConsoleSettings(secret="test-secret-test-secret", public_url=public_url)
-    return console_app(client=rig.env.client, pool=rig.pool, settings=settings)
+    return console_app(client=rig.env.client, pool=rig.pool, settings=settings, issuer=ISSUER)
 
 
 def browser(app: FastAPI, **headers: str) -> httpx.AsyncClient:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 
 import pytest
@@ -140,7 +141,9 @@ def test_a_violation_makes_the_employer_and_the_worker_liable() -> None:
 def test_the_state_is_the_fold_of_the_stream() -> None:
     r = request()
     events: list[lab.LabourEvent] = [
-        lab.LabourRequestSubmitted(policy_id="2026.1", at=AT, request_id="r1", request=r),
+        lab.LabourRequestSubmitted(
+            policy_id="2026.1", at=AT, request_id="r1", request=r, employer_key="0a1b2c3d4e5f6a7b"
+        ),
         lab.ShortageConfirmed(
             policy_id="2026.1",
             at=AT,
@@ -192,7 +195,57 @@ def test_authorities_answer_the_worker_in_the_applicants_words() -> None:
     assert get_args(lab.GateOutcome) == get_args(GateOutcome)
 
 
-def test_the_employer_is_hashed_for_operators() -> None:
-    key = lab.employer_key("BIN-100200300")
+KEY = bytes(range(32))  # a deployment's employer key (KOSH_EMPLOYER_HMAC_KEY_FILE)
+# The attack (issue #20): the demo's BINs differ in their last three digits, so an observer
+# of `KoshEmployer` tried the 1,000 candidates against the unkeyed digest and named them all.
+CANDIDATES = [f"BIN-845123{n:03d}" for n in range(1000)]
+EMPLOYERS = CANDIDATES[1:16]  # the 15 demo employers
+
+
+def unkeyed(employer_id: str) -> str:
+    """What KoshEmployer held before the key: a SHA-256 prefix anyone can recompute."""
+    return hashlib.sha256(f"kosh-employer:{employer_id}".encode()).hexdigest()[:16]
+
+
+def test_the_employer_is_keyed_for_operators() -> None:
+    key = lab.employer_key("BIN-100200300", KEY)
     assert len(key) == 16 and "100200300" not in key
-    assert key == lab.employer_key("BIN-100200300") != lab.employer_key("BIN-100200301")
+    assert key == lab.employer_key("BIN-100200300", KEY) != lab.employer_key("BIN-100200301", KEY)
+    assert key != lab.employer_key("BIN-100200300", bytes(32))  # another deployment's key
+    with pytest.raises(ValueError, match="32 bytes"):
+        lab.employer_key("BIN-100200300", b"short")
+
+
+def test_1000_candidate_bins_match_no_keyed_employer_without_the_key() -> None:
+    shown = {lab.employer_key(bin_, KEY) for bin_ in EMPLOYERS}
+    assert len(shown) == 15
+    # the attack as it was: every demo employer recovered from the unkeyed digest
+    assert {c for c in CANDIDATES if unkeyed(c) in {unkeyed(e) for e in EMPLOYERS}} == set(
+        EMPLOYERS
+    )
+    # the same candidates against the keyed ids: no match, unkeyed or under a guessed key
+    for guess in (b"", bytes(32), b"kosh-employer".ljust(32, b"\0")):
+        tried = {hashlib.sha256(guess + c.encode()).hexdigest()[:16] for c in CANDIDATES}
+        assert not tried & shown
+        if len(guess) >= lab.EMPLOYER_KEY_MIN_BYTES:
+            assert not {lab.employer_key(c, guess) for c in CANDIDATES} & shown
+    assert not {unkeyed(c) for c in CANDIDATES} & shown
+    # with the key, the same list names them (what the ministry itself can do)
+    assert [c for c in CANDIDATES if lab.employer_key(c, KEY) in shown] == EMPLOYERS
+
+
+def test_the_keyed_id_is_recorded_with_the_request_and_kept_in_the_state() -> None:
+    submitted = lab.LabourRequestSubmitted(
+        policy_id="2026.1",
+        at=AT,
+        request_id="r1",
+        request=request(),
+        employer_key="0a1b2c3d4e5f6a7b",
+    )
+    assert submitted.schema_version == 2
+    assert lab.fold_labour([submitted]).employer_key == "0a1b2c3d4e5f6a7b"
+    # a v1 event (recorded before the key) reads with no id: never recomputed unkeyed
+    v1 = submitted.model_dump(mode="json", exclude={"employer_key"}) | {"schema_version": 1}
+    old = lab.LABOUR_EVENT_ADAPTER.validate_python(v1)
+    assert isinstance(old, lab.LabourRequestSubmitted) and old.employer_key == ""
+    assert lab.fold_labour([old]).employer_key == ""

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from domain import labour as lab
 from domain.calendar import add_months
 from domain.errors import DomainError
 from domain.labour import LabourState, fold_labour
@@ -34,6 +35,13 @@ def run(
     return state
 
 
+EMPLOYER = "0a1b2c3d4e5f6a7b"  # the worker's keyed id of the request's employer
+
+
+def submit(request: lab.EmployerRequest) -> c.SubmitRequest:
+    return c.SubmitRequest(request_id="lr-1", request=request, employer_key=EMPLOYER)
+
+
 CLEAR = tuple(
     c.WorkerCheck(authority=a, outcome="clear", reason="ok")
     for a in ("security", "criminal_record", "deportation")
@@ -43,7 +51,7 @@ CLEAR = tuple(
 def with_permit(months: int = 12) -> LabourState:
     return run(
         [
-            (START, c.SubmitRequest(request_id="lr-1", request=request(months=months))),
+            (START, submit(request(months=months))),
             (START, c.RecordVacancy(vacancy=vacancy(), on=START)),
             (START, c.ReservePlace(year=2026)),
             (START, c.RecordWorkerChecks(results=CLEAR)),
@@ -71,7 +79,7 @@ def test_a_request_with_a_proven_shortage_gets_a_place_and_a_permit() -> None:
 
 def test_a_request_the_calendar_refuses_is_not_recorded() -> None:
     young = request(worker={**request().worker.model_dump(), "born_on": date(2015, 1, 1)})
-    err = refused(LabourState(), c.SubmitRequest(request_id="lr-1", request=young), START)
+    err = refused(LabourState(), submit(young), START)
     assert err.rule == "invalid_request"
     assert err.reason == "worker.born_on: a foreign worker must be at least 18"
 
@@ -85,7 +93,7 @@ def test_a_request_the_calendar_refuses_is_not_recorded() -> None:
     ],
 )
 def test_no_shortage_refuses_and_closes_the_request(facts: dict[str, object], rule: str) -> None:
-    state = run([(START, c.SubmitRequest(request_id="lr-1", request=request()))])
+    state = run([(START, submit(request()))])
     events = decide_labour(
         state, c.RecordVacancy(vacancy=vacancy(**facts), on=START), now=on(START)
     )
@@ -98,7 +106,7 @@ def test_no_shortage_refuses_and_closes_the_request(facts: dict[str, object], ru
 def test_an_industry_without_a_quota_line_is_refused_with_the_policy_named() -> None:
     state = run(
         [
-            (START, c.SubmitRequest(request_id="lr-1", request=request(industry="it"))),
+            (START, submit(request(industry="it"))),
             (START, c.RecordVacancy(vacancy=vacancy(industry="it"), on=START)),
         ]
     )
@@ -110,7 +118,7 @@ def test_an_industry_without_a_quota_line_is_refused_with_the_policy_named() -> 
 def test_a_worker_who_fails_a_check_gives_the_place_back() -> None:
     state = run(
         [
-            (START, c.SubmitRequest(request_id="lr-1", request=request())),
+            (START, submit(request())),
             (START, c.RecordVacancy(vacancy=vacancy(), on=START)),
             (START, c.ReservePlace(year=2026)),
         ]
@@ -220,7 +228,7 @@ def test_a_newcomer_changes_the_end_notice_period_in_the_policy_only() -> None:
 def test_staff_facts_and_steps_out_of_stage_are_refused_naming_the_rule(
     command: c.LabourCommand, rule: str
 ) -> None:
-    at_shortage = run([(START, c.SubmitRequest(request_id="lr-1", request=request()))])
+    at_shortage = run([(START, submit(request()))])
     assert refused(at_shortage, command, START).rule == rule
 
 
@@ -230,14 +238,14 @@ def test_a_future_end_and_a_closed_request_are_refused() -> None:
     assert refused(state, future, date(2026, 5, 1)).rule == "date_in_future"
     closed = run(
         [(START, c.RecordVacancy(vacancy=None, on=START))],
-        run([(START, c.SubmitRequest(request_id="lr-1", request=request()))]),
+        run([(START, submit(request()))]),
     )
     assert closed.stage == "closed"
     assert refused(closed, c.ReservePlace(year=2026), START).rule == "request_closed"
 
 
 def test_the_agenda_says_what_a_request_waits_for() -> None:
-    submitted = run([(START, c.SubmitRequest(request_id="lr-1", request=request()))])
+    submitted = run([(START, submit(request()))])
     assert (waiting_for(submitted), next_deadline(submitted, RULES)) == ("activities", None)
     state = with_permit()
     assert waiting_for(state) == "timer"

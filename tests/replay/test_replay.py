@@ -301,12 +301,14 @@ def calls(runs: list[WorkflowHistory]) -> tuple[Counter[str], Counter[str]]:
 async def test_the_record_and_the_registry_are_asked_from_the_worker(
     fresh_runs: list[WorkflowHistory], fresh_others: dict[str, list[WorkflowHistory]]
 ) -> None:
-    """Every append and registry check is a local activity (one marker, no activity task);
-    the authorities are asked asynchronously (their replies arrive as signals)."""
+    """Every append and registry check is a local activity (one marker, no activity task),
+    as is the employer's keyed id; the authorities are asked asynchronously (their replies
+    arrive as signals)."""
+    worker_side = {"append_events", "append_labour_events", "verify_actor", "pseudonymise_employer"}
     for runs in (fresh_runs, *fresh_others.values()):
         ordinary, local = calls(runs)
-        assert not {"append_events", "append_labour_events", "verify_actor"} & set(ordinary)
-        assert set(local) <= {"append_events", "append_labour_events", "verify_actor"}
+        assert not worker_side & set(ordinary)
+        assert set(local) <= worker_side
         assert local["append_events"] + local["append_labour_events"] > 0
     ordinary, local = calls(fresh_runs)
     assert ordinary["request_authority_check"] == 3 and "check_authority" not in ordinary

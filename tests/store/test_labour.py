@@ -49,9 +49,16 @@ def new(event: lab.LabourEvent) -> NewLabourEvent:
     return NewLabourEvent(event_id=str(uuid.uuid4()), event=event)
 
 
+KEY = bytes(range(32))  # the deployment's employer key
+
+
 def submitted(request_id: str, employer: str) -> lab.LabourRequestSubmitted:
     return lab.LabourRequestSubmitted(
-        policy_id="2026.1", at=AT, request_id=request_id, request=request(employer)
+        policy_id="2026.1",
+        at=AT,
+        request_id=request_id,
+        request=request(employer),
+        employer_key=lab.employer_key(employer, KEY),
     )
 
 
@@ -209,7 +216,8 @@ async def test_the_rebuild_agrees_with_the_live_labour_projections(pool: asyncpg
         rows = {r.request_id: r for r in await labour_requests(conn)}
         assert rows[request_id].stage == "closed"
         assert rows[request_id].closed_reason == "ended_early"
-        assert rows[request_id].employer_key == lab.employer_key("BIN-B")
+        # the keyed id recorded with the request, as the projection and its rebuild show it
+        assert rows[request_id].employer_key == lab.employer_key("BIN-B", KEY)
         rebuilt = await rebuild_and_compare(conn, keep=False)
         assert rebuilt.differs == {}
         assert rebuilt.rows["labour_requests"] >= 1

@@ -1,26 +1,44 @@
 """EmployerPermitWorkflow on the time-skipping server, one test per path: the term completed,
 no shortage, no quota, the worker failing the checks, employment ended early (the place
 returned), a violation found on review (liability for employer and worker; the employer's
-next request refused), an inspection's violation by staff, and bad staff input refused."""
+next request refused), an inspection's violation by staff, and bad staff input refused; and
+the employer shown everywhere by the keyed id its worker made (issue #20)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
+from activities.labour import EmployerKeyInput, LabourActivities
+from cli import demo
 from domain import labour as lab
 from domain.calendar import add_months
-from store.labour import append_labour_events, labour_quota_usage, read_labour_events
+from store.labour import (
+    append_labour_events,
+    labour_quota_usage,
+    labour_requests,
+    read_labour_events,
+)
 from store.records import NewLabourEvent
-from tests.workflows.harness import OFFICER, Rig, replayer, signed, types
+from tests.workflows.harness import OFFICER, GatedSimulator, Rig, replayer, signed, types
+from worker import build_worker
 from workflows import employer_api as eapi
 
 Handle = WorkflowHandle[Any, eapi.LabourResult]
+KEY = bytes(range(32))  # the deployment's employer key (KOSH_EMPLOYER_HMAC_KEY_FILE)
+
+
+def unkeyed(employer_id: str) -> str:
+    """What KoshEmployer held before the key: a SHA-256 prefix anyone can recompute."""
+    return hashlib.sha256(f"kosh-employer:{employer_id}".encode()).hexdigest()[:16]
 
 
 def request(**changes: Any) -> lab.EmployerRequest:
@@ -93,7 +111,10 @@ async def test_a_permit_served_to_the_end_of_its_term(case_rig: Rig) -> None:
     assert await in_use(r, req) == before + 1  # the year's place was used, not returned
     status = await handle.query(eapi.QUERY_STATUS, result_type=eapi.LabourStatus)
     assert status.stage == "closed" and status.reviews == 2
-    assert status.employer_key == lab.employer_key(req.employer_id)
+    async with r.pool.acquire() as conn:
+        [first, *_] = await read_labour_events(conn, request_id=result.request_id)
+    assert isinstance(first.event, lab.LabourRequestSubmitted)
+    assert status.employer_key == first.event.employer_key != ""  # the recorded keyed id
 
 
 async def test_no_shortage_is_refused_with_the_reason_and_takes_no_place(case_rig: Rig) -> None:
@@ -245,3 +266,59 @@ async def test_an_inspectors_violation_and_bad_staff_input(case_rig: Rig) -> Non
     assert [x.rule for x in status.refused] == ["unauthenticated", "actor_not_authorised"]
     assert status.quota_rights_suspended_until is not None
     assert status.quota_rights_suspended_until > date(2026, 1, 1)
+
+
+async def test_the_employer_is_shown_by_the_keyed_id_its_worker_made(
+    time_env: WorkflowEnvironment, embedded_pool: asyncpg.Pool
+) -> None:
+    """The worker keys the BIN (a local activity at the start); the request records the
+    value and shows it in KoshEmployer, the status query and the record's projection."""
+    req = request()
+    sim = GatedSimulator()
+    sim.world.plan_vacancy(req.vacancy_reference, days_on_market=5)  # refused: a short run
+    queue, request_id = f"emp-{uuid.uuid4()}", f"lr-{uuid.uuid4().hex[:10]}"
+    async with build_worker(
+        time_env.client, pool=embedded_pool, sim=sim, task_queue=queue, employer_secret=KEY
+    ):
+        handle = await time_env.client.start_workflow(
+            eapi.WORKFLOW_NAME,
+            eapi.LabourInput(request_id=request_id, request=req),
+            id=eapi.request_workflow_id(request_id),
+            task_queue=queue,
+            result_type=eapi.LabourResult,
+        )
+        result = await asyncio.wait_for(handle.result(), 30)
+        status = await handle.query(eapi.QUERY_STATUS, result_type=eapi.LabourStatus)
+    keyed = lab.employer_key(req.employer_id, KEY)
+    assert result.closed_reason == "refused" and keyed != unkeyed(req.employer_id)
+    assert status.employer_key == keyed
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(eapi.SA_EMPLOYER) == keyed
+    async with embedded_pool.acquire() as conn:
+        [submitted, *_] = await read_labour_events(conn, request_id=request_id)
+        rows = {r.request_id: r for r in await labour_requests(conn, limit=1000)}
+    assert isinstance(submitted.event, lab.LabourRequestSubmitted)
+    assert submitted.event.employer_key == keyed
+    assert rows[request_id].employer_key == keyed
+    await replayer().replay_workflow(await handle.fetch_history())
+
+
+async def test_the_demos_employers_get_keyed_ids_no_list_of_bins_recovers() -> None:
+    """The attack (issue #20): the demo's request ids name its BINs' prefix, so 1,000
+    candidates covered every employer; against the keyed ids none matches without the key."""
+    requests = demo.labour_cohort(15, seed=7, prefix="demo1767225600")
+    labour = LabourActivities(agencies=GatedSimulator(), pool=None, employer_secret=KEY)  # type: ignore[arg-type]
+    env = ActivityEnvironment()
+    shown = {}
+    for d in requests:
+        made = await env.run(
+            labour.pseudonymise_employer,
+            EmployerKeyInput(request_id=d.request_id, employer_id=d.request.employer_id),
+        )
+        shown[d.request.employer_id] = made.employer_key
+    assert len(set(shown.values())) == 15
+    candidates = [f"BIN-225600{n:03d}" for n in range(1000)]
+    assert set(shown) <= set(candidates)  # the list the tester tried holds them all
+    assert not {unkeyed(c) for c in candidates} & set(shown.values())
+    assert not {lab.employer_key(c, bytes(32)) for c in candidates} & set(shown.values())
+    assert {c for c in candidates if lab.employer_key(c, KEY) in shown.values()} == set(shown)

@@ -152,6 +152,6 @@ async def test_a_labour_request_refuses_poison_and_unknown_names_too(
                 "permit"
             ):
                 await asyncio.sleep(0.05)
-        failed = "workflow_task_failed_event_attributes"
-        assert not [e for e in (await h.fetch_history()).events if e.HasField(failed)]
+        events = (await h.fetch_history()).events
+        assert not [e for e in events if e.HasField("workflow_task_failed_event_attributes")]
         await h.terminate("enough for the test")

@@ -13,7 +13,7 @@ from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
     from activities.labour import LabourActivities, LabourAppendInput, PendingLabourEvent
-    from domain.labour import LabourEvent, LabourState, employer_key, fold_labour
+    from domain.labour import LabourEvent, LabourState, fold_labour
     from domain.labour import agenda as labour_agenda
     from domain.labour.commands import LabourCommand
     from domain.labour.decider import decide_labour
@@ -123,7 +123,7 @@ class Request:
             api.SA_REGION.value_set(r.region),
             api.SA_POLICY.value_set(s.policy_id or ""),
             eapi.SA_INDUSTRY.value_set(r.industry),
-            eapi.SA_EMPLOYER.value_set(employer_key(r.employer_id)),
+            eapi.SA_EMPLOYER.value_set(s.employer_key),
         ]
         word = labour_agenda.waiting_for(s)
         if word != run.waiting_word:

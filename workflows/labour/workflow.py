@@ -20,11 +20,17 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import models as m
-    from activities.labour import EmploymentInput, LabourActivities, ScreeningInput, VacancyInput
+    from activities.labour import (
+        EmployerKeyInput,
+        EmploymentInput,
+        LabourActivities,
+        ScreeningInput,
+        VacancyInput,
+    )
     from activities.verification import VerificationActivities
     from domain.clock import SECONDS_PER_YEAR, CaseClock
     from domain.errors import DomainError
-    from domain.labour import LABOUR_AUTHORITIES, employer_key
+    from domain.labour import LABOUR_AUTHORITIES
     from domain.labour import agenda as labour_agenda
     from domain.labour import commands as c
     from workflows import employer_api as eapi
@@ -59,7 +65,21 @@ class EmployerPermitWorkflow(TakesInput):
         self.rules = RuleChanges(RULE_CHANGES, req.run.rules, continued=False)
         try:
             async with rt.lock:
-                await req.record(c.SubmitRequest(request_id=inp.request_id, request=inp.request))
+                # The employer's keyed id, from the worker (the key is a secret: never in
+                # workflow code); recorded with the request, shown instead of the BIN.
+                keyed = await rt.ask_store(
+                    LabourActivities.pseudonymise_employer,
+                    EmployerKeyInput(
+                        request_id=inp.request_id, employer_id=inp.request.employer_id
+                    ),
+                    summary="employer's keyed id",
+                )
+                submit = c.SubmitRequest(
+                    request_id=inp.request_id,
+                    request=inp.request,
+                    employer_key=keyed.employer_key,
+                )
+                await req.record(submit)
         except DomainError as exc:  # nothing is recorded for a request that is not one
             req.refused_at_submission = True
             await workflow.wait_condition(workflow.all_handlers_finished)
@@ -187,7 +207,7 @@ class EmployerPermitWorkflow(TakesInput):
             industry=r.industry,
             region=r.region,
             project=r.project,
-            employer_key=employer_key(r.employer_id),
+            employer_key=s.employer_key,
             policy_id=s.policy_id or "",
             case_time=req.rt.now(),
             waiting_for=labour_agenda.waiting_for(s),
