@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
     from temporalio.worker import Worker
 
+    from adapters.assertions import Issuer, SigningKeys
     from adapters.codec import CodecKeys
     from bench.common import as_rerun, publish
     from bench.rates_report import MARK_BEGIN, MARK_END, Measured, Rate, Row, UpdateCost, report
@@ -223,17 +224,28 @@ async def measure(args: argparse.Namespace, dev: DevStack, stack: StackInfo) -> 
     print(f"every case waits for its interview ({time.perf_counter() - waited:.0f} s)")
 
     async def update_bare(i: int) -> bool:
-        payload = {"interviewer_id": actor, "passed": True, "points": 80, "notes": ""}
+        payload = {"passed": True, "points": 80, "notes": "", "request_id": f"rates-{i}"}
         await bare.get_workflow_handle(f"bare-{i}").execute_update(BARE_UPDATE, payload)
         return True
 
+    # As `kosh interview` sends it: the console's assertion that the signed-in member is the
+    # interviewer, issued before the clock starts (the case's cost is what is timed).
+    issuer = Issuer(SigningKeys.load(dev.state / "assertion-keys.json"))
+    signed = [
+        {"passed": True, "points": 80, "notes": "", "request_id": f"rates-{i}"}
+        | {
+            "assertion": issuer.issue(
+                staff_id=actor, workflow_id=api.case_workflow_id(ids[i]), request_id=f"rates-{i}"
+            )
+        }
+        for i in range(n)
+    ]
+
     async def update_kosh(i: int) -> bool:
-        # As `kosh interview` sends it: the signed-in member is the interviewer.
-        payload = {"interviewer_id": actor, "passed": True, "points": 80, "notes": ""}
         handle = kosh.get_workflow_handle(api.case_workflow_id(ids[i]))
         try:
             result = await handle.execute_update(
-                api.UPDATE_INTERVIEW, payload, result_type=api.UpdateResult
+                api.UPDATE_INTERVIEW, signed[i], result_type=api.UpdateResult
             )
         except WorkflowUpdateFailedError:  # refused by the validator
             return False

@@ -437,3 +437,19 @@ def test_every_worker_keys_employers_with_the_same_secret() -> None:
     name = path.removeprefix("/run/secrets/")
     assert name in service["secrets"]
     assert compose()["secrets"][name]["file"].startswith("./secrets/")
+
+
+def test_only_the_console_holds_the_staff_signing_keys() -> None:
+    """Workers verify staff assertions with the public keys and sign only the feeds' facts;
+    the console, the one issuer, alone has the staff keys."""
+    services = compose()["services"]
+    worker, console = environment(services["kosh-worker"]), environment(services["kosh-console"])
+    assert "KOSH_ASSERTION_KEYS_FILE" not in worker
+    assert worker["KOSH_ASSERTION_PUBLIC_KEYS_FILE"] == "/run/secrets/kosh-assertion-public-keys"
+    assert worker["KOSH_FEED_KEYS_FILE"] == "/run/secrets/kosh-feed-keys"
+    assert console["KOSH_ASSERTION_KEYS_FILE"] == "/run/secrets/kosh-assertion-keys"
+    for name in ("kosh-assertion-public-keys", "kosh-feed-keys"):
+        assert name in services["kosh-worker"]["secrets"]
+    assert "kosh-assertion-keys" not in services["kosh-worker"]["secrets"]
+    for name in ("kosh-assertion-keys", "kosh-feed-keys", "kosh-assertion-public-keys"):
+        assert compose()["secrets"][name]["file"].startswith("./secrets/")

@@ -115,3 +115,22 @@ async def test_an_application_a_desk_would_refuse_closes_the_case_recording_noth
     assert await case_rig.events(result.case_id) == []
     status = await case_rig.status(h)
     assert [(r.name, r.rule) for r in status.refused] == [("application", "invalid_application")]
+
+
+async def test_a_closed_cases_id_started_again_by_a_raw_client_records_nothing(
+    case_rig: Rig,
+) -> None:
+    """`kosh submit` refuses a used id; a raw client with Temporal's default reuse policy can
+    still start one. The new run finds the id's stream in the record and ends, saying so,
+    instead of pausing for good on a conflict."""
+    first = await case_rig.start(application(forged=True))
+    done = await case_rig.finish(first)
+    recorded = await case_rig.events(done.case_id)
+
+    again = await case_rig.start(application(), case_id=done.case_id)
+    result = await case_rig.finish(again)
+
+    assert result.closed_reason == "refused_at_intake"
+    assert result.detail == f"case_id: {done.case_id} is already used by a case in the record"
+    assert await case_rig.events(done.case_id) == recorded
+    assert await case_rig.task_failures(again) == []

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.case.core import Case
 from workflows.case.steps import STEPS
 from workflows.handlers import TakesInput
-from workflows.runtime import RuleChanges
+from workflows.runtime import RecordPausedError, RuleChanges
 
 # Rule changes under running cases (workflow.patched ids; docs/decisions/005): none since the
 # first release. The first one is added here and asked with `self.rules.follows(id)`.
@@ -54,10 +54,20 @@ class ApplicantWorkflow(TakesInput):
                 refused = self._refused_at_intake(inp, problems)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 return refused
-            async with rt.lock:
-                await case.record(
-                    cmd.SubmitApplication(case_id=inp.case_id, application=inp.application)
-                )
+            try:
+                async with rt.lock:
+                    await case.record(
+                        cmd.SubmitApplication(case_id=inp.case_id, application=inp.application)
+                    )
+            except RecordPausedError as exc:
+                if not str(exc).startswith("ConcurrencyConflict"):
+                    raise
+                # Another case holds this id in the record (a tool other than kosh's started
+                # a closed case's id again): this run records nothing and says so.
+                taken = [("case_id", f"{inp.case_id} is already used by a case in the record")]
+                refused = self._refused_at_intake(inp, taken)
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                return refused
         while not case.closed:
             async with rt.lock:
                 if not case.closed:

@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
 from workflows.handlers import TakesInput
 from workflows.labour.request import Request
-from workflows.runtime import RuleChanges, refusal
+from workflows.runtime import RecordPausedError, RuleChanges, refusal
 
 # Rule changes under running requests (docs/decisions/005): none since the first release.
 RULE_CHANGES: tuple[str, ...] = ()
@@ -80,6 +80,14 @@ class EmployerPermitWorkflow(TakesInput):
                     employer_key=keyed.employer_key,
                 )
                 await req.record(submit)
+        except RecordPausedError as exc:
+            if not str(exc).startswith("ConcurrencyConflict"):
+                raise
+            # Another request holds this id in the record (started again by another tool).
+            req.refused_at_submission = True
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            used = f"request_id: {inp.request_id} is already used by a request in the record"
+            return self._result(closed_reason="refused", detail=used)
         except DomainError as exc:  # nothing is recorded for a request that is not one
             req.refused_at_submission = True
             await workflow.wait_condition(workflow.all_handlers_finished)
