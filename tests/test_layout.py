@@ -65,8 +65,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     # every knob, declared once (its defaults come from the workflows' public api)
     "settings": frozenset({"settings", "workflows", "adapters", "domain"}),
-    # the staff console reads cases (the workflow's public api, the record) and sends updates
-    "console": frozenset({"console", "workflows", "store", "domain"}),
+    # the staff console reads cases (the workflow's public api, the record) and sends updates,
+    # each with its member's assertion (it is their issuer: adapters.assertions)
+    "console": frozenset({"console", "workflows", "adapters", "store", "domain"}),
     "cli": frozenset(
         {
             "cli",
