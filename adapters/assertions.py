@@ -27,6 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from adapters.ports import ASSERTION_PREFIX, AssertionClaims, peek_assertion
+from adapters.private_files import save_private
 
 Scope = Literal["staff", "feed"]
 SCOPES: tuple[Scope, ...] = ("staff", "feed")
@@ -104,11 +105,7 @@ class SigningKeys:
 
     def save(self, path: Path) -> None:
         """Write for this user only (0600), atomically."""
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(self.to_json())
-        tmp.replace(path)
+        save_private(path, self.to_json())
 
     @classmethod
     def load_or_create(cls, path: Path, scope: Scope) -> SigningKeys:

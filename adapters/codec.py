@@ -35,6 +35,8 @@ from temporalio.converter import (
     WorkflowSerializationContext,
 )
 
+from adapters.private_files import save_private
+
 ENCODING = b"binary/encrypted"
 # What `decode` hands on for a sealed payload it cannot open (a key it does not hold, a broken
 # ciphertext): the payload as it came, marked, with the reason. A staff input carrying one is
@@ -95,11 +97,7 @@ class CodecKeys:
 
     def save(self, path: Path) -> None:
         """Write for this user only (0600), atomically."""
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(self.to_json())
-        tmp.replace(path)
+        save_private(path, self.to_json())
 
     @classmethod
     def load_or_create(cls, path: Path) -> CodecKeys:

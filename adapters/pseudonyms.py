@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 from pathlib import Path
 
+from adapters.private_files import save_private
 from domain.labour import EMPLOYER_KEY_MIN_BYTES
 
 
@@ -49,9 +49,5 @@ def load(path: Path, *, source: str) -> bytes:
 def load_or_create(path: Path) -> bytes:
     """`kosh dev`: the state folder's key file, made (0600) on the first start."""
     if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(generate() + "\n")
-        tmp.replace(path)
+        save_private(path, generate() + "\n")
     return load(path, source=str(path))
