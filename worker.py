@@ -178,6 +178,7 @@ def build_worker(
     verifier: Verifier | None = None,
     feeds: Issuer | None = None,
     employer_secret: bytes | None = None,
+    workflows: Sequence[type] = (ApplicantWorkflow, EmployerPermitWorkflow),
 ) -> Worker:
     """A worker on the agencies over HTTP, or on the in-process simulator (tests).
     `verifier` proves the senders of staff input (without one, every staff input is refused
@@ -192,7 +193,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ApplicantWorkflow, EmployerPermitWorkflow],
+        workflows=list(workflows),
         workflow_runner=workflow_runner(),
         activities=activities_for(
             pool=pool,

@@ -16,7 +16,7 @@ from domain.labour import EmploymentReport, LabourEvent, VacancyRecord, Worker, 
 from domain.model import Model
 from domain.regions import Region
 from domain.scoring import GateOutcome
-from store.labour import EmployerSuspendedError, append_labour_events
+from store.labour import EmployerSuspendedError, append_labour_events, read_labour_events
 from store.records import NewLabourEvent, labour_stream
 
 # The record's refusal that ends a labour request (beside no place left): rights suspended.
@@ -70,15 +70,22 @@ class PendingLabourEvent(Model):
 
 
 class LabourAppendInput(Model):
+    """One decision's events, from the request's `writer` (as activities.models.AppendInput)."""
+
     request_id: str
     expected_seq: int
+    writer: str
     events: tuple[PendingLabourEvent, ...]
 
 
 class LabourAppendResult(BaseModel):
+    """`adopted`: what an earlier attempt of the decision recorded instead, for the request to
+    fold (as activities.models.AppendResult)."""
+
     last_seq: int
     appended: int
     duplicates: int
+    adopted: tuple[PendingLabourEvent, ...] = ()
 
 
 class LabourActivities:
@@ -139,19 +146,36 @@ class LabourActivities:
 
     @activity.defn
     async def append_labour_events(self, req: LabourAppendInput) -> LabourAppendResult:
-        """Idempotent by event id, as a case's append: a retry appends nothing twice."""
+        """Idempotent by event id and content, as a case's append: a retry appends nothing
+        twice, and a retried decision adopts what its earlier attempt recorded."""
         batch = [NewLabourEvent(event_id=p.event_id, event=p.event) for p in req.events]
         refused = recorded(
             quota_type="LabourQuotaExhausted",
             refusals={EmployerSuspendedError: "EmployerSuspended"},
         )
+        log = activity_log(case_id=labour_stream(req.request_id))
         async with refused, self.pool.acquire() as conn:
             result = await append_labour_events(
-                conn, request_id=req.request_id, expected_seq=req.expected_seq, events=batch
+                conn,
+                request_id=req.request_id,
+                expected_seq=req.expected_seq,
+                events=batch,
+                writer=req.writer,
             )
-        activity_log(case_id=labour_stream(req.request_id)).info(
-            "events_appended", appended=result.appended, duplicates=result.duplicates
-        )
+            held: tuple[PendingLabourEvent, ...] = ()
+            if result.adopted:
+                stored = await read_labour_events(
+                    conn, request_id=req.request_id, after_seq=req.expected_seq
+                )
+                held = tuple(
+                    PendingLabourEvent(event_id=s.event_id, event=s.event)
+                    for s in stored[: result.adopted]
+                )
+                log.warning("earlier_attempt_adopted", writer=req.writer, adopted=len(held))
+        log.info("events_appended", appended=result.appended, duplicates=result.duplicates)
         return LabourAppendResult(
-            last_seq=result.last_seq, appended=result.appended, duplicates=result.duplicates
+            last_seq=result.last_seq,
+            appended=result.appended,
+            duplicates=result.duplicates,
+            adopted=held,
         )

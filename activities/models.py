@@ -157,12 +157,21 @@ class PendingEvent(Model):
 
 
 class AppendInput(Model):
+    """One decision's events, from the case's `writer` (ids from domain.record.event_id), so a
+    retried workflow task finds what an earlier attempt of it recorded."""
+
     case_id: str
     expected_seq: int
+    writer: str
     events: tuple[PendingEvent, ...]
 
 
 class AppendResult(Model):
+    """`adopted`: what an earlier attempt recorded instead (a workflow task retried with a
+    later clock decides again; the record's version stands, and the workflow folds these);
+    empty when the events sent are the ones recorded."""
+
     last_seq: int
     appended: int
     duplicates: int
+    adopted: tuple[PendingEvent, ...] = ()

@@ -40,6 +40,12 @@ class ConcurrencyConflictError(StoreError):
         return (type(self), (self.case_id, self.expected_seq, self.actual_seq, self.detail))
 
 
+class ContentConflictError(ConcurrencyConflictError):
+    """Event ids already stored with other content (or as a batch of another length): an
+    earlier attempt of the same decision, recorded first. Never a silent duplicate: the
+    record's version stands, and a writer that names its batch adopts it instead."""
+
+
 class QuotaExhaustedError(StoreError):
     """No place left in the region's quota for that year; the reservation was not recorded."""
 

@@ -9,7 +9,9 @@ from typing import Any, TypeVar
 import asyncpg
 
 from domain.case import CaseState
+from domain.record import event_id
 from store.errors import ConcurrencyConflictError, translated
+from store.held import check_held, earlier_attempt
 from store.pool import Conn
 from store.projections import (
     CASE_COLUMNS,
@@ -108,7 +110,6 @@ SELECT kosh_append_guard(
     (SELECT hash FROM ins ORDER BY seq DESC LIMIT 1) AS hash
 """
 MOVED = "KA001"  # kosh_append_guard's SQLSTATE (migration 0007)
-FIND_IDS = "SELECT event_id, case_id, seq FROM events WHERE event_id = ANY($1::text[])"
 LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events WHERE case_id = $1"
 READ_CASE = f"""
 SELECT {STORED_COLUMNS} FROM events WHERE case_id = $1 AND seq > $2 ORDER BY seq
@@ -117,21 +118,30 @@ COUNT = "SELECT count(*) FROM events WHERE ($1::text IS NULL OR case_id = $1)"
 
 
 async def append_events(
-    conn: Conn, *, case_id: str, expected_seq: int, events: Sequence[NewEvent]
+    conn: Conn,
+    *,
+    case_id: str,
+    expected_seq: int,
+    events: Sequence[NewEvent],
+    writer: str | None = None,
 ) -> AppendResult:
     """Append `events` as seqs expected_seq+1.. of the case and update the projections.
 
     `expected_seq` is the case's last seq as the caller knows it (0 for a new case). Runs in a
     transaction of its own, or in a savepoint of the caller's, so the events and their
     projections commit together or not at all. A retry of an append that already happened
-    (same event ids at the same seqs) succeeds and reports them as duplicates, appending any
-    events the retry adds after them; anything else already at those seqs, or an expected_seq
-    past the case's end, raises ConcurrencyConflictError. A quota reservation beyond capacity
-    raises QuotaExhaustedError and stores nothing.
+    (the same event ids at the same seqs with the same content) succeeds and reports them as
+    duplicates. The same ids with other content, or a batch of another length, raise
+    ContentConflictError; anything else already at those seqs, or an expected_seq past the
+    case's end, ConcurrencyConflictError. A workflow names itself as the `writer` (event ids
+    from domain.record.event_id): then what it recorded itself after expected_seq, in an
+    earlier attempt of the same workflow task, is adopted (`AppendResult.adopted`) and nothing
+    is written. A quota reservation beyond capacity raises QuotaExhaustedError and stores
+    nothing.
     """
     if case_id.startswith(LABOUR_STREAM_PREFIX):
         raise ValueError(f"{case_id} is a labour request's stream: append_labour_events")
-    _check_batch(case_id, expected_seq, events)
+    _check_batch(case_id, expected_seq, events, writer)
     if events and not conn.is_in_transaction():
         with translated():
             if await _append_at_once(conn, case_id, expected_seq, events):
@@ -144,7 +154,7 @@ async def append_events(
         stored = _stored(case_id, base, new, rows)
         await apply_projections(conn, case_id=case_id, expected_seq=base, appended=stored)
 
-    return await append_batch(conn, case_id, expected_seq, events, project)
+    return await append_batch(conn, case_id, expected_seq, events, project, writer=writer)
 
 
 New = TypeVar("New", NewEvent, NewLabourEvent)
@@ -157,26 +167,37 @@ async def append_batch(
     expected_seq: int,
     events: Sequence[New],
     project: Projector[New],
+    *,
+    writer: str | None = None,
 ) -> AppendResult:
     """The one append: insert the batch, sort out a retry's duplicates, then `project` the
-    events that landed now (their base seq, themselves, their rows) in the same transaction."""
-    _check_batch(case_id, expected_seq, events)
+    events that landed now (their base seq, themselves, their rows) in the same transaction.
+    What the `writer` recorded itself after expected_seq is adopted (nothing written)."""
+    _check_batch(case_id, expected_seq, events, writer)
     if not events:
         return AppendResult(last_seq=expected_seq, appended=0, duplicates=0)
     last = expected_seq + len(events)
     with translated():
-        async with conn.transaction():
-            rows = await conn.fetch(
-                INSERT_BATCH, case_id, expected_seq, *_columns(events, expected_seq)
+        try:
+            async with conn.transaction():
+                rows = await conn.fetch(
+                    INSERT_BATCH, case_id, expected_seq, *_columns(events, expected_seq)
+                )
+                duplicates = len(events) - len(rows)
+                if duplicates:
+                    await check_held(conn, case_id, expected_seq, events, writer, len(rows))
+                if rows:
+                    await project(expected_seq, events, rows)
+                return AppendResult(last_seq=last, appended=len(rows), duplicates=duplicates)
+        except ConcurrencyConflictError:
+            if writer is None:
+                raise
+            adopted = await earlier_attempt(conn, case_id, expected_seq, writer)
+            if not adopted:
+                raise
+            return AppendResult(
+                last_seq=expected_seq + adopted, appended=0, duplicates=0, adopted=adopted
             )
-            duplicates = len(events) - len(rows)
-            if duplicates:
-                await _check_duplicates(conn, case_id, expected_seq, events)
-            if rows:
-                # A retry may carry more events than the attempt that landed: the landed ones
-                # are a prefix (seqs are contiguous), the rest are new.
-                await project(expected_seq + duplicates, events[duplicates:], rows)
-            return AppendResult(last_seq=last, appended=len(rows), duplicates=duplicates)
 
 
 async def _append_at_once(
@@ -254,23 +275,6 @@ def _at_once_args(
     ]
 
 
-async def _check_duplicates(
-    conn: Conn,
-    case_id: str,
-    expected_seq: int,
-    events: Sequence[NewEvent] | Sequence[NewLabourEvent],
-) -> None:
-    """Rows the insert skipped are fine only if they hold these very events at these seqs."""
-    found = await conn.fetch(FIND_IDS, [e.event_id for e in events])
-    where = {r["event_id"]: (r["case_id"], r["seq"]) for r in found}
-    ids = [e.event_id for e in events]
-    wanted = {event_id: (case_id, expected_seq + i) for i, event_id in enumerate(ids, 1)}
-    if where != wanted:
-        actual = await conn.fetchval(LAST_SEQ, case_id)
-        detail = _conflict_detail(wanted, where, expected_seq, actual)
-        raise ConcurrencyConflictError(case_id, expected_seq, actual, detail)
-
-
 async def read_events(conn: Conn, *, case_id: str, after_seq: int = 0) -> list[StoredEvent]:
     """The case's events with seq > after_seq, in seq order."""
     with translated():
@@ -293,13 +297,20 @@ async def last_seq(conn: Conn, *, case_id: str) -> int:
 
 
 def _check_batch(
-    case_id: str, expected_seq: int, events: Sequence[NewEvent] | Sequence[NewLabourEvent]
+    case_id: str,
+    expected_seq: int,
+    events: Sequence[NewEvent] | Sequence[NewLabourEvent],
+    writer: str | None = None,
 ) -> None:
     if expected_seq < 0:
         raise ValueError(f"expected_seq must be >= 0, got {expected_seq}")
     ids = [e.event_id for e in events]
     if len(set(ids)) != len(ids):
         raise ValueError("event ids repeat within the batch")
+    if writer is not None and ids != [
+        event_id(writer, expected_seq + i) for i in range(1, len(ids) + 1)
+    ]:
+        raise ValueError(f"the events of writer {writer} must have the ids event_id gives")
     for new in events:
         own = getattr(new.event, "case_id", case_id)
         if own != case_id:
@@ -340,17 +351,3 @@ def _stored(
             )
         )
     return stored
-
-
-def _conflict_detail(
-    wanted: dict[str, tuple[str, int]],
-    where: dict[str, tuple[str, int]],
-    expected_seq: int,
-    actual: int,
-) -> str:
-    if actual < expected_seq:
-        return "expected_seq is past the case's last event"
-    for event_id, place in where.items():
-        if place != wanted[event_id]:
-            return f"event {event_id} is already stored as {place[0]}/{place[1]}"
-    return "another writer appended first"

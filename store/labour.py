@@ -98,19 +98,24 @@ LABOUR_PROJECTIONS = {
 
 
 async def append_labour_events(
-    conn: Conn, *, request_id: str, expected_seq: int, events: Sequence[NewLabourEvent]
+    conn: Conn,
+    *,
+    request_id: str,
+    expected_seq: int,
+    events: Sequence[NewLabourEvent],
+    writer: str | None = None,
 ) -> AppendResult:
     """Append to the request's stream, as `store.events.append_events` does for a case: the
-    same idempotency and conflict rules. A place beyond the line's capacity raises
-    QuotaExhaustedError, a suspended employer's reservation EmployerSuspendedError; either
-    stores nothing."""
+    same idempotency, conflict and adoption rules (`writer`). A place beyond the line's capacity
+    raises QuotaExhaustedError, a suspended employer's reservation EmployerSuspendedError;
+    either stores nothing."""
     stream = labour_stream(request_id)
 
     async def project(base: int, new: Sequence[NewLabourEvent], rows: Sequence[Any]) -> None:
         by_seq = {row["seq"]: row for row in rows}
         await _apply(conn, request_id, base, [(e, by_seq[base + i]) for i, e in enumerate(new, 1)])
 
-    return await append_batch(conn, stream, expected_seq, events, project)
+    return await append_batch(conn, stream, expected_seq, events, project, writer=writer)
 
 
 async def read_labour_events(

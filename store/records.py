@@ -69,11 +69,15 @@ class StoredLabourEvent(Record):
 
 
 class AppendResult(Record):
-    """`last_seq` is the seq of the batch's last event, whether appended now or before."""
+    """`last_seq` is the seq of the batch's last event, whether appended now or before.
+    `adopted`: how many events the writer's earlier attempt recorded after the expected seq
+    instead of these (the record's version stands; `read_events` after the expected seq gives
+    them); 0 when these events are the ones recorded."""
 
     last_seq: int
     appended: int
     duplicates: int
+    adopted: int = 0
 
 
 STORED_COLUMNS = (

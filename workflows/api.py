@@ -199,6 +199,9 @@ class CaseStatus(Model):
     events: int
     refused: tuple[RefusedInput, ...]  # the newest 50
     refused_total: int = 0
+    # What the case folded, event by event (8 hex characters each: store.records.fingerprint),
+    # for the reconciliation to compare with the record.
+    fingerprints: str = ""
 
 
 class CaseResult(Model):

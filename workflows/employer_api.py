@@ -86,6 +86,7 @@ class LabourStatus(Model):
     closed_detail: str = ""
     events: int = 0
     refused: tuple[RefusedInput, ...] = ()
+    fingerprints: str = ""  # each folded event's content fingerprint (as CaseStatus)
 
 
 class LabourResult(Model):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -222,6 +222,11 @@ class Staff:
 
     @asynccontextmanager
     async def clock_held(self) -> AsyncIterator[None]:
+        """The time-skipping clock held still while staff answer (the dev server's is the
+        wall's: nothing to hold)."""
+        if not self.env.supports_time_skipping:
+            yield
+            return
         service = self.env.client.test_service
         await service.lock_time_skipping(LockTimeSkippingRequest())
         try:
@@ -400,7 +405,11 @@ class Rig:
 
 @asynccontextmanager
 async def rig(
-    env: WorkflowEnvironment, pool: asyncpg.Pool, *, quarantined: bool = False
+    env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    *,
+    quarantined: bool = False,
+    workflows: Sequence[type] = (ApplicantWorkflow, EmployerPermitWorkflow),
 ) -> AsyncIterator[Rig]:
     r = Rig(env, pool, quarantined=quarantined)
     staff = asyncio.create_task(r.staff.run())
@@ -412,6 +421,7 @@ async def rig(
             task_queue=r.task_queue,
             verifier=VERIFIER,
             feeds=FEEDS,
+            workflows=workflows,
         ):
             try:
                 yield r

@@ -37,7 +37,7 @@ async def test_store_errors_are_classified(
 
     monkeypatch.setattr(module, "append_events", refuse)
     activity = EventActivities(pool=FakePool())  # type: ignore[arg-type]
-    request = AppendInput(case_id="case-1", expected_seq=0, events=())
+    request = AppendInput(case_id="case-1", expected_seq=0, writer="w", events=())
     with pytest.raises(Exception) as caught:
         await ActivityEnvironment().run(activity.append_events, request)
     if expected is None:  # retryable: left as is for Temporal's backoff

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.case import CaseState, fold
     from domain.decider import decide
+    from domain.record import event_id, fingerprints
     from workflows import api
     from workflows.api import AuthorityReplyInput
     from workflows.case.inputs import UPDATES, command_for, kind_of, parse, roles_for
@@ -58,12 +59,15 @@ class Case:
     # ---- decisions -----------------------------------------------------------------------
     async def record(self, command: cmd.Command) -> list[ev.Event]:
         """Decide, append to the business record, fold, publish (the caller holds the lock).
-        Raises DomainError on a refusal; nothing is recorded then."""
+        Raises DomainError on a refusal; nothing is recorded then. Returns the events recorded:
+        this decision's, or, when this workflow task is a retry whose earlier attempt recorded
+        the decision differently (a later clock), the record's, which stand."""
         assert self.rt.lock.locked(), "a decision is taken under the case's lock"
         events = decide(self.state, command, now=self.rt.now())
         if events:
-            await self._append(events)
+            events = await self._append(events)
             self.run.case = fold(events, self.state)
+            self.run.fingerprints += fingerprints(events)
             self.rt.decisions += 1
             self.publish()
             publish.measure(events, self.state.track)
@@ -78,23 +82,32 @@ class Case:
         async with self.rt.lock:
             return [] if self.closed else await self.record(command)
 
-    async def _append(self, events: list[ev.Event]) -> None:
+    async def _append(self, events: list[ev.Event]) -> list[ev.Event]:
+        writer, seq = self.run.writer, self.run.seq
         pending = tuple(
             m.PendingEvent(
-                event_id=str(workflow.uuid4()),
+                event_id=event_id(writer, seq + i),
                 event=e,
                 idempotency_key=getattr(e, "idempotency_key", None),
             )
-            for e in events
+            for i, e in enumerate(events, 1)
         )
         first = events[0]
         case_id = self.state.case_id or (
             first.case_id if isinstance(first, ev.ApplicationSubmitted) else ""
         )
-        request = m.AppendInput(case_id=case_id, expected_seq=self.run.seq, events=pending)
+        request = m.AppendInput(case_id=case_id, expected_seq=seq, writer=writer, events=pending)
         summary = f"append {', '.join(e.type for e in events)}"
         result = await self.rt.append(EventActivities.append_events, request, summary=summary)
         self.run.seq = result.last_seq
+        if not result.adopted:
+            return events
+        adopted = [p.event for p in result.adopted]
+        workflow.logger.warning(
+            "an earlier attempt of this decision recorded %s: adopted",
+            ", ".join(e.type for e in adopted),
+        )
+        return adopted
 
     # ---- staff ---------------------------------------------------------------------------
     async def notify(self, kind: Any, message: str, *, once_key: str | None = None) -> None:

@@ -15,10 +15,14 @@ from workflows.inputs import InputLog
 
 
 class RunState(BaseModel):
+    # Names the workflow in the record for life (domain.record.event_id): its first run's id.
+    writer: str = ""
     case: CaseState = Field(default_factory=CaseState)
     clock: CaseClock
     human_floor_seconds: float = 0.0
     seq: int = 0  # the record's last sequence number for this case
+    # Each folded event's content fingerprint (store.records.fingerprint), in seq order.
+    fingerprints: str = ""
     inputs: InputLog = Field(default_factory=InputLog)
     notified: list[str] = Field(default_factory=list)  # staff notices sent once
     run_year: int | None = None  # the case year this run started in (continue-as-new)

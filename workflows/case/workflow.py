@@ -41,7 +41,11 @@ class ApplicantWorkflow(TakesInput):
             clock = CaseClock(
                 origin=workflow.now(), seconds_per_year=inp.seconds_per_year or SECONDS_PER_YEAR
             )
-            run = RunState(clock=clock, human_floor_seconds=inp.human_floor_seconds)
+            run = RunState(
+                clock=clock,
+                human_floor_seconds=inp.human_floor_seconds,
+                writer=workflow.info().run_id,
+            )
         self.case = self.subject = Case(run)
 
     @workflow.run
@@ -151,4 +155,5 @@ class ApplicantWorkflow(TakesInput):
             events=case.run.seq,
             refused=tuple(log.refused),
             refused_total=log.refused_total,
+            fingerprints=case.run.fingerprints,
         )

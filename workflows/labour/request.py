@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.labour.commands import LabourCommand
     from domain.labour.decider import decide_labour
     from domain.policy import policy_by_id, policy_in_force
+    from domain.record import event_id, fingerprints
     from workflows import api
     from workflows import employer_api as eapi
     from workflows.inputs import Input, InputLog
@@ -63,16 +64,28 @@ class Request:
         events = decide_labour(self.state, command, now=self.rt.now())
         if not events:
             return events
-        pending = tuple(PendingLabourEvent(event_id=str(workflow.uuid4()), event=e) for e in events)
+        writer, seq = self.run.writer, self.run.seq
+        pending = tuple(
+            PendingLabourEvent(event_id=event_id(writer, seq + i), event=e)
+            for i, e in enumerate(events, 1)
+        )
         request = LabourAppendInput(
-            request_id=self.inp.request_id, expected_seq=self.run.seq, events=pending
+            request_id=self.inp.request_id, expected_seq=seq, writer=writer, events=pending
         )
         summary = f"append {', '.join(e.type for e in events)}"
         result = await self.rt.append(
             LabourActivities.append_labour_events, request, summary=summary
         )
         self.run.seq = result.last_seq
+        if result.adopted:
+            # a retried task decided again with a later clock: the record's version stands
+            events = [p.event for p in result.adopted]
+            workflow.logger.warning(
+                "an earlier attempt of this decision recorded %s: adopted",
+                ", ".join(e.type for e in events),
+            )
         self.run.request = fold_labour(events, self.state)
+        self.run.fingerprints += fingerprints(events)
         self.rt.decisions += 1
         self.publish()
         counter = workflow.metric_meter().create_counter("kosh_events", "events recorded")

@@ -57,7 +57,8 @@ class EmployerPermitWorkflow(TakesInput):
         clock = CaseClock(
             origin=workflow.now(), seconds_per_year=inp.seconds_per_year or SECONDS_PER_YEAR
         )
-        self.req = self.subject = Request(inp, RequestRun(clock=clock))
+        run = RequestRun(clock=clock, writer=workflow.info().run_id)
+        self.req = self.subject = Request(inp, run)
 
     @workflow.run
     async def run(self, inp: eapi.LabourInput) -> eapi.LabourResult:
@@ -92,11 +93,9 @@ class EmployerPermitWorkflow(TakesInput):
             req.refused_at_submission = True
             await workflow.wait_condition(workflow.all_handlers_finished)
             return self._result(closed_reason="refused", detail=exc.reason)
-        for step in (self._shortage, self._reserve, self._checks, self._permit, self._monitor):
-            if req.closed:
-                break
+        while not req.closed and not self._monitored():
             async with rt.lock:
-                await step()
+                await self._step()
         if not req.closed and req.state.exit_by is not None:
             await self._exit()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -112,6 +111,30 @@ class EmployerPermitWorkflow(TakesInput):
         )
 
     # ---- the steps (each under the request's lock) ---------------------------------------
+    async def _step(self) -> None:
+        """The step of the request's stage: what the record holds decides what comes next (a
+        retried task may find more recorded than the step it retries)."""
+        s = self.req.state
+        if s.stage == "shortage":
+            await self._shortage()
+        elif s.stage == "quota":
+            await self._reserve()
+        elif s.stage == "checks" and set(s.checks) != set(LABOUR_AUTHORITIES):
+            await self._checks()
+        elif s.stage == "checks":
+            await self._permit()
+        else:
+            await self._monitor()
+
+    def _monitored(self) -> bool:
+        """The permit's reviews are over (the request closes with the last, or waits for the
+        worker's exit)."""
+        req = self.req
+        return (
+            req.state.stage == "permit"
+            and labour_agenda.next_review(req.state, req.rules()) is None
+        )
+
     async def _shortage(self) -> None:
         req, r = self.req, self.req.inp.request
         on = req.rt.today()  # the day asked about: the answer is as of then, however late
@@ -233,4 +256,5 @@ class EmployerPermitWorkflow(TakesInput):
             closed_detail=s.closed_detail,
             events=req.run.seq,
             refused=tuple(req.run.inputs.refused),
+            fingerprints=req.run.fingerprints,
         )
