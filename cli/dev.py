@@ -263,7 +263,8 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         )
         if summary is not None and cases:
             ids = [c.case_id for c in cases]
-            summary["reconciliation"] = await reconcile(client, pool, sim, ids)
+            labour = [r.request_id for r in requests]
+            summary["reconciliation"] = await reconcile(client, pool, sim, ids, labour)
         return summary
     finally:
         for task in tasks:

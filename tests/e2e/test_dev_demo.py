@@ -83,6 +83,10 @@ def test_the_three_books_agree(demo_run: tuple[Path, dict[str, Any]]) -> None:
     assert books["payment_keys_differing"] == []  # the same payments, key by key
     assert places["ledger_in_use"] == places["kandas_cases_holding_a_place"] > 0
     assert places["held_by_these_workflows"] == places["held_by_these_in_record"] > 0
+    # and each stream holds, event by event, what its workflow folded (cases and requests)
+    content = books["content"]
+    assert content["events_compared"] > summary["events"]  # the labour requests' too
+    assert (content["events_differing"], content["streams_differing"]) == (0, [])
     assert books["ok"] is True
 
 

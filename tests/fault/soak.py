@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         "support_paid_tiyn": books["support_paid_tiyn"],
         "payment_keys_differing": len(books["payment_keys_differing"]),
         "cases_with_differing_events": len(books["events"]["cases_differing"]),
+        "events_compared_with_the_workflows": books["content"]["events_compared"],
+        "events_whose_stored_content_differs_from_the_workflows": books["content"][
+            "events_differing"
+        ],
         "worker_kills": stack.faults.worker_kills,
         "adapter_error_rate": args.error_rate,
         "seconds": round(time.monotonic() - started, 1),

@@ -29,12 +29,12 @@ async def test_an_outage_longer_than_the_local_attempts_is_waited_out_by_an_acti
     calls: list[int] = []
     away_for = 5  # the 3 local attempts, then the ordinary activity's first 2
 
-    async def away(conn: Any, *, case_id: str, expected_seq: int, events: Any) -> Any:
+    async def away(conn: Any, *, case_id: str, expected_seq: int, **rest: Any) -> Any:
         if case_id == cid:
             calls.append(expected_seq)
             if len(calls) <= away_for:
                 raise StoreUnavailableError("database unavailable: connection refused (test)")
-        return await real(conn, case_id=case_id, expected_seq=expected_seq, events=events)
+        return await real(conn, case_id=case_id, expected_seq=expected_seq, **rest)
 
     monkeypatch.setattr(module, "append_events", away)
     # rejected at the document check: no staff needed
