@@ -4,11 +4,13 @@ still extends the newest one), and checking the record against the newest one. S
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import asyncpg
 import structlog
 from pydantic import BaseModel, ValidationError
 
@@ -193,3 +195,24 @@ async def verify_checkpoint(conn: Conn, where: Places, *, case_id: str | None) -
         findings=findings,
         after=fold.after,
     )
+
+
+async def checkpoint_quietly(
+    pool: asyncpg.Pool, *, keys: CheckpointKeys, directory: Path, keep: int = 100
+) -> Written | None:
+    """`kosh dev`'s side task: one checkpoint, any failure logged (the demo goes on)."""
+    try:
+        async with pool.acquire() as conn:
+            return await write_checkpoint(conn, keys=keys, directory=directory, keep=keep)
+    except Exception:
+        log.exception("checkpoint_failed", directory=str(directory))
+        return None
+
+
+async def keep_checkpointing(
+    pool: asyncpg.Pool, *, keys: CheckpointKeys, directory: Path, seconds: float
+) -> None:
+    """A checkpoint every `seconds`, until cancelled."""
+    while True:
+        await asyncio.sleep(seconds)
+        await checkpoint_quietly(pool, keys=keys, directory=directory)

@@ -81,10 +81,11 @@ class CheckFold:
             stream.covered += 1
             stream.digest = chained(stream.digest, hashed)
             expected = head.tags[(seq - 1) * TAG_HEX : seq * TAG_HEX]
-            if expected != hashed.tag:
+            found = hashed.tag.hex()
+            if expected != found:
                 split = 2 * CONTENT_TAG
                 kind: FindingKind = (
-                    "changed" if expected[:split] != hashed.tag[:split] else ("recorded_at")
+                    "changed" if expected[:split] != found[:split] else "recorded_at"
                 )
                 stream.changed.append((seq, kind))
         elif before:

@@ -80,7 +80,7 @@ class RowHash:
     """An event's row hash (what the digests fold) and its tag (what names a change)."""
 
     full: bytes
-    tag: str
+    tag: bytes  # CONTENT_TAG + TIME_TAG bytes
 
 
 def row_hash(row: Mapping[str, Any]) -> RowHash:
@@ -104,7 +104,7 @@ def row_hash(row: Mapping[str, Any]) -> RowHash:
     recorded = utc_text(row["recorded_at"]).encode()
     time_hash = hashlib.sha256(recorded).digest()
     full = hashlib.sha256(content_hash + recorded).digest()
-    return RowHash(full, (content_hash[:CONTENT_TAG] + time_hash[:TIME_TAG]).hex())
+    return RowHash(full, content_hash[:CONTENT_TAG] + time_hash[:TIME_TAG])
 
 
 def chained(previous: bytes, row: RowHash) -> bytes:
@@ -115,7 +115,7 @@ def chained(previous: bytes, row: RowHash) -> bytes:
 class _Stream:
     count: int = 0
     digest: bytes = START
-    tags: list[str] = field(default_factory=list)
+    tags: bytearray = field(default_factory=bytearray)
 
 
 class CoverageFold:
@@ -134,11 +134,11 @@ class CoverageFold:
         stream = self._streams.setdefault(row["case_id"], _Stream())
         stream.count += 1
         stream.digest = chained(stream.digest, hashed)
-        stream.tags.append(hashed.tag)
+        stream.tags += hashed.tag
 
     def coverage(self) -> Coverage:
         streams = {
-            case_id: StreamHead(count=s.count, digest=s.digest.hex(), tags="".join(s.tags))
+            case_id: StreamHead(count=s.count, digest=s.digest.hex(), tags=s.tags.hex())
             for case_id, s in sorted(self._streams.items())
         }
         return Coverage(
