@@ -19,6 +19,7 @@ from cli.checkpoints import Written, places, write_checkpoint
 from cli.common import JsonFlag, StateOpt, _emit, err, fail, out
 from cli.connect import with_record
 from cli.tables import utc
+from store.errors import StoreError
 from store.pool import Conn
 
 EVERY = "Keep writing one every SECONDS until stopped (Ctrl-C, SIGTERM)."
@@ -46,7 +47,12 @@ def checkpoint(
 
     async def repeatedly(conn: Conn) -> Written:
         while True:
-            _show(await once(conn), as_json, exit_on_refusal=False)
+            try:
+                _show(await once(conn), as_json, exit_on_refusal=False)
+            except StoreError as exc:
+                if exc.retryable:  # the connection is gone: exit 1, to be restarted
+                    raise
+                err.print(f"[red]error:[/red] {escape(str(exc))}; trying again in {every} s")
             await asyncio.sleep(every or 0)
 
     try:
