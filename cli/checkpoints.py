@@ -136,7 +136,6 @@ async def write_checkpoint(
     await scan(conn, sinks, upto=last)
     before = summary(previous_path, previous) if previous_path and previous else None
     if check is not None and (findings := check.findings()):
-        log.error("checkpoint_refused", previous=str(previous_path), findings=len(findings))
         return Written(outcome="refused", previous=before, findings=findings)
     coverage = fold.coverage()
     if previous is not None and (previous.last_position, previous.running_hash) == (
@@ -148,14 +147,6 @@ async def write_checkpoint(
     name = files.file_name(utc_text(body.written_at), body.last_position)
     path = files.write(directory, name, keys.sign(body.model_dump(mode="json")))
     pruned = files.prune(directory, keep)
-    log.info(
-        "checkpoint_written",
-        file=str(path),
-        key_id=keys.active,
-        last_position=body.last_position,
-        events=body.events,
-        streams=len(body.streams),
-    )
     return Written(
         outcome="written", written=summary(path, body), previous=before, pruned=len(pruned)
     )
@@ -203,10 +194,15 @@ async def checkpoint_quietly(
     """`kosh dev`'s side task: one checkpoint, any failure logged (the demo goes on)."""
     try:
         async with pool.acquire() as conn:
-            return await write_checkpoint(conn, keys=keys, directory=directory, keep=keep)
+            done = await write_checkpoint(conn, keys=keys, directory=directory, keep=keep)
     except Exception:
         log.exception("checkpoint_failed", directory=str(directory))
         return None
+    if done.outcome == "refused":
+        log.error("checkpoint_refused", findings=[f.message for f in done.findings[:10]])
+    elif done.written is not None:
+        log.info("checkpoint_written", **done.written.model_dump(mode="json"))
+    return done
 
 
 async def keep_checkpointing(

@@ -22,7 +22,7 @@ from cli.tables import utc
 from store.errors import StoreError
 from store.pool import Conn
 
-EVERY = "Keep writing one every SECONDS until stopped (Ctrl-C, SIGTERM)."
+EVERY = "Keep writing one every SECONDS until stopped (Ctrl-C); each file is whole or absent."
 
 
 def checkpoint(

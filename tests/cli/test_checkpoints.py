@@ -108,7 +108,7 @@ def test_a_malformed_checkpoint_exits_2_without_a_traceback(
     own_record: Path, fresh_db: str
 ) -> None:
     seed(fresh_db)
-    ok("events", "checkpoint")
+    assert ok_json("events", "checkpoint")["outcome"] == "written"  # stdout: the JSON alone
     newest = own_record / "checkpoint-99999999T999999999999Z-1.json"
     newest.write_text("{not json")
     for args in (("events", "--verify"), ("events", "checkpoint")):
