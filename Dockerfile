@@ -7,7 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-RUN useradd --create-home --uid 10001 --user-group kosh
+# The checkpoints' folder (kosh-checkpoint's volume starts as a copy of it: owned by kosh).
+RUN useradd --create-home --uid 10001 --user-group kosh \
+    && mkdir -p /var/lib/kosh/checkpoints && chown -R kosh:kosh /var/lib/kosh
 
 # The build context is filtered by .dockerignore (no .venv, tests, caches or .env).
 COPY . /src

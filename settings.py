@@ -32,6 +32,7 @@ GROUPS = (
     "Worker",
     "Observability",
     "Staff and tools",
+    "Record checkpoints",
 )
 
 
@@ -219,6 +220,29 @@ class Settings(BaseSettings):
         "Staff and tools",
         "Workers: the public keys that verify staff and feed assertions (`kosh keys assertion "
         "public FILE...`). Required by a worker.",
+    )
+
+    # Record checkpoints
+    checkpoint_dir: Path | None = _knob(
+        None,
+        "Record checkpoints",
+        "Where `kosh events checkpoint` writes signed checkpoints of the record and `kosh "
+        "events --verify` reads the newest: a place the database's superuser cannot write.",
+    )
+    checkpoint_key_file: Path | None = _knob(
+        None,
+        "Record checkpoints",
+        "The keys that sign checkpoints (`kosh keys checkpoint new`): the checkpoint writer's "
+        "alone, never the database's host.",
+    )
+    checkpoint_public_keys_file: Path | None = _knob(
+        None,
+        "Record checkpoints",
+        "The public keys `kosh events --verify` checks checkpoints with (`kosh keys checkpoint "
+        "public`; default: those of KOSH_CHECKPOINT_KEY_FILE).",
+    )
+    checkpoint_keep: int = _knob(
+        100, "Record checkpoints", "Checkpoints kept in KOSH_CHECKPOINT_DIR (the newest).", ge=1
     )
     _keys: CodecKeys | None = PrivateAttr(default=None)
     _employer_secret: bytes | None = PrivateAttr(default=None)

@@ -27,12 +27,14 @@ import worker
 from adapters import pseudonyms
 from adapters.assertions import Issuer, SigningKeys, Verifier
 from adapters.callbacks import PATH as CALLBACK_PATH
+from adapters.checkpoints import CheckpointKeys
 from adapters.codec import CodecKeys
 from adapters.notifier import PATH as NOTICES_PATH
 from adapters.notifier import notices_app
 from adapters.sim_server import AgencySimulator
 from adapters.simulator import SimConfig, Simulator
 from cli import demo, identity
+from cli.checkpoints import checkpoint_quietly, keep_checkpointing
 from cli.devserver import TemporalDevServer, ensure_free, reap_leftovers
 from cli.progress import watch
 from cli.reconcile import reconcile
@@ -58,6 +60,10 @@ EMPLOYER_KEY_FILE = "employer-key"  # base64; employers' keyed ids (KOSH_EMPLOYE
 # keys (its callback receiver), and their public keys for any worker that joins.
 STAFF_KEYS_FILE, FEED_KEYS_FILE = "assertion-keys.json", "feed-keys.json"
 PUBLIC_KEYS_FILE = "assertion-public-keys.json"
+# Signed checkpoints of the record, written at an interval and once more on the way out (the
+# demo's `kosh events --verify` checks the record against the newest).
+CHECKPOINT_KEY_FILE, CHECKPOINT_PUBLIC_KEYS_FILE = "checkpoint-key.json", "checkpoint-public.json"
+CHECKPOINT_DIR, CHECKPOINT_SECONDS = "checkpoints", 30.0
 
 
 def assertion_keys(state: Path) -> tuple[Issuer, Issuer, Verifier]:
@@ -134,6 +140,10 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
     keys = CodecKeys.load_or_create(opts.state / "codec-keys.json")
     employer_secret = pseudonyms.load_or_create(opts.state / EMPLOYER_KEY_FILE)
     issuer, feeds, verifier = assertion_keys(opts.state)
+    checkpoint_keys = CheckpointKeys.load_or_create(opts.state / CHECKPOINT_KEY_FILE)
+    (opts.state / CHECKPOINT_PUBLIC_KEYS_FILE).write_text(checkpoint_keys.public().to_json())
+    checkpoints = opts.state / CHECKPOINT_DIR
+    pool: asyncpg.Pool | None = None
     codec_url = f"http://localhost:{opts.codec_port}"
     temporal = TemporalDevServer(opts.state, opts.port, opts.ui_port, codec_endpoint=codec_url)
     pg = EmbeddedPostgres(opts.state / "pg")
@@ -174,6 +184,9 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
             employer_key_file=str(opts.state / EMPLOYER_KEY_FILE),
             assertion_public_keys_file=str(opts.state / PUBLIC_KEYS_FILE),
             feed_keys_file=str(opts.state / FEED_KEYS_FILE),
+            checkpoint_dir=str(checkpoints),
+            checkpoint_key_file=str(opts.state / CHECKPOINT_KEY_FILE),
+            checkpoint_public_keys_file=str(opts.state / CHECKPOINT_PUBLIC_KEYS_FILE),
         )
         console.print(f"kosh dev: Temporal UI at [bold]{ui_url}[/bold]  (state in {opts.state})")
         console.print(
@@ -241,6 +254,13 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
             )
             tasks.append(asyncio.create_task(own.run()))
         tasks.append(asyncio.create_task(staff.run()))
+        tasks.append(
+            asyncio.create_task(
+                keep_checkpointing(
+                    pool, keys=checkpoint_keys, directory=checkpoints, seconds=CHECKPOINT_SECONDS
+                )
+            )
+        )
         for case in cases:
             await demo.submit(
                 client,
@@ -272,6 +292,8 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
+        if pool is not None:  # the last checkpoint: what the record holds as the demo stops
+            await checkpoint_quietly(pool, keys=checkpoint_keys, directory=checkpoints)
         with contextlib.suppress(Exception):
             await running.aclose()
         temporal.stop()

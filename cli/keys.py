@@ -12,12 +12,15 @@ import typer
 from adapters import pseudonyms
 from adapters.codec import KEY_ID, CodecKeyError, CodecKeys
 from cli.assertion_keys import assertion_app
+from cli.checkpoint_keys import checkpoint_keys_app
 from cli.common import fail, out
 
 keys_app = typer.Typer(
-    no_args_is_help=True, help="Payload encryption keys, the employer key, assertion keys."
+    no_args_is_help=True,
+    help="Payload encryption keys, the employer key, assertion keys, checkpoint keys.",
 )
 keys_app.add_typer(assertion_app, name="assertion")
+keys_app.add_typer(checkpoint_keys_app, name="checkpoint")
 
 
 def _check_id(key_id: str) -> None:

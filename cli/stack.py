@@ -33,6 +33,11 @@ class StackInfo(BaseModel):
     # who sent staff input: the public keys a joining worker verifies with, the feeds' keys
     assertion_public_keys_file: str | None = None
     feed_keys_file: str | None = None
+    # signed checkpoints of the record: where `kosh dev` writes them, its keys and their
+    # public keys (`kosh events checkpoint`, `kosh events --verify` beside a running kosh dev)
+    checkpoint_dir: str | None = None
+    checkpoint_key_file: str | None = None
+    checkpoint_public_keys_file: str | None = None
     # what a second worker needs to join this stack (`kosh worker` beside `kosh dev`)
     agencies_url: str | None = None
     agencies_timeout: float | None = None

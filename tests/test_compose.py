@@ -142,7 +142,7 @@ def test_the_schema_check_catches_a_bad_file(tmp_path: Path) -> None:
 
 
 def test_every_kosh_service_sets_only_knobs_settings_declares() -> None:
-    expected = {"kosh-worker", "kosh-codec", "kosh-sim", "kosh-console"}
+    expected = {"kosh-worker", "kosh-codec", "kosh-sim", "kosh-console", "kosh-checkpoint"}
     assert set(kosh_services()) == expected
     for name, service in kosh_services().items():
         unknown = {k for k in environment(service) if k.startswith("KOSH_")}
@@ -453,3 +453,54 @@ def test_only_the_console_holds_the_staff_signing_keys() -> None:
     assert "kosh-assertion-keys" not in services["kosh-worker"]["secrets"]
     for name in ("kosh-assertion-keys", "kosh-feed-keys", "kosh-assertion-public-keys"):
         assert compose()["secrets"][name]["file"].startswith("./secrets/")
+
+
+# --- issue #25: checkpoints of the record where the database cannot reach them ----------------
+
+CHECKPOINT = "kosh-checkpoint"
+
+
+def named_volumes(service: dict[str, Any]) -> dict[str, str]:
+    """Named volume -> mount target (bind mounts, which start with . or /, left out)."""
+    found = {}
+    for volume in service.get("volumes") or []:
+        source, _, rest = str(volume).partition(":")
+        if rest and not source.startswith((".", "/")):
+            found[source] = rest.split(":")[0]
+    return found
+
+
+def test_checkpoints_are_written_where_the_database_cannot_write() -> None:
+    """A separate service writes them to a named volume that kosh-db (and every other service)
+    never mounts, signed with a key that only it holds."""
+    all_services = services()
+    service = all_services[CHECKPOINT]
+    command = words(service["command"])
+    assert command[:3] == ["events", "checkpoint", "--every"] and float(command[3]) >= 60
+    env = environment(service)
+    [(volume, target)] = named_volumes(service).items()
+    assert env["KOSH_CHECKPOINT_DIR"] == target and volume in compose()["volumes"]
+    for name, other in all_services.items():
+        if name != CHECKPOINT:
+            assert volume not in named_volumes(other), f"{name} mounts the checkpoints"
+    assert named_volumes(all_services["kosh-db"]) == {"kosh-db": "/var/lib/postgresql/data"}
+    assert env["KOSH_DATABASE_URL"] == environment(all_services[WORKER])["KOSH_DATABASE_URL"]
+    assert depends_on(service)["kosh-db"] == "service_healthy"
+    assert service.get("deploy", {}).get("replicas", 1) == 1
+    # the image starts the volume as a copy of a folder owned by its user
+    runs = " ".join(arg for op, arg in dockerfile_instructions() if op == "RUN")
+    assert f"mkdir -p {target}" in runs and "chown -R kosh:kosh" in runs
+
+
+def test_only_the_checkpoint_service_holds_the_checkpoint_signing_key() -> None:
+    key = "kosh-checkpoint-key"
+    env = environment(services()[CHECKPOINT])
+    assert env["KOSH_CHECKPOINT_KEY_FILE"] == f"/run/secrets/{key}"
+    assert env["KOSH_CHECKPOINT_PUBLIC_KEYS_FILE"] == "/run/secrets/kosh-checkpoint-public-keys"
+    for name, service in services().items():
+        holds = key in (service.get("secrets") or [])
+        assert holds == (name == CHECKPOINT), f"{name} {'holds' if holds else 'lacks'} {key}"
+        if name != CHECKPOINT:
+            assert "KOSH_CHECKPOINT_KEY_FILE" not in environment(service), name
+    for secret in (key, "kosh-checkpoint-public-keys"):
+        assert compose()["secrets"][secret]["file"].startswith("./secrets/")

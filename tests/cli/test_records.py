@@ -31,7 +31,8 @@ __all__ = ["db_url", "isolated", "seeded"]  # the record's fixtures, used here
 # --- help -----------------------------------------------------------------------------------
 
 RECORD_HELP = [
-    (("events",), "case_id"),
+    (("events", "history"), "case_id"),
+    (("events", "checkpoint"), "--every"),
     (("payments",), "case_id"),
     (("quotas",), "--year"),
     (("cases",), "--limit"),

@@ -54,3 +54,42 @@ async def pool(pg_url: str) -> AsyncIterator[asyncpg.Pool]:
         await migrate(conn)
     yield pool
     await pool.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def migrated_template(pg_url: str) -> AsyncIterator[str]:
+    """The name of a migrated, empty database on pg_url's server, to copy per test."""
+    name = f"kosh_tmpl_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(pg_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        conn = await asyncpg.connect(_on(pg_url, name))
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        yield name
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest_asyncio.fixture
+async def fresh_pool(pg_url: str, migrated_template: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a migrated database of this test's own, for checks of the whole record
+    (the session's shared database holds other tests' deliberately broken cases)."""
+    name = f"kosh_own_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(pg_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
+        pool = await create_pool(_on(pg_url, name), min_size=1, max_size=4)
+        yield pool
+        await pool.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def _on(url: str, database: str) -> str:
+    """`url` with another database."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
