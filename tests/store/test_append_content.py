@@ -149,10 +149,14 @@ async def test_another_writers_events_are_never_adopted(pool: asyncpg.Pool) -> N
         with pytest.raises(ConcurrencyConflictError) as caught:
             await append_events(conn, case_id=case_id, expected_seq=5, events=mine, writer=ours)
         # ours, then a stray event after it: not adopted either
-        case_id = new_case_id()
-        await opened(conn, case_id, ours)
+        case_id, mine2 = new_case_id(), str(uuid.uuid4())
+        await opened(conn, case_id, mine2)
         await append_events(
-            conn, case_id=case_id, expected_seq=5, events=by(ours, 5, decided([2027])), writer=ours
+            conn,
+            case_id=case_id,
+            expected_seq=5,
+            events=by(mine2, 5, decided([2027])),
+            writer=mine2,
         )
         await append_events(
             conn,
@@ -166,8 +170,8 @@ async def test_another_writers_events_are_never_adopted(pool: asyncpg.Pool) -> N
                 conn,
                 case_id=case_id,
                 expected_seq=5,
-                events=by(ours, 5, decided([2028])),
-                writer=ours,
+                events=by(mine2, 5, decided([2028])),
+                writer=mine2,
             )
     assert "another writer" in str(caught.value)
 
