@@ -162,7 +162,7 @@ async def test_another_writers_events_are_never_adopted(pool: asyncpg.Pool) -> N
             conn,
             case_id=case_id,
             expected_seq=6,
-            events=by(theirs, 6, decided([2027])),
+            events=by(theirs, 6, decided([0, 2027])),
             writer=theirs,
         )
         with pytest.raises(ConcurrencyConflictError):
