@@ -18,7 +18,7 @@ from bench.event_store_lives import CaseLog, renamed
 from domain import events as ev
 from domain.regions import Region
 from store.errors import QuotaExhaustedError
-from store.events import INSERT_BATCH, NewEvent, _columns, append_events
+from store.events import HASH_AT, INSERT_BATCH, NewEvent, _columns, _links, append_events
 from store.pool import Conn
 from store.projections import RESERVE_PLACE
 
@@ -64,10 +64,14 @@ async def kosh_append(conn: Conn, case: CaseLog, k: int) -> None:
 
 
 async def kosh_insert_alone(conn: Conn, case: CaseLog, k: int) -> None:
-    """The very statement and columns append_events sends, without the projections."""
+    """The very statement and columns append_events sends (the chain's links computed by the
+    writer from the hash it reads), without the projections."""
     seq = case.offsets[k]
     async with conn.transaction():
-        await conn.fetch(INSERT_BATCH, case.case_id, seq, *_columns(case.new_events(k), seq))
+        prev = await conn.fetchval(HASH_AT, case.case_id, seq)
+        columns = _columns(case.new_events(k), seq)
+        links = _links(case.case_id, prev, columns)
+        await conn.fetch(INSERT_BATCH, case.case_id, seq, *columns, *links)
 
 
 def raw_rows(case: CaseLog, k: int) -> list[tuple[Any, ...]]:

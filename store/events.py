@@ -10,6 +10,7 @@ import asyncpg
 
 from domain.case import CaseState
 from domain.record import event_id
+from store.chain import chained
 from store.errors import ConcurrencyConflictError, translated
 from store.held import check_held, earlier_attempt
 from store.pool import Conn
@@ -45,19 +46,22 @@ __all__ = [
 # One statement per batch. The WHERE clause refuses a batch whose expected_seq lies beyond the
 # case's last event (it would leave a gap); ON CONFLICT skips rows whose (case_id, seq) or
 # event_id exist, so a retry inserts nothing and a conflict is found by counting rows.
-INSERT_BATCH = """
+INSERT_ROWS = """
 INSERT INTO events (case_id, seq, event_id, type, schema_version, policy_id, occurred_at,
-                    payload, idempotency_key)
+                    payload, idempotency_key, prev_hash, hash)
 SELECT $1, b.seq, b.event_id, b.type, b.schema_version, b.policy_id, b.occurred_at,
-       b.payload::jsonb, b.idempotency_key
+       b.payload::jsonb, b.idempotency_key, b.prev_hash, b.hash
 FROM unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[],
-            $9::text[], $10::text[])
-     AS b(seq, event_id, type, schema_version, policy_id, occurred_at, payload, idempotency_key)
+            $9::text[], $10::text[], {prev}::bytea[], {hash}::bytea[])
+     AS b(seq, event_id, type, schema_version, policy_id, occurred_at, payload, idempotency_key,
+          prev_hash, hash)
 WHERE $2::int = 0 OR EXISTS (SELECT 1 FROM events WHERE case_id = $1 AND seq = $2::int)
 ORDER BY b.seq
 ON CONFLICT DO NOTHING
 RETURNING position, seq, recorded_at, hash
 """
+# Each row's link of the hash chain comes from the writer (store/chain.py): $11 and $12 here.
+INSERT_BATCH = INSERT_ROWS.format(prev="$11", hash="$12")
 # The append in one statement, which commits alone: the events (INSERT_BATCH), their payments
 # (each given its event's position), the quota place the batch takes or gives back ($34-$37:
 # taken only while the region's year has one left, decision 002) and the case row, written
@@ -66,7 +70,7 @@ RETURNING position, seq, recorded_at, hash
 # guard raises (KA001) unless all of it holds, so nothing lands otherwise. Returns the hash
 # of the batch's last event.
 APPEND_AT_ONCE = f"""
-WITH ins AS ({INSERT_BATCH}),
+WITH ins AS ({INSERT_ROWS.format(prev="$38", hash="$39")}),
 pay AS (
     INSERT INTO payments ({PAYMENT_COLUMNS})
     SELECT p.key, $1, p.kind, p.measure, p.period, p.amount_tiyn, p.reference, p.occurred_at,
@@ -111,6 +115,7 @@ SELECT kosh_append_guard(
 """
 MOVED = "KA001"  # kosh_append_guard's SQLSTATE (migration 0007)
 LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events WHERE case_id = $1"
+HASH_AT = "SELECT hash FROM events WHERE case_id = $1 AND seq = $2"
 READ_CASE = f"""
 SELECT {STORED_COLUMNS} FROM events WHERE case_id = $1 AND seq > $2 ORDER BY seq
 """
@@ -180,8 +185,10 @@ async def append_batch(
     with translated():
         try:
             async with conn.transaction():
+                prev = await conn.fetchval(HASH_AT, case_id, expected_seq)
+                columns = _columns(events, expected_seq)
                 rows = await conn.fetch(
-                    INSERT_BATCH, case_id, expected_seq, *_columns(events, expected_seq)
+                    INSERT_BATCH, case_id, expected_seq, *columns, *_links(case_id, prev, columns)
                 )
                 duplicates = len(events) - len(rows)
                 if duplicates:
@@ -212,15 +219,17 @@ async def _append_at_once(
         state, last = await load_case(conn, case_id)
         if last != expected_seq:
             return False
-        known_hash = None
+        known_hash = await conn.fetchval(HASH_AT, case_id, expected_seq)
     else:
         state, known_hash = known
     ahead = project_ahead(case_id, state, expected_seq, [e.event for e in events])
     if ahead is None:
         return False
-    args = _at_once_args(case_id, expected_seq, events, ahead)
+    columns = _columns(events, expected_seq)
+    args = _at_once_args(case_id, expected_seq, columns, ahead)
+    links = _links(case_id, known_hash, columns)
     try:
-        row = await conn.fetchrow(APPEND_AT_ONCE, *args, known_hash, *ahead.quota)
+        row = await conn.fetchrow(APPEND_AT_ONCE, *args, known_hash, *ahead.quota, *links)
     except asyncpg.PostgresError as exc:
         if exc.sqlstate == MOVED:
             return False
@@ -260,19 +269,12 @@ WRITTEN = _Written()
 
 
 def _at_once_args(
-    case_id: str, expected_seq: int, events: Sequence[NewEvent], ahead: Ahead
+    case_id: str, expected_seq: int, columns: list[list[Any]], ahead: Ahead
 ) -> list[Any]:
     payments = [(seq, *fields) for seq, fields in ahead.payments]
     # fields: key, case_id, kind, measure, period, amount_tiyn, reference, occurred_at
-    columns = [[p[i] for p in payments] for i in (0, 1, 3, 4, 5, 6, 7, 8)]
-    return [
-        case_id,
-        expected_seq,
-        *_columns(events, expected_seq),
-        len(events),
-        *ahead.case,
-        *columns,
-    ]
+    paid = [[p[i] for p in payments] for i in (0, 1, 3, 4, 5, 6, 7, 8)]
+    return [case_id, expected_seq, *columns, len(columns[0]), *ahead.case, *paid]
 
 
 async def read_events(conn: Conn, *, case_id: str, after_seq: int = 0) -> list[StoredEvent]:
@@ -330,6 +332,15 @@ def _columns(
         [e.event.model_dump_json() for e in events],
         [e.idempotency_key for e in events],
     ]
+
+
+def _links(
+    case_id: str, prev: bytes | None, columns: list[list[Any]]
+) -> tuple[list[bytes | None], list[bytes | None]]:
+    """The batch's prev_hash and hash columns, chained after `prev` (store/chain.py)."""
+    seqs, *content = columns
+    rows = list(zip(*content, strict=True))
+    return chained(prev, case_id, seqs[0] - 1, rows)
 
 
 def _stored(
