@@ -20,16 +20,20 @@ from domain.agenda import support_schedule
 from domain.case import fold
 from domain.policy import policy_by_id
 from tests.workflows.harness import (
+    OFFICER,
     Handle,
     Rig,
     application,
     arrive,
+    as_staff,
     interview,
     of_type,
     one,
     own_rig,
     serve,
+    types,
 )
+from workflows import api
 
 HUMAN_FLOOR = 30.0  # wall seconds staff get to answer on the compressed clock
 
@@ -103,3 +107,30 @@ async def test_a_move_while_no_worker_ran_is_found_and_support_stops_where_it_wo
     assert {p.idempotency_key for p in of_type(events, "SupportPaid")} == due_by_then
     assert len(due_by_then) < len(schedule)
     assert demanded.amount_tiyn == r.sim.total_paid(cid) == result.support_paid_tiyn
+
+
+async def test_staff_get_their_floor_again_when_the_case_wakes_late_on_their_deadline(
+    time_env: WorkflowEnvironment, embedded_pool: asyncpg.Pool
+) -> None:
+    """On a compressed clock staff get at least the floor to answer; a case nothing ran for
+    longer than that could not take their answer, so it waits the floor again, not lapse."""
+    async with own_rig(time_env, embedded_pool) as r:
+        r.staff.on("interview_due", interview)
+        h = await r.start(application(), seconds_per_year=4.0, human_floor_seconds=5.0)
+        cid = h.id.removeprefix("case-")
+        async with serve(r, cache=0):
+            await r.notice("arrival_due")
+            async with asyncio.timeout(10):
+                while not await r.idle(h):  # waiting on its arrival deadline
+                    await asyncio.sleep(0.05)
+        await asyncio.sleep(12.0)  # the deadline passes while no worker runs the case
+        async with serve(r):
+            region = one(await r.events(cid), "QuotaPlaceReserved").region
+            fact = {"kind": "arrival", "region": region}
+            answer = await as_staff(h, api.UPDATE_FACT, fact, by=OFFICER)
+            status = await r.wait_status(h, lambda s: s.stage == "monitoring", timeout=10)
+
+    assert answer.accepted, answer.reason
+    assert status.region == region
+    recorded = types(await r.events(cid))
+    assert "RelocationArrived" in recorded and "CaseClosed" not in recorded
