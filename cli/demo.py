@@ -277,7 +277,7 @@ class SimulatedStaff:
         except Exception as exc:  # one case's trouble never stops the staff
             log.warning("staff_action_failed", case_id=notice.case_id, error=str(exc))
 
-    async def answer(self, notice: StaffNotice, *, patience: float = 60.0) -> None:
+    async def answer(self, notice: StaffNotice, *, patience: float = 600.0) -> None:
         """Handle a notice; while the case cannot take the answer yet, try again each second
         for up to `patience` seconds, as a person at a desk would: Temporal away (a restart),
         a query or update that timed out or a case whose workflow task is being retried
