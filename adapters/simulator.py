@@ -71,7 +71,9 @@ class SimConfig:
 
 @dataclass
 class World:
-    """Facts a registry would know. Offsets count days from the date the caller anchors on."""
+    """Facts a registry would know, dated in case time: offsets count days from the date the
+    caller anchors on (a move from the contract's start, a departure from the `since` border
+    control is asked about: the permit's issue), never from the wall clock."""
 
     moves: dict[str, tuple[int, Region]] = field(default_factory=dict)
     departures: dict[str, int] = field(default_factory=dict)

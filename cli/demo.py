@@ -226,6 +226,18 @@ DEMO_INTERVIEWER = "staff-demo-01"
 DEMO_OFFICER = "officer-demo-01"
 
 
+# An answer refused for good (the case is gone, the request is wrong); anything else (Temporal
+# away, "Timeout expired", an update refused while the case's workflow task is retried after
+# a worker died) is tried again.
+FINAL = (
+    RPCStatusCode.NOT_FOUND,
+    RPCStatusCode.INVALID_ARGUMENT,
+    RPCStatusCode.PERMISSION_DENIED,
+    RPCStatusCode.UNAUTHENTICATED,
+    RPCStatusCode.UNIMPLEMENTED,
+)
+
+
 class SimulatedStaff:
     """Answers notices: interviews, arrivals, referrals; withdraws on request. (Repayments
     come from the treasury: the simulated world plans them.)"""
@@ -265,21 +277,19 @@ class SimulatedStaff:
         except Exception as exc:  # one case's trouble never stops the staff
             log.warning("staff_action_failed", case_id=notice.case_id, error=str(exc))
 
-    async def answer(self, notice: StaffNotice, *, patience: float = 60.0) -> None:
-        """Handle a notice; while Temporal is unreachable (a restart), try again each second
-        for up to `patience` seconds, as a person at a desk would. Every action carries a
-        request id, so one that got through before the error is not applied twice."""
+    async def answer(self, notice: StaffNotice, *, patience: float = 600.0) -> None:
+        """Handle a notice; while the case cannot take the answer yet, try again each second
+        for up to `patience` seconds, as a person at a desk would: Temporal away (a restart),
+        a query or update that timed out or a case whose workflow task is being retried
+        (its worker was just killed). Every action carries a request id, so one that got
+        through before the error is not applied twice."""
         deadline = asyncio.get_running_loop().time() + patience
         while True:
             try:
                 await self.handle(notice)
                 return
             except RPCError as exc:
-                transient = exc.status in (
-                    RPCStatusCode.UNAVAILABLE,
-                    RPCStatusCode.DEADLINE_EXCEEDED,
-                )
-                if not transient or asyncio.get_running_loop().time() > deadline:
+                if exc.status in FINAL or asyncio.get_running_loop().time() > deadline:
                     raise
                 await asyncio.sleep(1.0)
 

@@ -74,12 +74,26 @@ def next_residence_check(state: CaseState) -> date | None:
     """When the address registry should next be asked (a pending confirmation first)."""
     if state.stage != "monitoring" or state.contract_starts_on is None:
         return None
+    ends = state.contract_ends_on
+    assert ends is not None
     if state.discrepancy_confirm_on is not None:
-        return state.discrepancy_confirm_on
+        # A confirmation after the contract's last day is never made: the contract ended
+        # first, whether the case was awake on that day or caught up later.
+        confirm = state.discrepancy_confirm_on
+        return confirm if confirm <= ends else None
     interval = timedelta(days=policy_by_id(state.policy_id).contract.monitoring_interval_days)
     nxt = state.contract_starts_on + interval * (state.residence_checks + 1)
-    assert state.contract_ends_on is not None
-    return nxt if nxt < state.contract_ends_on else None
+    return nxt if nxt < ends else None
+
+
+def monitoring_as_of(state: CaseState, today: date) -> date:
+    """The case date a monitored case acts as of: today, or the residence check that fell
+    due before today (a late wake: a worker away for days, a loaded machine). Support due by
+    that date is paid, then the check is made as of it, then the next: payments, checks and
+    the contract's end are caught up in the order an undisturbed case met them, so support
+    is never paid for months after a move a due check would have found."""
+    check = next_residence_check(state)
+    return check if check is not None and check < today else today
 
 
 def next_rescreening(state: CaseState) -> date | None:
@@ -90,6 +104,33 @@ def next_rescreening(state: CaseState) -> date | None:
     nxt = state.permit_issued_on + interval * (state.rescreenings + 1)
     assert state.permit_valid_until is not None
     return nxt if nxt < state.permit_valid_until else None
+
+
+class BorderCheck(Model):
+    """Border control asked about every crossing from `since` to `until` (case dates).
+    `final`: the check up to the permit's last day, after which its term ends."""
+
+    since: date
+    until: date
+    final: bool = False
+
+
+def border_check_due(state: CaseState, today: date) -> BorderCheck | None:
+    """General track: the departure check due by `today`, or None. Each re-screening asks
+    about every crossing since the permit was issued up to the re-screening's own date, and
+    before the term ends a last check covers up to the permit's final day. A case that wakes
+    late (a worker away for days, a loaded machine) catches up check by check, each as of
+    the day it was due: no departure falls between two checks or after the last one."""
+    if state.stage != "residence" or state.permit_issued_on is None:
+        return None
+    since = state.permit_issued_on
+    due = next_rescreening(state)
+    if due is not None and due <= today:
+        return BorderCheck(since=since, until=due)
+    ends = state.permit_valid_until
+    if ends is not None and ends <= today:
+        return BorderCheck(since=since, until=ends, final=True)
+    return None
 
 
 def repayment_referral_on(state: CaseState) -> date | None:

@@ -96,10 +96,29 @@ class Runtime:
 
     async def wait(self, until: date | None, *, label: str, human: bool = False) -> bool:
         """A step's wait (the step holds the lock, and lets it go meanwhile, so input is
-        applied): until case date `until` or until something is decided; True for the latter."""
+        applied): until case date `until` or until something is decided; True for the latter.
+
+        A wait on a person that wakes late by more than the human floor (no worker ran the
+        case meanwhile: workers killed, a loaded machine) gives staff the floor again: they
+        could not reach a case that nothing ran, and on a compressed clock that delay alone
+        would otherwise decide the case."""
         seen = self.decisions
-        done = self.wait_for(lambda: self.decisions != seen, until, label=label, human=human)
-        return await self.unlocked(done)
+        while True:
+            wall = self.wall_seconds(until, human=human)
+            started = workflow.now()
+            done = self.wait_for(lambda: self.decisions != seen, until, label=label, human=human)
+            if await self.unlocked(done):
+                return True
+            if wall is None or not human or not self.late_for_staff(started, wall):
+                return False
+
+    def late_for_staff(self, started: datetime, wall: float) -> bool:
+        """Whether a human wait begun at `started` for `wall` seconds woke later than the
+        floor allows (on a compressed clock with a floor only)."""
+        floor = self.human_floor_seconds
+        if self.clock.speedup <= 1 or floor <= 0:
+            return False
+        return workflow.now() - started > timedelta(seconds=wall + floor)
 
     async def unlocked(self, work: Awaitable[T]) -> T:
         """Run `work` without the lock the caller holds, so input is applied meanwhile."""

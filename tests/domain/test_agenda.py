@@ -8,6 +8,9 @@ import pytest
 
 from domain import commands as cmd
 from domain.agenda import (
+    BorderCheck,
+    border_check_due,
+    monitoring_as_of,
     next_rescreening,
     next_residence_check,
     next_wakeup,
@@ -168,6 +171,52 @@ def test_general_track_wakes_for_rescreening_then_the_permit_end() -> None:
     done = state.model_copy(update={"rescreenings": 5})
     assert next_rescreening(done) is None
     assert next_wakeup(done) == date(2031, 3, 2)
+
+
+def test_a_late_wake_catches_up_each_border_check_as_of_its_own_date() -> None:
+    state = given(GENERAL_TO_RESIDENCE)
+    issued, ends = date(2026, 3, 2), date(2031, 3, 2)
+    assert (state.permit_issued_on, state.permit_valid_until) == (issued, ends)
+    assert border_check_due(state, date(2027, 3, 1)) is None  # nothing due yet
+    first = BorderCheck(since=issued, until=date(2027, 3, 2))
+    assert border_check_due(state, date(2027, 3, 2)) == first
+    # woken years late, after the permit's end: the first re-screening's window comes first
+    assert border_check_due(state, date(2032, 1, 1)) == first
+    fourth = state.model_copy(update={"rescreenings": 3})
+    assert border_check_due(fourth, date(2032, 1, 1)) == BorderCheck(
+        since=issued, until=date(2030, 3, 1)
+    )
+    # every re-screening made: a last check covers up to the permit's final day, not today
+    done = state.model_copy(update={"rescreenings": 5})
+    assert border_check_due(done, date(2031, 3, 1)) is None
+    final = BorderCheck(since=issued, until=ends, final=True)
+    assert border_check_due(done, ends) == final
+    assert border_check_due(done, date(2032, 1, 1)) == final
+    assert border_check_due(given(KANDAS_TO_MONITORING), date(2032, 1, 1)) is None
+
+
+def test_a_late_wake_pays_support_due_before_each_residence_check_then_checks() -> None:
+    first_check = ARRIVED + timedelta(days=182)
+    assert monitoring_as_of(MONITORING, ARRIVED) == ARRIVED
+    assert monitoring_as_of(MONITORING, first_check) == first_check
+    # woken two years late: support due by the first check, then the check as of its date
+    late = date(2028, 6, 1)
+    assert monitoring_as_of(MONITORING, late) == first_check
+    assert {s.due_on for s in support_due(MONITORING, first_check)} == {
+        ARRIVED,
+        *(date(2026, m, 1) for m in range(5, 10)),
+    }
+    checked = MONITORING.model_copy(update={"residence_checks": 10})
+    assert monitoring_as_of(checked, late) == late
+
+
+def test_a_confirmation_due_after_the_contract_ends_is_never_made() -> None:
+    on_the_last_day = MONITORING.model_copy(update={"discrepancy_confirm_on": CONTRACT_ENDS})
+    assert next_residence_check(on_the_last_day) == CONTRACT_ENDS
+    after = MONITORING.model_copy(
+        update={"discrepancy_confirm_on": CONTRACT_ENDS + timedelta(days=1)}
+    )
+    assert next_residence_check(after) is None  # the contract ended first: fulfilled
 
 
 def test_nothing_to_wake_for_when_only_a_person_can_act() -> None:

@@ -24,7 +24,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, W
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, Worker
 
 from adapters.assertions import Issuer, SigningKeys, Verifier
 from adapters.ports import AgencyMessage, StaffNotice
@@ -439,6 +439,36 @@ async def rig(
     if not quarantined:
         await clock_still_skips(env, r.handles)
     await replays(env, r.handles)
+
+
+@asynccontextmanager
+async def own_rig(env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
+    """A rig whose workers the test starts and stops itself (`serve`)."""
+    r = Rig(env, pool)
+    staff = asyncio.create_task(r.staff.run())
+    try:
+        yield r
+    finally:
+        # A case left running (a failed test) is ended with a worker serving it: a task that
+        # no worker takes would keep the shared test server's clock from moving.
+        async with serve(r):
+            await r.close()
+        staff.cancel()
+    if r.staff.error is not None:
+        raise r.staff.error
+
+
+def serve(r: Rig, *, cache: int = 2000) -> Worker:
+    """A fresh worker on the rig's task queue, built as `rig()` builds its own."""
+    return build_worker(
+        r.env.client,
+        pool=r.pool,
+        sim=r.sim,
+        task_queue=r.task_queue,
+        max_cached_workflows=cache,
+        verifier=VERIFIER,
+        feeds=FEEDS,
+    )
 
 
 def replayer(*workflows: type) -> Replayer:

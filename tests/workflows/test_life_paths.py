@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -23,7 +21,6 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.converter import decode_typed_search_attributes
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from domain.agenda import next_wakeup
 from domain.calendar import add_months
@@ -35,11 +32,9 @@ from store.errors import QuotaExhaustedError
 from store.events import NewEvent, append_events
 from store.queries import QuotaUsage, quota_usage
 from tests.workflows.harness import (
-    FEEDS,
     GOOD_INTERVIEW,
     INTERVIEWER,
     OFFICER,
-    VERIFIER,
     Handle,
     Rig,
     application,
@@ -49,11 +44,12 @@ from tests.workflows.harness import (
     new_case_id,
     of_type,
     one,
+    own_rig,
+    serve,
     signed,
     types,
     update,
 )
-from worker import build_worker
 from workflows import api
 
 # Labour-deficit regions no other workflow test settles in (domain/regions.py).
@@ -301,36 +297,6 @@ async def test_a_full_first_region_reserves_the_second(case_rig: Rig) -> None:
 
 
 # ---- a worker restart ---------------------------------------------------------------------
-@asynccontextmanager
-async def own_rig(env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
-    """A rig whose workers the test starts and stops itself (`serve`)."""
-    r = Rig(env, pool)
-    staff = asyncio.create_task(r.staff.run())
-    try:
-        yield r
-    finally:
-        # A case left running (a failed test) is ended with a worker serving it: a task that
-        # no worker takes would keep the shared test server's clock from moving.
-        async with serve(r):
-            await r.close()
-        staff.cancel()
-    if r.staff.error is not None:
-        raise r.staff.error
-
-
-def serve(r: Rig, *, cache: int = 2000) -> Worker:
-    """A fresh worker on the rig's task queue, built as `rig()` builds its own."""
-    return build_worker(
-        r.env.client,
-        pool=r.pool,
-        sim=r.sim,
-        task_queue=r.task_queue,
-        max_cached_workflows=cache,
-        verifier=VERIFIER,
-        feeds=FEEDS,
-    )
-
-
 async def until_idle(r: Rig, h: Handle) -> None:
     async with asyncio.timeout(10):
         while not await r.idle(h):

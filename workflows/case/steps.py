@@ -18,7 +18,8 @@ with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.agenda import (
         arrival_deadline,
-        next_rescreening,
+        border_check_due,
+        monitoring_as_of,
         next_residence_check,
         next_wakeup,
         referral_due,
@@ -142,7 +143,7 @@ async def await_arrival(case: Case) -> None:
 
 async def monitoring(case: Case) -> None:
     s, today = case.state, case.rt.today()
-    for due in support_due(s, today):
+    for due in support_due(s, monitoring_as_of(s, today)):
         receipt = await case.rt.call(
             PaymentActivities.disburse_support,
             m.DisburseInput(
@@ -218,22 +219,23 @@ async def repayment(case: Case) -> None:
 
 
 async def residence(case: Case) -> None:
-    s, today = case.state, case.rt.today()
-    if s.permit_valid_until is not None and today >= s.permit_valid_until:
-        await case.record(cmd.EndPermitTerm())
-        return
-    due = next_rescreening(s)
-    if due is None or due > today:
+    """General track: each re-screening, and the permit's end, after asking border control
+    about the time up to it (domain/agenda.py `border_check_due`)."""
+    s = case.state
+    check = border_check_due(s, case.rt.today())
+    if check is None:
         await case.rt.wait(next_wakeup(s), label="next re-screening")
         return
-    assert s.permit_issued_on is not None
     departed = await case.rt.call(
         VerificationActivities.check_departure,
-        m.DepartureCheckInput(case_id=s.case_id, since=s.permit_issued_on, until=today),
+        m.DepartureCheckInput(case_id=s.case_id, since=check.since, until=check.until),
         summary="border crossings",
     )
     if departed.departed_on is not None:
         await case.record(cmd.RecordDeparture(departed_on=departed.departed_on, source="border"))
+        return
+    if check.final:
+        await case.record(cmd.EndPermitTerm())
         return
     reply = await case.rt.call(
         VerificationActivities.check_authority,
