@@ -2,7 +2,7 @@
 
 Seeds a fresh database (kosh's embedded PostgreSQL in a temporary folder, or `--url`'s server)
 with EVENTS events in streams of PER_STREAM, inserted with one INSERT ... SELECT per batch
-(the hash-chain trigger computes each chain, as for any append), then times
+(the hash-chain trigger chains rows sent without their links), then times
 `write_checkpoint` (settle, stream every row through a server-side cursor, fold, sign, write)
 and `verify_checkpoint` (the same scan, compared with the file), with the process's peak
 memory, which stays flat because rows are never all held.

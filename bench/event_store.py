@@ -5,9 +5,9 @@ measures in rounds whose order rotates, so noise falls on every path alike (medi
 
 - appends: the same realistic case lives (kandas cases driven through the decider, one batch
   per decision, as the workflow hands them to the append activity) written four ways: kosh's
-  `append_events` with its projections, kosh's INSERT statement alone (its hash-chain trigger,
-  no projections), and raw asyncpg `executemany` and `copy_records_to_table` into a table of
-  the same shape as `events` (`LIKE events INCLUDING ALL`: columns, types, defaults,
+  `append_events` with its projections, kosh's INSERT statement alone (the chain's links the
+  writer computes, no projections), and raw asyncpg `executemany` and `copy_records_to_table`
+  into a table of the same shape as `events` (`LIKE events INCLUDING ALL`: columns, types, defaults,
   constraints, indexes; not its triggers, so the raw writers compute the hash themselves);
 - quota reservations by concurrent reservers, each on its own pooled connection: a
   QuotaPlaceReserved appended with `append_events` (the projection's capacity check) against

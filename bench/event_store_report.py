@@ -107,9 +107,9 @@ def verdict(appends: list[PathRates]) -> str:
     per_event = 1e6 / kosh.rate
     insert_share = kosh.rate / alone.rate if alone.rate else 0.0
     return text + (
-        f" Of its {per_event:,.0f} µs per event, kosh's INSERT alone (in a transaction, with "
-        f"its hash-chain trigger) would take {insert_share:.0%}: the database computing the "
-        "tamper-evident chain is the larger part of the gap. The projections take the other "
+        f" Of its {per_event:,.0f} µs per event, kosh's INSERT alone (in a transaction, the "
+        "chain's links computed by the writer from the previous event's hash it reads) would "
+        f"take {insert_share:.0%}. The projections take the other "
         f"{1 - insert_share:.0%}, though they ride in the same statement as the events: the "
         "case's state is folded in the process (from the state it wrote last, so the row is not "
         "read back) and written back whole, a few KiB of jsonb at every append. The bench "

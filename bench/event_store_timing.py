@@ -93,7 +93,7 @@ class CpuMeter:
 
 STATEMENTS = {
     "WITH ins AS": (
-        "the one-statement append (events with their hash chain, payments, case row, guard) "
+        "the one-statement append (events with their chain links, payments, case row, guard) "
         "and its commit"
     ),
     "SELECT last_seq, state::text AS state FROM cases WHERE case_id = $1 FOR UPDATE": (
@@ -103,7 +103,7 @@ STATEMENTS = {
         "case row read (when this process did not write the case's last state itself)"
     ),
     "BEGIN": "BEGIN",
-    "INSERT INTO events": "events INSERT (with the hash-chain trigger)",
+    "INSERT INTO events": "events INSERT (with the links the writer computed)",
     "INSERT INTO quota_ledger": "quota ledger row",
     "UPDATE quota_ledger SET": "quota ledger row",
     "INSERT INTO payments": "payments row",

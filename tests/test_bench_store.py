@@ -58,7 +58,7 @@ def test_the_verdict_says_where_the_time_goes_only_below_the_goal() -> None:
     below = verdict(appends(kosh=300))
     assert "0.15 of raw `executemany`'s rate and 0.20 of COPY's" in below
     assert "is below the goal of 0.5" in below
-    assert "would take 30%: the database computing the tamper-evident chain" in below
+    assert "would take 30%. The projections take the other 70%" in below
     assert "The projections take the other 70%, though they ride in the same statement" in below
     above = verdict(appends(kosh=1200))
     assert "meets the goal" in above and "projections" not in above
