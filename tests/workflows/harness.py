@@ -138,8 +138,8 @@ class GatedSimulator(Simulator):
         self.gates: dict[str, asyncio.Event] = {}
 
     def gate(self, operation: str) -> tuple[asyncio.Event, asyncio.Event]:
-        """(entered, release) for calls of `operation`: "verify", "disburse" or "request"
-        (an authority check)."""
+        """(entered, release) for calls of `operation`: "verify", "disburse", "request" (an
+        authority check) or "language" (a KAZTEST sitting)."""
         self.entered[operation] = asyncio.Event()
         self.gates[operation] = asyncio.Event()
         return self.entered[operation], self.gates[operation]
@@ -160,6 +160,10 @@ class GatedSimulator(Simulator):
     async def request(self, **kw: Any) -> Any:
         await self._hold("request")
         return await super().request(**kw)
+
+    async def sit_test(self, **kw: Any) -> Any:
+        await self._hold("language")
+        return await super().sit_test(**kw)
 
     async def _dispatch(self, answer: AgencyMessage) -> None:
         # Authorities answer before the request activity returns: the time-skipping clock

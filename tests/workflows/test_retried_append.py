@@ -37,7 +37,15 @@ from workflows import api
 from workflows import employer_api as eapi
 
 SECONDS_PER_YEAR = 6.0  # the soak's clock: a second is two case months
-CASE_APPENDS = ("PermitIssued", "QuotaPlaceReserved", "SupportPaid", "CaseClosed")
+CASE_APPENDS = (
+    "QuestionnaireScored",  # the parallel checks: the others still in flight when it adopts
+    "LanguageTestScored",
+    "AuthorityCheckRequested",
+    "PermitIssued",
+    "QuotaPlaceReserved",
+    "SupportPaid",
+    "CaseClosed",
+)
 LABOUR_APPENDS = ("LabourPlaceReserved", "LabourRequestClosed")
 
 

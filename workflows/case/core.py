@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.case import CaseState, fold
     from domain.decider import decide
+    from domain.errors import DomainError
     from domain.record import event_id, fingerprints
     from workflows import api
     from workflows.api import AuthorityReplyInput
@@ -38,6 +39,7 @@ class Case:
         self.run = run_state
         self.rt = Runtime(run_state.clock, human_floor_seconds=run_state.human_floor_seconds)
         self.refused_at_intake = False
+        self.adopted = False  # this run took over what an earlier attempt of a task recorded
 
     @property
     def state(self) -> CaseState:
@@ -59,19 +61,29 @@ class Case:
     # ---- decisions -----------------------------------------------------------------------
     async def record(self, command: cmd.Command) -> list[ev.Event]:
         """Decide, append to the business record, fold, publish (the caller holds the lock).
-        Raises DomainError on a refusal; nothing is recorded then. Returns the events recorded:
-        this decision's, or, when this workflow task is a retry whose earlier attempt recorded
-        the decision differently (a later clock), the record's, which stand."""
+        Raises DomainError on a refusal; nothing is recorded then. Returns the events recorded.
+        When this workflow task is a retry whose earlier attempt recorded first (with a later
+        clock, or other decisions), the record's events are adopted, and the command is
+        decided again on top of them: what it still adds is recorded, and if the record
+        already decided it, the record's decision stands."""
         assert self.rt.lock.locked(), "a decision is taken under the case's lock"
+        done: list[ev.Event] = []
         events = decide(self.state, command, now=self.rt.now())
-        if events:
-            events = await self._append(events)
-            self.run.case = fold(events, self.state)
-            self.run.fingerprints += fingerprints(events)
+        while events:
+            recorded, adopted = await self._append(events)
+            self.run.case = fold(recorded, self.state)
+            self.run.fingerprints += fingerprints(recorded)
             self.rt.decisions += 1
             self.publish()
-            publish.measure(events, self.state.track)
-        return events
+            publish.measure(recorded, self.state.track)
+            done += recorded
+            if not adopted:
+                break
+            try:
+                events = decide(self.state, command, now=self.rt.now())
+            except DomainError:
+                break
+        return done
 
     def publish(self) -> None:
         """Search attributes and details after a decision or a new deadline."""
@@ -80,9 +92,25 @@ class Case:
     async def record_unless_closed(self, command: cmd.Command) -> list[ev.Event]:
         """A check's result, taken under the lock; dropped when the case closed meanwhile."""
         async with self.rt.lock:
-            return [] if self.closed else await self.record(command)
+            return [] if self.closed else await self.record_unless_held(command)
 
-    async def _append(self, events: list[ev.Event]) -> list[ev.Event]:
+    async def record_unless_held(self, command: cmd.Command) -> list[ev.Event]:
+        """A parallel branch's decision (the caller holds the lock), dropped when the record
+        already holds one that stands in its way: after this run adopted what an earlier
+        attempt of a task recorded, another branch's answer still in flight may arrive for a
+        decision the record already took (a language test, a lodged check)."""
+        try:
+            return await self.record(command)
+        except DomainError as exc:
+            if not self.adopted:
+                raise
+            workflow.logger.warning(
+                "%s dropped: the record already decided it (%s)", type(command).__name__, exc
+            )
+            return []
+
+    async def _append(self, events: list[ev.Event]) -> tuple[list[ev.Event], bool]:
+        """The events recorded, and whether they are an earlier attempt's, adopted."""
         writer, seq = self.run.writer, self.run.seq
         pending = tuple(
             m.PendingEvent(
@@ -101,13 +129,14 @@ class Case:
         result = await self.rt.append(EventActivities.append_events, request, summary=summary)
         self.run.seq = result.last_seq
         if not result.adopted:
-            return events
+            return events, False
+        self.adopted = True
         adopted = [p.event for p in result.adopted]
         workflow.logger.warning(
             "an earlier attempt of this decision recorded %s: adopted",
             ", ".join(e.type for e in adopted),
         )
-        return adopted
+        return adopted, True
 
     # ---- staff ---------------------------------------------------------------------------
     async def notify(self, kind: Any, message: str, *, once_key: str | None = None) -> None:

@@ -89,7 +89,9 @@ async def authority(case: Case, name: Authority) -> None:
         async with rt.lock:
             if case.closed:
                 return
-            await case.record(cmd.RequestAuthorityCheck(authority=name, reference=ack.reference))
+            await case.record_unless_held(
+                cmd.RequestAuthorityCheck(authority=name, reference=ack.reference)
+            )
             await early_reply(case, name)
     request = case.state.authority_request(name)
     assert request is not None
@@ -104,7 +106,7 @@ async def authority(case: Case, name: Authority) -> None:
     async with rt.lock:
         if case.closed or case.state.authority_gate(name) is not None:
             return
-        await case.record(cmd.MarkAuthorityOverdue(authority=name))
+        await case.record_unless_held(cmd.MarkAuthorityOverdue(authority=name))
         await case.notify(
             "authority_overdue", f"{name} did not reply by {request.due_on.isoformat()}; referred"
         )

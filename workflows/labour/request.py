@@ -13,6 +13,7 @@ from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
     from activities.labour import LabourActivities, LabourAppendInput, PendingLabourEvent
+    from domain.errors import DomainError
     from domain.labour import LabourEvent, LabourState, fold_labour
     from domain.labour import agenda as labour_agenda
     from domain.labour.commands import LabourCommand
@@ -59,11 +60,32 @@ class Request:
 
     async def record(self, command: LabourCommand) -> list[LabourEvent]:
         """Decide, append to the record (stream labour-<id>), fold, publish; the caller holds
-        the lock. Raises DomainError on a refusal; nothing is recorded then."""
+        the lock. Raises DomainError on a refusal; nothing is recorded then. A retried task
+        adopts what its earlier attempt recorded and decides the command again on top of it,
+        as a case does (workflows/case/core.py)."""
         assert self.rt.lock.locked(), "a decision is taken under the request's lock"
+        done: list[LabourEvent] = []
         events = decide_labour(self.state, command, now=self.rt.now())
-        if not events:
-            return events
+        while events:
+            recorded, adopted = await self._append(events)
+            self.run.request = fold_labour(recorded, self.state)
+            self.run.fingerprints += fingerprints(recorded)
+            self.rt.decisions += 1
+            self.publish()
+            counter = workflow.metric_meter().create_counter("kosh_events", "events recorded")
+            for e in recorded:
+                counter.add(1, {"type": e.type})
+            done += recorded
+            if not adopted:
+                break
+            try:
+                events = decide_labour(self.state, command, now=self.rt.now())
+            except DomainError:
+                break
+        return done
+
+    async def _append(self, events: list[LabourEvent]) -> tuple[list[LabourEvent], bool]:
+        """The events recorded, and whether they are an earlier attempt's, adopted."""
         writer, seq = self.run.writer, self.run.seq
         pending = tuple(
             PendingLabourEvent(event_id=event_id(writer, seq + i), event=e)
@@ -77,21 +99,14 @@ class Request:
             LabourActivities.append_labour_events, request, summary=summary
         )
         self.run.seq = result.last_seq
-        if result.adopted:
-            # a retried task decided again with a later clock: the record's version stands
-            events = [p.event for p in result.adopted]
-            workflow.logger.warning(
-                "an earlier attempt of this decision recorded %s: adopted",
-                ", ".join(e.type for e in events),
-            )
-        self.run.request = fold_labour(events, self.state)
-        self.run.fingerprints += fingerprints(events)
-        self.rt.decisions += 1
-        self.publish()
-        counter = workflow.metric_meter().create_counter("kosh_events", "events recorded")
-        for e in events:
-            counter.add(1, {"type": e.type})
-        return events
+        if not result.adopted:
+            return events, False
+        adopted = [p.event for p in result.adopted]
+        workflow.logger.warning(
+            "an earlier attempt of this decision recorded %s: adopted",
+            ", ".join(e.type for e in adopted),
+        )
+        return adopted, True
 
     # ---- input (workflows/handlers.py) ----------------------------------------------------
     updates: tuple[str, ...] = (eapi.UPDATE_FACT,)
