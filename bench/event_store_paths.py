@@ -18,9 +18,10 @@ from bench.event_store_lives import CaseLog, renamed
 from domain import events as ev
 from domain.regions import Region
 from store.errors import QuotaExhaustedError
-from store.events import HASH_AT, INSERT_BATCH, NewEvent, _columns, _links, append_events
+from store.events import HASH_AT, INSERT_BATCH, NewEvent, _links, append_events
 from store.pool import Conn
 from store.projections import RESERVE_PLACE
+from store.records import event_columns
 
 RAW_TABLE = "raw_events"
 CREATE_RAW = f"CREATE TABLE {RAW_TABLE} (LIKE events INCLUDING ALL)"
@@ -69,7 +70,7 @@ async def kosh_insert_alone(conn: Conn, case: CaseLog, k: int) -> None:
     seq = case.offsets[k]
     async with conn.transaction():
         prev = await conn.fetchval(HASH_AT, case.case_id, seq)
-        columns = _columns(case.new_events(k), seq)
+        columns = event_columns(case.new_events(k), seq)
         links = _links(case.case_id, prev, columns)
         await conn.fetch(INSERT_BATCH, case.case_id, seq, *columns, *links)
 

@@ -30,6 +30,7 @@ from store.records import (
     NewEvent,
     NewLabourEvent,
     StoredEvent,
+    event_columns,
     stored_from_row,
 )
 
@@ -186,7 +187,7 @@ async def append_batch(
         try:
             async with conn.transaction():
                 prev = await conn.fetchval(HASH_AT, case_id, expected_seq)
-                columns = _columns(events, expected_seq)
+                columns = event_columns(events, expected_seq)
                 rows = await conn.fetch(
                     INSERT_BATCH, case_id, expected_seq, *columns, *_links(case_id, prev, columns)
                 )
@@ -225,7 +226,7 @@ async def _append_at_once(
     ahead = project_ahead(case_id, state, expected_seq, [e.event for e in events])
     if ahead is None:
         return False
-    columns = _columns(events, expected_seq)
+    columns = event_columns(events, expected_seq)
     args = _at_once_args(case_id, expected_seq, columns, ahead)
     links = _links(case_id, known_hash, columns)
     try:
@@ -317,21 +318,6 @@ def _check_batch(
         own = getattr(new.event, "case_id", case_id)
         if own != case_id:
             raise ValueError(f"event {new.event_id} belongs to case {own}, not {case_id}")
-
-
-def _columns(
-    events: Sequence[NewEvent] | Sequence[NewLabourEvent], expected_seq: int
-) -> list[list[Any]]:
-    return [
-        [expected_seq + i for i in range(1, len(events) + 1)],
-        [e.event_id for e in events],
-        [e.event.type for e in events],
-        [e.event.schema_version for e in events],
-        [e.event.policy_id for e in events],
-        [e.event.at for e in events],
-        [e.event.model_dump_json() for e in events],
-        [e.idempotency_key for e in events],
-    ]
 
 
 def _links(

@@ -5,12 +5,11 @@ which a writer naming its batch adopts), or another writer's events (a conflict)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from domain.record import event_id, written_by
 from store.errors import ConcurrencyConflictError, ContentConflictError
 from store.pool import Conn
-from store.records import NewEvent, NewLabourEvent
+from store.records import NewEvent, NewLabourEvent, event_columns
 
 LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events WHERE case_id = $1"
 # Where each of the batch's ids is stored, and whether with this very content (every column
@@ -43,7 +42,8 @@ async def check_held(
     content, at these seqs, and the batch landed whole before. Raises ContentConflictError for
     an earlier attempt that recorded otherwise (other content, fewer or more events),
     ConcurrencyConflictError for anything else."""
-    found = await conn.fetch(FIND_HELD, *_content(events))
+    # FIND_HELD compares every column the insert takes but the seq
+    found = await conn.fetch(FIND_HELD, *event_columns(events, expected_seq)[1:])
     where = {r["event_id"]: (r["case_id"], r["seq"]) for r in found}
     ids = [e.event_id for e in events]
     wanted = {event_id: (case_id, expected_seq + i) for i, event_id in enumerate(ids, 1)}
@@ -81,19 +81,6 @@ async def earlier_attempt(conn: Conn, case_id: str, expected_seq: int, writer: s
     if not ours or seqs != list(range(expected_seq + 1, expected_seq + 1 + len(seqs))):
         return 0
     return len(seqs)
-
-
-def _content(events: Sequence[NewEvent] | Sequence[NewLabourEvent]) -> list[list[Any]]:
-    """The columns FIND_HELD compares, in its order."""
-    return [
-        [e.event_id for e in events],
-        [e.event.type for e in events],
-        [e.event.schema_version for e in events],
-        [e.event.policy_id for e in events],
-        [e.event.at for e in events],
-        [e.event.model_dump_json() for e in events],
-        [e.idempotency_key for e in events],
-    ]
 
 
 def _conflict_detail(

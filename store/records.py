@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -128,3 +128,20 @@ def labour_stored_from_row(row: Mapping[str, Any]) -> StoredLabourEvent:
         recorded_at=row["recorded_at"],
         idempotency_key=row["idempotency_key"],
     )
+
+
+def event_columns(
+    events: Sequence[NewEvent] | Sequence[NewLabourEvent], expected_seq: int
+) -> list[list[Any]]:
+    """A batch as column arrays, in the order the insert takes them: seqs from
+    expected_seq+1, event ids, types, schema versions, policies, times, payloads, keys."""
+    return [
+        [expected_seq + i for i in range(1, len(events) + 1)],
+        [e.event_id for e in events],
+        [e.event.type for e in events],
+        [e.event.schema_version for e in events],
+        [e.event.policy_id for e in events],
+        [e.event.at for e in events],
+        [e.event.model_dump_json() for e in events],
+        [e.idempotency_key for e in events],
+    ]
