@@ -33,6 +33,7 @@ Scope = Literal["staff", "feed"]
 SCOPES: tuple[Scope, ...] = ("staff", "feed")
 TTL_SECONDS = 300  # long enough for a person's click, short enough to be worthless later
 LEEWAY_SECONDS = 30  # clocks of issuer and worker a little apart
+EXPIRED = "the assertion expired"  # how a refusal for expiry begins its reason
 
 
 class AssertionKeyError(ValueError):
@@ -247,7 +248,7 @@ class Verifier:
             )
         now = self.clock()
         if now > claims.exp + self.leeway:
-            raise UnauthenticatedError(f"the assertion expired {int(now - claims.exp)} s ago")
+            raise UnauthenticatedError(f"{EXPIRED} {int(now - claims.exp)} s ago")
         if claims.iat > now + self.leeway:
             raise UnauthenticatedError("the assertion was issued in the future")
         return Verified(staff_id=claims.sub, scope=scope)

@@ -16,7 +16,7 @@ import structlog
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from adapters.assertions import Issuer
+from adapters.assertions import EXPIRED, Issuer
 from adapters.ports import StaffNotice
 from adapters.simulator import Simulator, World, with_check_digit
 from domain.application import Application, Document, FamilyMember, Questionnaire
@@ -238,6 +238,11 @@ FINAL = (
 )
 
 
+class ProofExpired(Exception):
+    """The case took the answer up after its assertion had expired (a loaded machine, a case
+    whose worker was away): nothing was applied, so the same request is signed again."""
+
+
 class SimulatedStaff:
     """Answers notices: interviews, arrivals, referrals; withdraws on request. (Repayments
     come from the treasury: the simulated world plans them.)"""
@@ -281,8 +286,9 @@ class SimulatedStaff:
         """Handle a notice; while the case cannot take the answer yet, try again each second
         for up to `patience` seconds, as a person at a desk would: Temporal away (a restart),
         a query or update that timed out or a case whose workflow task is being retried
-        (its worker was just killed). Every action carries a request id, so one that got
-        through before the error is not applied twice."""
+        (its worker was just killed); and an answer the case took up only after its
+        assertion had expired is signed again. Every action carries a request id, so one that
+        got through before the error is not applied twice."""
         deadline = asyncio.get_running_loop().time() + patience
         while True:
             try:
@@ -292,6 +298,10 @@ class SimulatedStaff:
                 if exc.status in FINAL or asyncio.get_running_loop().time() > deadline:
                     raise
                 await asyncio.sleep(1.0)
+            except ProofExpired as exc:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                log.info("staff_update_signed_again", case_id=notice.case_id, reason=str(exc))
 
     async def handle(self, notice: StaffNotice) -> None:
         name = self.scenarios.get(notice.case_id)
@@ -347,6 +357,8 @@ class SimulatedStaff:
         except WorkflowUpdateFailedError as exc:
             log.info("staff_update_refused", workflow_id=handle.id, reason=str(exc.cause))
             return
+        if not result.accepted and result.rule == "unauthenticated" and EXPIRED in result.reason:
+            raise ProofExpired(result.reason)
         if not result.accepted:
             log.info("staff_update_refused", workflow_id=handle.id, reason=result.reason)
 

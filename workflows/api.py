@@ -162,6 +162,7 @@ class StaffFact(Model):
 class UpdateResult(Model):
     accepted: bool
     reason: str = ""
+    rule: str = ""  # the rule that refused it (empty when accepted): for a program to act on
 
 
 class RefusedInput(Model):

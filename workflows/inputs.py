@@ -62,7 +62,7 @@ class InputLog(BaseModel):
             "kosh_inputs_refused", "staff and agency input refused, by rule"
         ).add(1, {"input": name, "rule": rule})
         workflow.logger.info("input refused", extra={"input": name, "rule": rule})
-        return UpdateResult(accepted=False, reason=f"{rule}: {reason}")
+        return UpdateResult(accepted=False, reason=f"{rule}: {reason}", rule=rule)
 
 
 # How the payload codec marks a sealed payload it could not open (adapters/codec.py; a test

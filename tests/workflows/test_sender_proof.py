@@ -13,8 +13,9 @@ from typing import Any
 
 from temporalio.client import WorkflowUpdateFailedError
 
-from adapters.assertions import Issuer, SigningKeys
-from adapters.ports import peek_assertion
+from adapters.assertions import EXPIRED, Issuer, SigningKeys
+from adapters.ports import StaffNotice, peek_assertion
+from cli.demo import DEMO_INTERVIEWER, SimulatedStaff
 from store.staff import put_staff
 from tests.conftest import venv_binary
 from tests.workflows.harness import (
@@ -149,3 +150,37 @@ async def test_an_assertion_of_a_member_deactivated_since_is_refused(case_rig: R
         "unauthenticated: staff-9 is not an active member of the registry",
     )
     assert (await case_rig.status(h)).stage == "scoring"
+
+
+async def test_an_answer_whose_assertion_expired_before_the_case_took_it_is_signed_again(
+    case_rig: Rig,
+) -> None:
+    """The 2,000-case soak of issue #25: under load a case took the simulated staff's arrival
+    up after its five minutes, refused it `unauthenticated`, and the family's relocation
+    lapsed. The refusal is kept (the case listed it); the staff sign the same request again
+    and it is applied once."""
+    async with case_rig.pool.acquire() as conn:
+        await put_staff(conn, staff_id=DEMO_INTERVIEWER, roles=["interviewer"])
+    h = await at_interview(case_rig)
+    cid = h.id.removeprefix("case-")
+    issued: list[float] = []
+
+    def clock() -> float:  # the first proof is signed as if an hour ago: expired on arrival
+        issued.append(time.time() - (3600 if not issued else 0))
+        return issued[-1]
+
+    office = SimulatedStaff(
+        case_rig.env.client,
+        case_rig.sim,
+        {cid: "fulfilled"},
+        issuer=Issuer(ISSUER.keys, clock=clock),
+    )
+    notice = StaffNotice(case_id=cid, kind="interview_due", message="interview due")
+    await office.answer(notice, patience=30)
+
+    status = await case_rig.wait_status(h, lambda s: s.stage != "scoring")
+    assert len(issued) == 2
+    [(rule, reason)] = [(r.rule, r.reason) for r in status.refused]
+    assert rule == "unauthenticated" and reason.startswith(EXPIRED)
+    [recorded] = of_type(await case_rig.events(cid), "InterviewRecorded")
+    assert recorded.interviewer_id == DEMO_INTERVIEWER
