@@ -9,7 +9,7 @@ doubled event, a place counted twice, or a tenge paid twice.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from temporalio.client import Client
@@ -24,18 +24,20 @@ from store.records import labour_stream
 from workflows import api
 from workflows import employer_api as eapi
 
+Status = TypeVar("Status", api.CaseStatus, eapi.LabourStatus)
 
-async def _status(client: Client, case_id: str, *, patience: float = 120.0) -> api.CaseStatus:
-    """The case's own account (a query: a worker replays the closed case to answer it). A
-    query that times out because no worker is polling right now (one is restarting) is
-    asked again until `patience` runs out."""
-    handle = client.get_workflow_handle(api.case_workflow_id(case_id))
+
+async def _asked(
+    client: Client, workflow_id: str, result_type: type[Status], *, patience: float = 120.0
+) -> Status:
+    """A case's or a request's own account (a query: a worker replays the closed workflow to
+    answer it). A query that times out because no worker is polling right now (one is
+    restarting) is asked again until `patience` runs out."""
+    handle = client.get_workflow_handle(workflow_id)
     deadline = asyncio.get_running_loop().time() + patience
     while True:
         try:
-            status: api.CaseStatus = await handle.query(
-                api.QUERY_STATUS, result_type=api.CaseStatus
-            )
+            status: Status = await handle.query(api.QUERY_STATUS, result_type=result_type)
             return status
         except RPCError as exc:
             no_worker = exc.status == RPCStatusCode.DEADLINE_EXCEEDED or "Timeout" in exc.message
@@ -44,10 +46,12 @@ async def _status(client: Client, case_id: str, *, patience: float = 120.0) -> a
             await asyncio.sleep(1.0)
 
 
+async def _status(client: Client, case_id: str) -> api.CaseStatus:
+    return await _asked(client, api.case_workflow_id(case_id), api.CaseStatus)
+
+
 async def _labour_status(client: Client, request_id: str) -> eapi.LabourStatus:
-    handle = client.get_workflow_handle(eapi.request_workflow_id(request_id))
-    status: eapi.LabourStatus = await handle.query(eapi.QUERY_STATUS, result_type=eapi.LabourStatus)
-    return status
+    return await _asked(client, eapi.request_workflow_id(request_id), eapi.LabourStatus)
 
 
 def differing_events(folded: str, stored: str) -> int:
