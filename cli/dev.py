@@ -268,7 +268,7 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
                 seconds_per_year=opts.seconds_per_year,
                 human_floor_seconds=opts.human_floor_seconds,
             )
-            await staff.start_case(case)
+            await staff.start_case(case.case_id)
         for request in requests:
             await demo.request_permit(client, request, seconds_per_year=opts.seconds_per_year)
         summary = await watch(
