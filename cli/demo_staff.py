@@ -56,34 +56,11 @@ class SimulatedStaff:
         self.scenarios = scenarios
         self.rng = random.Random(1)
         self.actions = 0
-        self.later: set[asyncio.Task[None]] = set()
 
     async def start_case(self, case_id: str) -> None:
         if self.scenarios.get(case_id) == "withdrawn":
-            # an update, answered: a withdrawal the case takes up only after its assertion
-            # expired (a loaded machine) is signed again, as an answer to a notice is
-            handle = self.client.get_workflow_handle(api.case_workflow_id(case_id))
-            withdrawal = {
-                "kind": "withdrawal",
-                "reason": "family decided to stay",
-                "request_id": f"{case_id}:withdrawal",
-            }
-            task = asyncio.create_task(
-                self._kept(
-                    self._persist(
-                        case_id,
-                        lambda: self._update(handle, api.UPDATE_FACT, withdrawal, by=DEMO_OFFICER),
-                    )
-                )
-            )
-            self.later.add(task)
-            task.add_done_callback(self.later.discard)
-
-    async def _kept(self, work: Awaitable[None]) -> None:
-        try:
-            await work
-        except Exception as exc:  # one case's trouble never stops the staff
-            log.warning("staff_action_failed", error=str(exc))
+            withdrawal = {"kind": "withdrawal", "reason": "family decided to stay"}
+            await self._signal(case_id, api.SIGNAL_FACT, withdrawal, by=DEMO_OFFICER)
 
     async def run(self) -> None:
         """An office of several people: each notice is taken up at once, so one slow
@@ -96,7 +73,7 @@ class SimulatedStaff:
                 busy.add(task)
                 task.add_done_callback(busy.discard)
         finally:
-            for task in (*busy, *self.later):
+            for task in busy:
                 task.cancel()
 
     async def _take_up(self, notice: StaffNotice) -> None:
@@ -189,3 +166,9 @@ class SimulatedStaff:
             raise ProofExpired(result.reason)
         if not result.accepted:
             log.info("staff_update_refused", workflow_id=handle.id, reason=result.reason)
+
+    async def _signal(self, case_id: str, name: str, payload: dict[str, Any], *, by: str) -> None:
+        self.actions += 1
+        workflow_id = api.case_workflow_id(case_id)
+        sent = self._signed(workflow_id, payload, by)
+        await self.client.get_workflow_handle(workflow_id).signal(name, sent)

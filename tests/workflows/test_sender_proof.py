@@ -15,7 +15,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from adapters.assertions import EXPIRED, Issuer, SigningKeys
 from adapters.ports import StaffNotice, peek_assertion
-from cli.demo import DEMO_INTERVIEWER, DEMO_OFFICER, SimulatedStaff, cohort
+from cli.demo import DEMO_INTERVIEWER, SimulatedStaff
 from store.staff import put_staff
 from tests.conftest import venv_binary
 from tests.workflows.harness import (
@@ -184,23 +184,3 @@ async def test_an_answer_whose_assertion_expired_before_the_case_took_it_is_sign
     assert rule == "unauthenticated" and reason.startswith(EXPIRED)
     [recorded] = of_type(await case_rig.events(cid), "InterviewRecorded")
     assert recorded.interviewer_id == DEMO_INTERVIEWER
-
-
-async def test_the_demo_staffs_withdrawal_sent_at_the_start_withdraws_the_case(
-    case_rig: Rig,
-) -> None:
-    """The demo's officer withdraws a case the moment it starts, by an update that is tried
-    again until the case can take it (a signal's refusal for an expired assertion, under a
-    loaded soak, reached nobody and the family went on)."""
-    async with case_rig.pool.acquire() as conn:
-        await put_staff(conn, staff_id=DEMO_OFFICER, roles=["case_officer"])
-    case = cohort(10, seed=5)[9]  # the cohort's tenth scenario: the family withdraws
-    assert case.scenario.name == "withdrawn"
-    office = SimulatedStaff(
-        case_rig.env.client, case_rig.sim, {case.case_id: "withdrawn"}, issuer=ISSUER
-    )
-    h = await case_rig.start(application(), case_id=case.case_id)
-    await office.start_case(case.case_id)
-    result = await case_rig.finish(h)
-    assert result.closed_reason == "withdrawn"
-    await asyncio.gather(*office.later)
