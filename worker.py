@@ -26,6 +26,7 @@ from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.allocation import AllocationActivities
 from activities.events import EventActivities
 from activities.labour import LabourActivities
 from activities.payments import PaymentActivities
@@ -51,6 +52,7 @@ from composition.client import (
 )
 from composition.database import database
 from composition.hosting import serving
+from composition.schedules import ensure_allocation_schedules
 from composition.telemetry import (
     configure_logging,
     metrics_runtime,
@@ -58,6 +60,7 @@ from composition.telemetry import (
     start_tracing,
 )
 from settings import Settings
+from workflows.allocation.round import AllocationRoundWorkflow
 from workflows.api import TASK_QUEUE
 from workflows.case.workflow import ApplicantWorkflow
 from workflows.labour.workflow import EmployerPermitWorkflow
@@ -78,6 +81,7 @@ __all__ = [
     "connect",
     "data_converter",
     "database",
+    "ensure_allocation_schedules",
     "metrics_runtime",
     "record_gauges",
     "register_search_attributes",
@@ -98,10 +102,12 @@ def activities_for(
     notifier: StaffNotifier,
     verifier: Verifier,
     employer_secret: bytes | None = None,
+    client: Client | None = None,
 ) -> Sequence[Any]:
     """Every activity, bound to its adapters (`agencies` implements every agency port).
     Without `employer_secret` (tests), employers are keyed with a key of this process only;
-    a worker process has its settings' (`run_worker` refuses to start without one)."""
+    a worker process has its settings' (`run_worker` refuses to start without one). The
+    allocation rounds tell candidates' cases through `client`."""
     payments = PaymentActivities(payments=agencies)
     verification = VerificationActivities(
         documents=agencies,
@@ -110,10 +116,12 @@ def activities_for(
         address=agencies,
         border=agencies,
         permits=agencies,
+        executive=agencies,
     )
     labour = LabourActivities(
         agencies=agencies, pool=pool, employer_secret=employer_secret or secrets.token_bytes(32)
     )
+    rounds = AllocationActivities(pool=pool, client=client)
     return [
         verification.verify_documents,
         verification.sit_language_test,
@@ -123,7 +131,8 @@ def activities_for(
         verification.check_residence,
         verification.check_departure,
         verification.issue_permit,
-        verification.grant_kandas_status,
+        verification.request_kandas_status,
+        verification.kandas_decisions,
         payments.disburse_support,
         payments.issue_repayment_invoice,
         StaffActivities(notifier=notifier).notify_staff,
@@ -134,6 +143,11 @@ def activities_for(
         labour.employment_report,
         labour.screen_worker,
         labour.append_labour_events,
+        rounds.candidates_clock,
+        rounds.hold_round,
+        rounds.tell_candidate,
+        rounds.close_round,
+        rounds.round_word,
     ]
 
 
@@ -144,6 +158,7 @@ PASSTHROUGH = (
     "activities",
     "adapters",
     "workflows.api",
+    "workflows.allocation_api",
     "workflows.employer_api",
     "workflows.options",
     "workflows.inputs",
@@ -178,7 +193,11 @@ def build_worker(
     verifier: Verifier | None = None,
     feeds: Issuer | None = None,
     employer_secret: bytes | None = None,
-    workflows: Sequence[type] = (ApplicantWorkflow, EmployerPermitWorkflow),
+    workflows: Sequence[type] = (
+        ApplicantWorkflow,
+        EmployerPermitWorkflow,
+        AllocationRoundWorkflow,
+    ),
 ) -> Worker:
     """A worker on the agencies over HTTP, or on the in-process simulator (tests).
     `verifier` proves the senders of staff input (without one, every staff input is refused
@@ -201,6 +220,7 @@ def build_worker(
             notifier=notifier,
             verifier=verifier,
             employer_secret=employer_secret,
+            client=client,
         ),
         max_cached_workflows=max_cached_workflows,
         max_concurrent_activities=max_concurrent_activities,
@@ -311,6 +331,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         receiver = callback_receiver(parts.client, token=token, feeds=parts.feeds)
         url = await running.enter_async_context(serving(receiver, settings.callback_listen))
         await running.enter_async_context(parts.worker())
+        await ensure_allocation_schedules(
+            parts.client, task_queue=settings.task_queue, update=False
+        )
         if parts.runtime is not None:
             await running.enter_async_context(record_gauges(parts.runtime, parts.pool))
         structlog.get_logger("kosh.worker").info(

@@ -39,6 +39,7 @@ class EventActivities:
             appended=result.appended,
             duplicates=result.duplicates,
             adopted=held,
+            recorded=tuple(m.recorded_event(p.event) for p in held or req.events),
         )
 
     @staticmethod

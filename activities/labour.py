@@ -86,6 +86,7 @@ class LabourAppendResult(BaseModel):
     appended: int
     duplicates: int
     adopted: tuple[PendingLabourEvent, ...] = ()
+    recorded: tuple[PendingLabourEvent, ...] = ()  # as activities.models.AppendResult
 
 
 class LabourActivities:
@@ -178,4 +179,5 @@ class LabourActivities:
             appended=result.appended,
             duplicates=result.duplicates,
             adopted=held,
+            recorded=held or req.events,
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from adapters.ports import StaffNotice
+from adapters.ports import KandasStep, StaffNotice
 from domain.application import Application
-from domain.events import Event
+from domain.events import ApplicationSubmitted, Event
 from domain.model import Model
 from domain.regions import Region
 from domain.scoring import GateOutcome
@@ -31,6 +31,7 @@ class LanguageTestInput(Model):
 class LanguageTestResult(Model):
     attempt: int
     section_percent: dict[str, int]
+    rules_broken: bool = False
 
 
 class AuthorityCheckInput(Model):
@@ -55,6 +56,28 @@ class AuthorityRequestInput(Model):
 class AuthorityRequestAck(Model):
     authority: str
     reference: str
+
+
+class KandasRequestInput(Model):
+    case_id: str
+    application: Application
+    requested_on: date
+    request_key: str
+
+
+class KandasRequestAck(Model):
+    reference: str
+
+
+class KandasLookupInput(Model):
+    case_id: str
+    reference: str
+    requested_on: date
+    on: date
+
+
+class KandasLookupResult(Model):
+    steps: tuple[KandasStep, ...]
 
 
 class WatchInput(Model):
@@ -101,6 +124,7 @@ class DisburseInput(Model):
     idempotency_key: str
     amount_tiyn: int
     purpose: str
+    payee: str = "family"  # or the employer paid its subsidy (its id)
 
 
 class DisburseResult(Model):
@@ -166,6 +190,23 @@ class AppendInput(Model):
     events: tuple[PendingEvent, ...]
 
 
+class RecordedEvent(Model):
+    """An event as the record holds it, for the workflow to fold (AppendResult.recorded). An
+    application stays out (personal data; the case's own input, the same in every attempt, so
+    the workflow has it): for `ApplicationSubmitted` only its `at` and `policy_id` come back,
+    `event` is None."""
+
+    event: Event | None = None
+    at: datetime | None = None
+    policy_id: str | None = None
+
+
+def recorded_event(event: Event) -> RecordedEvent:
+    if isinstance(event, ApplicationSubmitted):
+        return RecordedEvent(at=event.at, policy_id=event.policy_id)
+    return RecordedEvent(event=event)
+
+
 class AppendResult(Model):
     """`adopted`: what an earlier attempt recorded instead (a workflow task retried with a
     later clock decides again; the record's version stands, and the workflow folds these);
@@ -175,3 +216,9 @@ class AppendResult(Model):
     appended: int
     duplicates: int
     adopted: tuple[PendingEvent, ...] = ()
+    # The events the record holds at the batch's seqs, which the workflow folds (not the ones
+    # it decided): a replay can decide a batch again with another clock than the attempt
+    # whose local activity recorded it (a query answered while that activity ran completes the
+    # task early, and replay then dates the decision by a later task), and the case must
+    # believe, on every replay alike, what the record holds.
+    recorded: tuple[RecordedEvent, ...] = ()

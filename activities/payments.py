@@ -24,8 +24,15 @@ class PaymentActivities:
                 case_id=req.case_id,
                 amount_tiyn=req.amount_tiyn,
                 purpose=req.purpose,
+                payee=req.payee,
             )
-        log.info("support_disbursed", amount_tiyn=req.amount_tiyn, duplicate=receipt.duplicate)
+        log.info(
+            "support_disbursed",
+            amount_tiyn=req.amount_tiyn,
+            purpose=req.purpose,
+            payee=req.payee,
+            duplicate=receipt.duplicate,
+        )
         return m.DisburseResult(reference=receipt.reference, duplicate=receipt.duplicate)
 
     @activity.defn

@@ -13,6 +13,7 @@ from adapters.ports import (
     CompetentAuthorities,
     DocumentRegistry,
     LanguageTestCentre,
+    LocalExecutive,
     PermitRegistry,
 )
 
@@ -27,6 +28,7 @@ class VerificationActivities:
         address: AddressRegistry,
         border: BorderControl,
         permits: PermitRegistry,
+        executive: LocalExecutive,
     ) -> None:
         self.documents = documents
         self.language = language
@@ -34,6 +36,7 @@ class VerificationActivities:
         self.address = address
         self.border = border
         self.permits = permits
+        self.executive = executive
 
     @activity.defn
     async def verify_documents(self, ref: m.CaseRef) -> m.DocumentCheckResult:
@@ -48,8 +51,14 @@ class VerificationActivities:
             result = await self.language.sit_test(
                 case_id=req.case_id, application=req.application, attempt=req.attempt
             )
-        activity_log(case_id=req.case_id).info("language_test_sat", test_attempt=req.attempt)
-        return m.LanguageTestResult(attempt=result.attempt, section_percent=result.section_percent)
+        activity_log(case_id=req.case_id).info(
+            "language_test_sat", test_attempt=req.attempt, rules_broken=result.rules_broken
+        )
+        return m.LanguageTestResult(
+            attempt=result.attempt,
+            section_percent=result.section_percent,
+            rules_broken=result.rules_broken,
+        )
 
     @activity.defn
     async def check_authority(self, req: m.AuthorityCheckInput) -> m.AuthorityCheckResult:
@@ -118,8 +127,29 @@ class VerificationActivities:
         return m.IssueResult(number=number)
 
     @activity.defn
-    async def grant_kandas_status(self, req: m.IssueInput) -> m.IssueResult:
+    async def request_kandas_status(self, req: m.KandasRequestInput) -> m.KandasRequestAck:
+        """Lodge the kandas status request with the local executive body (once per key)."""
         async with classified():
-            number = await self.permits.grant_kandas_status(case_id=req.case_id)
-        activity_log(case_id=req.case_id).info("kandas_status_granted")
-        return m.IssueResult(number=number)
+            reference = await self.executive.request_kandas_status(
+                case_id=req.case_id,
+                application=req.application,
+                requested_on=req.requested_on,
+                request_key=req.request_key,
+            )
+        activity_log(case_id=req.case_id).info("kandas_status_requested")
+        return m.KandasRequestAck(reference=reference)
+
+    @activity.defn
+    async def kandas_decisions(self, req: m.KandasLookupInput) -> m.KandasLookupResult:
+        """The steps the local executive body took on the request up to `on`."""
+        async with classified():
+            steps = await self.executive.kandas_decisions(
+                case_id=req.case_id,
+                reference=req.reference,
+                requested_on=req.requested_on,
+                on=req.on,
+            )
+        activity_log(case_id=req.case_id).info(
+            "kandas_decisions_read", steps=[s.kind for s in steps]
+        )
+        return m.KandasLookupResult(steps=steps)

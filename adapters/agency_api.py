@@ -11,13 +11,14 @@ from typing import Literal
 
 from pydantic import Field
 
+from adapters.ports import KandasStep
 from domain.application import Application
 from domain.labour import EmploymentReport, Industry, VacancyRecord, Worker
 from domain.model import Model
 from domain.regions import Region
 from domain.scoring import GateOutcome
 
-Authority = Literal["security", "criminal_record", "deportation"]
+Authority = Literal["security", "criminal_record", "deportation", "citizenship_consent"]
 
 # Paths (POST unless noted). {authority} is one of Authority.
 DOCUMENTS = "/documents/verifications"
@@ -28,7 +29,8 @@ ADDRESS_LOOKUP = "/address/registrations/lookup"
 ADDRESS_WATCHES = "/address/watches"  # async: a registration notice by callback
 BORDER_DEPARTURES = "/border/departures/lookup"
 PERMITS = "/migration/permits"
-KANDAS = "/migration/kandas-certificates"
+KANDAS_REQUESTS = "/akimat/kandas-status/requests"  # 202 reference; decided in working days
+KANDAS_DECISIONS = "/akimat/kandas-status/decisions/lookup"  # the steps taken up to a date
 DISBURSEMENTS = "/treasury/disbursements"
 INVOICES = "/treasury/repayment-invoices"  # async: each repayment received by callback
 LEDGER = "/treasury/ledger"  # GET: every payment made (for reconciliation)
@@ -55,6 +57,16 @@ class CallbackBody(ApplicantBody):
     callback_url: str = Field(min_length=1, max_length=500)
 
 
+class KandasRequestBody(ApplicantBody):
+    requested_on: date
+
+
+class KandasLookupBody(CaseBody):
+    reference: str = Field(min_length=1, max_length=100)
+    requested_on: date
+    on: date
+
+
 class WatchBody(CaseBody):
     region: Region
     callback_url: str = Field(min_length=1, max_length=500)
@@ -74,6 +86,7 @@ class DeparturesBody(CaseBody):
 class DisburseBody(CaseBody):
     amount_tiyn: int = Field(gt=0)
     purpose: str = Field(min_length=1, max_length=100)
+    payee: str = Field(default="family", min_length=1, max_length=64)  # or an employer's id
 
 
 class InvoiceBody(CaseBody):
@@ -116,6 +129,11 @@ class DocumentVerdictOut(Model):
 class AttemptOut(Model):
     attempt: int
     section_percent: dict[str, int]
+    rules_broken: bool = False
+
+
+class KandasStepsOut(Model):
+    steps: tuple[KandasStep, ...]
 
 
 class VerdictOut(Model):
@@ -149,6 +167,8 @@ class LedgerEntry(Model):
     case_id: str
     amount_tiyn: int
     reference: str
+    purpose: str = ""
+    payee: str = "family"
 
 
 class LedgerOut(Model):

@@ -18,8 +18,10 @@ from pydantic import BaseModel, ValidationError
 
 from adapters import agency_api as wire
 from adapters.ports import (
+    FAMILY,
     AuthorityReply,
     DocumentVerdict,
+    KandasStep,
     LanguageAttemptResult,
     PaymentReceipt,
     RejectedRequestError,
@@ -78,7 +80,9 @@ class HttpAgencies:
     ) -> LanguageAttemptResult:
         body = _wire(wire.AttemptBody, case_id=case_id, application=application, attempt=attempt)
         out = await self._call(wire.KAZTEST, body, wire.AttemptOut)
-        return LanguageAttemptResult(attempt=out.attempt, section_percent=out.section_percent)
+        return LanguageAttemptResult(
+            attempt=out.attempt, section_percent=out.section_percent, rules_broken=out.rules_broken
+        )
 
     async def check(
         self, *, case_id: str, application: Application, authority: str
@@ -130,10 +134,30 @@ class HttpAgencies:
         out = await self._call(wire.PERMITS, body, wire.NumberOut, key=f"{case_id}:permit")
         return out.number
 
-    async def grant_kandas_status(self, *, case_id: str) -> str:
-        body = _wire(wire.CaseBody, case_id=case_id)
-        out = await self._call(wire.KANDAS, body, wire.NumberOut, key=f"{case_id}:kandas")
-        return out.number
+    # ---- the local executive body ----------------------------------------------------------
+    async def request_kandas_status(
+        self, *, case_id: str, application: Application, requested_on: date, request_key: str
+    ) -> str:
+        body = _wire(
+            wire.KandasRequestBody,
+            case_id=case_id,
+            application=application,
+            requested_on=requested_on,
+        )
+        out = await self._call(wire.KANDAS_REQUESTS, body, wire.AcceptedOut, key=request_key)
+        return out.reference
+
+    async def kandas_decisions(
+        self, *, case_id: str, reference: str, requested_on: date, on: date
+    ) -> tuple[KandasStep, ...]:
+        body = _wire(
+            wire.KandasLookupBody,
+            case_id=case_id,
+            reference=reference,
+            requested_on=requested_on,
+            on=on,
+        )
+        return (await self._call(wire.KANDAS_DECISIONS, body, wire.KandasStepsOut)).steps
 
     # ---- the labour market ----------------------------------------------------------------
     async def vacancy(
@@ -171,9 +195,21 @@ class HttpAgencies:
 
     # ---- the treasury ---------------------------------------------------------------------
     async def disburse(
-        self, *, idempotency_key: str, case_id: str, amount_tiyn: int, purpose: str
+        self,
+        *,
+        idempotency_key: str,
+        case_id: str,
+        amount_tiyn: int,
+        purpose: str,
+        payee: str = FAMILY,
     ) -> PaymentReceipt:
-        body = _wire(wire.DisburseBody, case_id=case_id, amount_tiyn=amount_tiyn, purpose=purpose)
+        body = _wire(
+            wire.DisburseBody,
+            case_id=case_id,
+            amount_tiyn=amount_tiyn,
+            purpose=purpose,
+            payee=payee,
+        )
         out = await self._call(wire.DISBURSEMENTS, body, wire.ReceiptOut, key=idempotency_key)
         return PaymentReceipt(reference=out.reference, duplicate=out.duplicate)
 

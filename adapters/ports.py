@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 from pydantic import Field
 
 from domain.application import Application
+from domain.events import Authority
 from domain.labour import EmploymentReport, VacancyRecord, Worker
 from domain.model import Model
 from domain.regions import Region
@@ -41,6 +42,7 @@ class DocumentVerdict(Model):
 class LanguageAttemptResult(Model):
     attempt: int
     section_percent: dict[str, int]
+    rules_broken: bool = False  # the centre ended the sitting: the applicant broke its rules
 
 
 class AuthorityReply(Model):
@@ -52,8 +54,21 @@ class AuthorityAnswer(AuthorityReply):
     """A reply that arrives later, naming the request it answers."""
 
     case_id: str
-    authority: Literal["security", "criminal_record", "deportation"]
+    authority: Authority
     reference: str
+
+
+KandasStepKind = Literal["granted", "preliminary_refusal", "hearing", "extended", "refused"]
+
+
+class KandasStep(Model):
+    """One step the local executive body took on a kandas status request, dated."""
+
+    kind: KandasStepKind
+    on: date
+    certificate_number: str | None = None  # granted
+    reason: str = ""  # preliminary_refusal, extended, refused
+    until: date | None = None  # extended
 
 
 class RegistrationNotice(Model):
@@ -78,6 +93,10 @@ AgencyMessage = AuthorityAnswer | RegistrationNotice | RepaymentNotice
 ReplySink = Callable[[AgencyMessage], Awaitable[None]]
 
 
+# The payee of the family's own support; an employer's subsidy names the employer instead.
+FAMILY = "family"
+
+
 class PaymentReceipt(Model):
     reference: str
     duplicate: bool = False
@@ -96,6 +115,15 @@ class StaffNotice(Model):
         "referral_overdue",
         "repayment_due",
         "discrepancy_found",
+        "kandas_decision_overdue",
+        "kandas_status_refused",
+        "kandas_step_refused",
+        "procedure_at_risk",
+        "procedure_exceeded",
+        "exit_flagged",
+        "candidacy_lodged",
+        "allocation_not_reached",
+        "general_track",
     ]
     message: str
 
@@ -153,16 +181,35 @@ class PermitRegistry(Protocol):
         """Issue (or return the already issued) residence permit number."""
         ...
 
-    async def grant_kandas_status(self, *, case_id: str) -> str:
-        """Issue (or return the already issued) kandas certificate number."""
+
+class LocalExecutive(Protocol):
+    """The local executive body (akimat) that decides kandas status."""
+
+    async def request_kandas_status(
+        self, *, case_id: str, application: Application, requested_on: date, request_key: str
+    ) -> str:
+        """Lodge the request; returns its reference (the same for the same `request_key`)."""
+        ...
+
+    async def kandas_decisions(
+        self, *, case_id: str, reference: str, requested_on: date, on: date
+    ) -> tuple[KandasStep, ...]:
+        """Every step taken on the request up to `on` (case dates), in order."""
         ...
 
 
 class Payments(Protocol):
     async def disburse(
-        self, *, idempotency_key: str, case_id: str, amount_tiyn: int, purpose: str
+        self,
+        *,
+        idempotency_key: str,
+        case_id: str,
+        amount_tiyn: int,
+        purpose: str,
+        payee: str = FAMILY,
     ) -> PaymentReceipt:
-        """Pay once per idempotency key; a repeated key returns the first receipt."""
+        """Pay `payee` (the case's family, or an employer by its id) once per idempotency key;
+        a repeated key returns the first receipt."""
         ...
 
     async def invoice(

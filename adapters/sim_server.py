@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import httpx
 import structlog
@@ -73,7 +73,7 @@ def _key(request: Request) -> str:
 
 def _authority(request: Request) -> str:
     name = request.path_params["authority"]
-    if name not in ("security", "criminal_record", "deportation"):
+    if name not in get_args(wire.Authority):
         raise BadRequestError("unknown_authority", f"no authority {name!r}", status=404)
     return str(name)
 
@@ -143,7 +143,8 @@ class AgencySimulator:
             Route(wire.ADDRESS_WATCHES, self._guard(self.watch), methods=["POST"]),
             Route(wire.BORDER_DEPARTURES, self._guard(self.border), methods=["POST"]),
             Route(wire.PERMITS, self._guard(self.permit), methods=["POST"]),
-            Route(wire.KANDAS, self._guard(self.kandas), methods=["POST"]),
+            Route(wire.KANDAS_REQUESTS, self._guard(self.kandas_request), methods=["POST"]),
+            Route(wire.KANDAS_DECISIONS, self._guard(self.kandas_decisions), methods=["POST"]),
             Route(wire.DISBURSEMENTS, self._guard(self.disburse), methods=["POST"]),
             Route(wire.INVOICES, self._guard(self.invoice), methods=["POST"]),
             Route(wire.LEDGER, self._guard(self.ledger), methods=["GET"]),
@@ -190,7 +191,13 @@ class AgencySimulator:
         result = await self.sim.sit_test(
             case_id=body.case_id, application=body.application, attempt=body.attempt
         )
-        return _ok(wire.AttemptOut(attempt=result.attempt, section_percent=result.section_percent))
+        return _ok(
+            wire.AttemptOut(
+                attempt=result.attempt,
+                section_percent=result.section_percent,
+                rules_broken=result.rules_broken,
+            )
+        )
 
     async def authority_check(self, request: Request) -> Response:
         authority, key = _authority(request), _key(request)
@@ -238,10 +245,26 @@ class AgencySimulator:
         body = await _parse(request, wire.CaseBody)
         return _ok(wire.NumberOut(number=await self.sim.issue_permit(case_id=body.case_id)))
 
-    async def kandas(self, request: Request) -> Response:
-        body = await _parse(request, wire.CaseBody)
-        number = await self.sim.grant_kandas_status(case_id=body.case_id)
-        return _ok(wire.NumberOut(number=number))
+    async def kandas_request(self, request: Request) -> Response:
+        key = _key(request)
+        body = await _parse(request, wire.KandasRequestBody)
+        reference = await self.sim.request_kandas_status(
+            case_id=body.case_id,
+            application=body.application,
+            requested_on=body.requested_on,
+            request_key=key,
+        )
+        return _ok(wire.AcceptedOut(reference=reference), 202)
+
+    async def kandas_decisions(self, request: Request) -> Response:
+        body = await _parse(request, wire.KandasLookupBody)
+        steps = await self.sim.kandas_decisions(
+            case_id=body.case_id,
+            reference=body.reference,
+            requested_on=body.requested_on,
+            on=body.on,
+        )
+        return _ok(wire.KandasStepsOut(steps=steps))
 
     async def disburse(self, request: Request) -> Response:
         key = _key(request)
@@ -251,6 +274,7 @@ class AgencySimulator:
             case_id=body.case_id,
             amount_tiyn=body.amount_tiyn,
             purpose=body.purpose,
+            payee=body.payee,
         )
         out = wire.ReceiptOut(reference=receipt.reference, duplicate=receipt.duplicate)
         return _ok(out, 409 if receipt.duplicate else 201)  # 409: already paid, same receipt
@@ -270,7 +294,14 @@ class AgencySimulator:
 
     async def ledger(self, request: Request) -> Response:
         entries = tuple(
-            wire.LedgerEntry(idempotency_key=k, case_id=c, amount_tiyn=a, reference=r)
+            wire.LedgerEntry(
+                idempotency_key=k,
+                case_id=c,
+                amount_tiyn=a,
+                reference=r,
+                purpose=self.sim.orders[k][0],
+                payee=self.sim.orders[k][1],
+            )
             for k, (c, a, r) in sorted(self.sim.ledger.items())
         )
         return _ok(wire.LedgerOut(payments=entries))

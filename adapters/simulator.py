@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import structlog
 
 from adapters.ports import (
+    FAMILY,
     AgencyMessage,
     AuthorityAnswer,
     AuthorityReply,
@@ -31,8 +32,9 @@ from adapters.ports import (
     StaffNotice,
     TransientAdapterError,
 )
+from adapters.sim_executive import KANDAS_OUTCOMES, ExecutiveSimulator
+from adapters.sim_labour import LabourMarketSimulator
 from domain.application import Application
-from domain.labour import EmploymentReport, VacancyRecord, Worker
 from domain.regions import Region
 from domain.scoring import GateOutcome
 
@@ -67,6 +69,12 @@ class SimConfig:
     reply_latency_ms: tuple[int, int] = (20, 400)
     # ...or, for this share of (case, authority) pairs, never.
     silence_rate: float = 0.0
+    # Rare outcomes, none unless asked for (the demo plans them per case instead): a KAZTEST
+    # sitting ended for breaking the rules, a kandas request answered other than in time.
+    rules_broken_rate: float = 0.0
+    kandas_hearing_rate: float = 0.0
+    kandas_extension_rate: float = 0.0
+    kandas_late_rate: float = 0.0
 
 
 @dataclass
@@ -81,6 +89,10 @@ class World:
     registrations: set[str] = field(default_factory=set)
     repayments: dict[str, int] = field(default_factory=dict)
     verdicts: dict[tuple[str, str], tuple[GateOutcome, str]] = field(default_factory=dict)
+    # Kandas status: case id -> one of KANDAS_OUTCOMES (instead of the seeded outcome)
+    kandas: dict[str, str] = field(default_factory=dict)
+    # KAZTEST sittings ended for breaking the rules: (case id, attempt)
+    rules_broken: set[tuple[str, int]] = field(default_factory=set)
     # Labour market: vacancy reference -> (days on the market, local hire?, listed at all?)
     vacancies: dict[str, tuple[int, bool, bool]] = field(default_factory=dict)
     # Labour request case id -> (what happens: underpaid / unregistered / ended / ended_silently,
@@ -119,18 +131,33 @@ class World:
             raise ValueError(f"unknown employment event {event!r}")
         self.employments[case_id] = (event, after_days)
 
+    def plan_kandas(self, case_id: str, outcome: str) -> None:
+        """How the local executive body will answer this case's kandas status request."""
+        if outcome not in KANDAS_OUTCOMES:
+            raise ValueError(f"unknown kandas outcome {outcome!r}")
+        self.kandas[case_id] = outcome
+
+    def plan_rules_broken(self, case_id: str, *, attempt: int = 1) -> None:
+        """The applicant breaks the test's rules at this KAZTEST attempt (the sitting ends)."""
+        self.rules_broken.add((case_id, attempt))
+
     def plan_silence(self, case_id: str, authority: str) -> None:
         """The authority accepts this case's check request and never answers it."""
         self.silent.add((case_id, authority))
 
 
-class Simulator:
-    """Implements every port in adapters/ports.py in memory."""
+class Simulator(ExecutiveSimulator, LabourMarketSimulator):
+    """Implements every port in adapters/ports.py in memory (the local executive body's and
+    the labour market's in their own modules, mixed in)."""
+
+    world: World
+    config: SimConfig
 
     def __init__(self, config: SimConfig | None = None, world: World | None = None) -> None:
         self.config = config or SimConfig()
         self.world = world or World()
         self.ledger: dict[str, tuple[str, int, str]] = {}
+        self.orders: dict[str, tuple[str, str]] = {}  # by key: each payment's purpose, payee
         self.disbursement_calls = 0
         self.notices: asyncio.Queue[StaffNotice] = asyncio.Queue()
         self.notice_log: list[StaffNotice] = []
@@ -173,6 +200,9 @@ class Simulator:
         await self._network("language")
         base = LEVEL_BASE[application.questionnaire.kazakh]
         rng = self._rng(case_id, "kaztest", attempt)
+        broken = self._rng(case_id, "kaztest-rules", attempt).random()
+        if (case_id, attempt) in self.world.rules_broken or broken < self.config.rules_broken_rate:
+            return LanguageAttemptResult(attempt=attempt, section_percent={}, rules_broken=True)
         sections = {
             s: max(0, min(100, base + rng.randint(-10, 10))) for s in ("listening", "reading")
         }
@@ -191,6 +221,8 @@ class Simulator:
         q = application.questionnaire
         if authority == "deportation" and q.deported_before:
             return AuthorityReply(outcome="deny", reason="deportation on record")
+        if authority == "citizenship_consent":
+            return AuthorityReply(outcome="clear", reason="written consent given")
         if authority == "criminal_record" and q.criminal_record:
             return AuthorityReply(outcome="refer", reason="declared record needs review")
         refer = self._rng(case_id, "security").random() < self.config.security_refer_rate
@@ -278,22 +310,25 @@ class Simulator:
         await self._network("permits")
         return "RP-" + hashlib.sha256(f"permit:{case_id}".encode()).hexdigest()[:10].upper()
 
-    async def grant_kandas_status(self, *, case_id: str) -> str:
-        await self._network("kandas")
-        return "KS-" + hashlib.sha256(f"kandas:{case_id}".encode()).hexdigest()[:10].upper()
-
     async def disburse(
-        self, *, idempotency_key: str, case_id: str, amount_tiyn: int, purpose: str
+        self,
+        *,
+        idempotency_key: str,
+        case_id: str,
+        amount_tiyn: int,
+        purpose: str,
+        payee: str = FAMILY,
     ) -> PaymentReceipt:
         self.disbursement_calls += 1
         await self._network("payments")
-        known = self.ledger.get(idempotency_key)
+        known, order = self.ledger.get(idempotency_key), (case_id, amount_tiyn, payee)
         if known is not None:
-            if known[1] != amount_tiyn or known[0] != case_id:
+            if (*known[:2], self.orders[idempotency_key][1]) != order:
                 raise RejectedRequestError(f"key {idempotency_key} was used for another payment")
             return PaymentReceipt(reference=known[2], duplicate=True)
         reference = "PAY-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:12].upper()
         self.ledger[idempotency_key] = (case_id, amount_tiyn, reference)
+        self.orders[idempotency_key] = (purpose, payee)
         if self._chaos.random() < self.config.failure_rate:
             raise TransientAdapterError("paid, but the answer was lost")
         return PaymentReceipt(reference=reference)
@@ -323,68 +358,6 @@ class Simulator:
 
     def total_paid(self, case_id: str | None = None) -> int:
         return sum(a for c, a, _ in self.ledger.values() if case_id in (None, c))
-
-    # ---- the labour market ----------------------------------------------------------------
-    async def vacancy(
-        self, *, reference: str, employer_id: str, industry: str, region: Region, on: date
-    ) -> VacancyRecord | None:
-        await self._network("labour:vacancy")
-        rng = self._rng("vacancy", reference)
-        days, hired, listed = self.world.vacancies.get(
-            reference, (rng.randint(20, 90), rng.random() < 0.05, True)
-        )
-        if not listed:
-            return None
-        return VacancyRecord(
-            reference=reference,
-            employer_id=employer_id,
-            industry=industry,  # type: ignore[arg-type]  # validated by the model
-            region=region,
-            posted_on=on - timedelta(days=days),
-            local_candidates=rng.randint(0, 3),
-            local_hired=hired,
-            regional_average_wage_tiyn=self._average_wage(industry, region),
-        )
-
-    def _average_wage(self, industry: str, region: Region) -> int:
-        """The statistics bureau's average monthly wage for the occupation group and region
-        (seeded: 350,000 to 700,000 KZT)."""
-        return self._rng("wage", industry, region).randrange(350_000, 700_000, 1_000) * 100
-
-    async def employment(
-        self, *, case_id: str, permit_from: date, offered_wage_tiyn: int, on: date
-    ) -> EmploymentReport:
-        await self._network("labour:employment")
-        rng = self._rng("employment", case_id)
-        registered: date | None = permit_from + timedelta(days=rng.randint(1, 6))
-        wage, ended, notified = offered_wage_tiyn, None, None
-        event, after = self.world.employments.get(case_id, ("", 0))
-        happened_on = permit_from + timedelta(days=after)
-        if event == "unregistered":
-            registered = None
-        if event == "underpaid" and on >= happened_on:  # below any region's average
-            wage = min(offered_wage_tiyn // 2, 300_000_00)
-        if event in ("ended", "ended_silently") and on >= happened_on:
-            ended = happened_on
-            notified = happened_on + timedelta(days=2) if event == "ended" else None
-        if registered is not None and registered > on:
-            registered = None
-        return EmploymentReport(
-            on=on,
-            paid_monthly_wage_tiyn=wage if ended is None else 0,
-            address_registered_on=registered,
-            ended_on=ended,
-            end_notified_on=notified,
-        )
-
-    async def screen_worker(
-        self, *, case_id: str, worker: Worker, authority: str
-    ) -> AuthorityReply:
-        await self._network(f"authority:{authority}")
-        planned = self.world.verdicts.get((case_id, authority))
-        if planned is not None:
-            return AuthorityReply(outcome=planned[0], reason=planned[1])
-        return AuthorityReply(outcome="clear", reason="no findings")
 
     async def notify(self, notice: StaffNotice) -> None:
         self.notice_log.append(notice)

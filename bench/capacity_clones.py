@@ -27,12 +27,20 @@ from workflows import api
 
 
 async def agency_references(case: CaseState, case_id: str) -> list[str]:
-    """What the simulated agencies answer this case id: permit, kandas certificate, the
-    authorities' request references, the treasury's payment references, in that order."""
+    """What the simulated agencies answer this case id: permit, kandas status request and
+    certificate, the authorities' request references, the treasury's payment references, in
+    that order."""
     sim = Simulator(SimConfig(latency_ms=(0, 0), silence_rate=1.0))
     app = case.application
     assert app is not None
-    refs = [await sim.issue_permit(case_id=case_id), await sim.grant_kandas_status(case_id=case_id)]
+    assert case.kandas_request is not None
+    kandas = await sim.request_kandas_status(
+        case_id=case_id,
+        application=app,
+        requested_on=case.kandas_request.requested_on,
+        request_key=f"{case_id}:kandas",  # the workflow's request key
+    )
+    refs = [await sim.issue_permit(case_id=case_id), kandas, sim.kandas_certificate(case_id)]
     for r in case.authority_requests:
         key = f"{case_id}:authority:{r.name}"  # the workflow's request key
         refs.append(

@@ -24,7 +24,7 @@ from domain.agenda import next_wakeup, support_schedule
 from domain.application import Application
 from domain.case import CaseState
 from domain.clock import SECONDS_PER_YEAR, CaseClock
-from domain.policy import policy_by_id, policy_in_force
+from domain.policy import PolicyYearError, policy_by_id, policy_in_force
 from domain.regions import LABOUR_DEFICIT_REGIONS, Region
 from store.events import StoredEvent, read_events
 from workflows import api
@@ -45,11 +45,19 @@ KANDAS_FULFILLED = next(s for s in SCENARIOS if s.name == "kandas_fulfilled")
 
 def plan_places(cases: int, first_year: int) -> list[tuple[Region, int, int]]:
     """(region, year, clones): quota places for `cases` clones, every labour-deficit region
-    year after year from `first_year` (each region-year's prototype holds a place itself)."""
+    year after year from `first_year` (each region-year's prototype holds a place itself),
+    in the years the policy gives places for (published or projected): no more clones than
+    those places hold (decision 015: a year without figures is no year to reuse)."""
     policy = policy_in_force(date(first_year, 3, 1))
     places: list[tuple[Region, int, int]] = []
     year, left = first_year, cases
     while left > 0:
+        if year not in policy.kandas_quota:
+            raise PolicyYearError(
+                f"{cases} clones need kandas places beyond {year - 1}: policy {policy.id} gives"
+                f" places for {min(policy.kandas_quota)}–{max(policy.kandas_quota)} only, room"
+                f" for {cases - left} clones from {first_year}"
+            )
         for region in sorted(LABOUR_DEFICIT_REGIONS, key=lambda r: (-policy.quota(r, year), r)):
             take = min(policy.quota(region, year) - 1, left)
             if take > 0:
@@ -60,10 +68,11 @@ def plan_places(cases: int, first_year: int) -> list[tuple[Region, int, int]]:
 
 
 def clock_through(wall: datetime, case_time: datetime, seconds_per_year: float) -> CaseClock:
-    """The compressed clock that reads `case_time` at wall instant `wall`."""
+    """The compressed clock that reads `case_time` at wall instant `wall` and runs on with
+    the wall (the bench measures how late cases wake: a late wake is late in case time)."""
     speedup = SECONDS_PER_YEAR / seconds_per_year
     origin = wall - (case_time - wall) / (speedup - 1)
-    return CaseClock(origin=origin, seconds_per_year=seconds_per_year)
+    return CaseClock(origin=origin, seconds_per_year=seconds_per_year, moves="wall")
 
 
 @dataclass

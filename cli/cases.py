@@ -73,6 +73,8 @@ def status(case_id: SubmittedId, state: StateOpt = None, as_json: JsonFlag = Fal
     ]
     for what, day in sorted(s.deadlines.items(), key=lambda kv: kv[1]):
         lines.append(f"  due: {what} by {day}")
+    if s.procedure_flags:
+        lines.append(f"  the pilot's limit to the decision: {', '.join(s.procedure_flags)}")
     if s.decision:
         lines.append(
             f"  decision: {s.decision} (score {s.score_total}): " + "; ".join(s.decision_reasons)
@@ -125,22 +127,46 @@ def fact(
         str,
         typer.Argument(
             help="arrival | move | departure | repayment | referral | withdrawal | death | "
-            "citizenship | revocation"
+            "citizenship | revocation | employment | employment_end | housing_certificate"
+            " | general_track"
         ),
     ],
     region: Annotated[
-        str | None, typer.Option(help="arrival: the region; move: new region.")
+        str | None,
+        typer.Option(help="arrival: the region; move: new region; housing_certificate: its."),
     ] = None,
     on: Annotated[
         str | None, typer.Option(help="Date of the fact, YYYY-MM-DD (default today).")
     ] = None,
-    amount_tiyn: Annotated[int | None, typer.Option(help="repayment: amount in tiyn.")] = None,
-    reference: Annotated[str | None, typer.Option(help="repayment: bank reference.")] = None,
+    amount_tiyn: Annotated[
+        int | None,
+        typer.Option(help="repayment: amount in tiyn; housing_certificate: the home's price."),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(help="repayment: bank reference; housing_certificate: the application."),
+    ] = None,
     approve: Annotated[
         bool | None, typer.Option("--approve/--reject", help="referral: the officer's decision.")
     ] = None,
     reason: Annotated[
-        str | None, typer.Option(help="referral/withdrawal/revocation: the reason.")
+        str | None,
+        typer.Option(help="referral/withdrawal/revocation/general_track: the reason."),
+    ] = None,
+    fault: Annotated[
+        bool | None,
+        typer.Option(
+            "--fault/--no-fault",
+            help="revocation: for the holder's fault (a breach under a social contract) or not.",
+        ),
+    ] = None,
+    member: Annotated[
+        int | None, typer.Option(help="employment(_end): the family member, 1 the applicant.")
+    ] = None,
+    employer_id: Annotated[str | None, typer.Option(help="employment: the employer's BIN.")] = None,
+    housing: Annotated[
+        bool | None,
+        typer.Option("--housing/--no-housing", help="employment: the employer gives housing."),
     ] = None,
     state: StateOpt = None,
     as_json: JsonFlag = False,
@@ -155,6 +181,10 @@ def fact(
         "reference": reference,
         "approve": approve,
         "reason": reason,
+        "fault": fault,
+        "member": member,
+        "employer_id": employer_id,
+        "housing_provided": housing,
     }
     payload = handles.staff_payload(state, given, api.StaffFact, "fact", handles.case(case_id))
     handles.report(asyncio.run(send(state, case_id, api.UPDATE_FACT, payload)), as_json)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -86,3 +86,23 @@ def codec_keys(stack: StackInfo) -> CodecKeys | None:
     except (CodecKeyError, OSError) as exc:
         fail(f"payload keys: {exc}", 1)
     return found
+
+
+def one_of(option: str, value: str | None, allowed: Sequence[str]) -> str | None:
+    """The allowed spelling of `value` (case does not matter), or exit 2 naming the choices."""
+    if value is None:
+        return None
+    for choice in allowed:
+        if choice.casefold() == value.casefold():
+            return choice
+    fail(f"{option} {escape(repr(value))} is not one of: {', '.join(allowed)}", 2)
+
+
+def date_option(option: str, raw: str | None) -> date | None:
+    """An option's date, or exit 2 naming the option and the form."""
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        fail(f"{option} {escape(repr(raw))} is not a date (YYYY-MM-DD)", 2)

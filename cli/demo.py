@@ -3,7 +3,6 @@ and a simulated staff member who answers the case's notices like a person would.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from collections.abc import Sequence
@@ -12,29 +11,41 @@ from datetime import date
 from pathlib import Path
 
 import structlog
-from temporalio.client import Client
 
 from adapters.simulator import World, with_check_digit
+from cli.demo_labour import (  # the employers beside the applicants (re-exported)
+    LABOUR_POSTS,
+    LABOUR_SCENARIOS,
+    DemoRequest,
+    labour_cohort,
+    plan_labour,
+    request_permit,
+)
+from cli.demo_people import COUNTRIES, FIRST, LAST, Scenario
 from cli.demo_staff import DEMO_INTERVIEWER, DEMO_OFFICER, SimulatedStaff
+from cli.demo_start import submit as submit
+from cli.demo_world import LATE_MOVE_DAYS as LATE_MOVE_DAYS
+from cli.demo_world import plan_world
 from domain.application import Application, Document, FamilyMember, Questionnaire
-from domain.labour import EmployerRequest, Industry, Worker
 from domain.regions import LABOUR_DEFICIT_REGIONS, Region
-from workflows import api, employer_api
 
+__all__ = [
+    "LABOUR_POSTS",
+    "LABOUR_SCENARIOS",
+    "DemoRequest",
+    "Scenario",
+    "labour_cohort",
+    "request_permit",
+]
 log = structlog.get_logger("kosh.demo")
 __all__ = ["DEMO_INTERVIEWER", "DEMO_OFFICER", "SimulatedStaff"]  # cli/demo_staff.py's
 
 
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    track: str
-    expected: str
-
-
 SCENARIOS = (
     Scenario("kandas_fulfilled", "kandas", "fulfilled"),
-    Scenario("general_term", "general", "permit_term_ended"),
+    # permanent residence has no term (docs/decisions/019): it lives past five years, until
+    # border control reports the departure
+    Scenario("general_permanent", "general", "departed"),
     Scenario("kandas_breach_repaid", "kandas", "breach_repaid"),
     Scenario("forged_documents", "general", "rejected"),
     Scenario("language_fail", "kandas", "rejected"),
@@ -43,11 +54,25 @@ SCENARIOS = (
     Scenario("interview_fail", "general", "rejected"),
     Scenario("low_score", "general", "rejected"),
     Scenario("withdrawn", "kandas", "withdrawn"),
+    # citizenship in contract month 25: the contract runs on to its end (docs/decisions/012)
+    Scenario("kandas_citizenship", "kandas", "fulfilled"),
+    # a move in contract month 59 that only the address registry reports: found at the last
+    # periodic check, re-checked after the contract's end, all support repaid (decision 011)
+    Scenario("kandas_late_move", "kandas", "breach_repaid"),
+    # the steps before the permit (a cohort of more than twelve reaches them)
+    Scenario("kandas_hearing", "kandas", "fulfilled"),
+    Scenario("kandas_status_refused", "kandas", "departed"),
+    Scenario("kaztest_banned", "general", "departed"),
+    Scenario("consent_refused", "general", "rejected"),
 )
-FIRST = ("Aigerim", "Nurlan", "Dana", "Yerlan", "Saule", "Bolat", "Aruzhan", "Timur")
+# The demo's scarce region: its rounds offer one place each (`kosh dev` sets the schedules'
+# size); the first cycle's relocating kandas families want it alone, so a round ranks them
+# and one is not reached (`kosh quotas`), then placed in a later round (three families,
+# fewer than the policy's rounds: none runs out of rounds).
+SCARCE_REGION: Region = "West Kazakhstan"
+DEMO_ROUND_SIZES: dict[Region, int] = {SCARCE_REGION: 1}
+SCARCE_SCENARIOS = ("kandas_fulfilled", "kandas_breach_repaid", "kandas_breach_referred")
 LABOUR_BOOK = "demo-labour.json"
-LAST = ("Bekova", "Seitkali", "Omarov", "Zhaksylyk", "Tulegen", "Abenov")
-COUNTRIES = ("MNG", "CHN", "UZB", "RUS", "TKM", "IRN", "TUR")
 
 
 @dataclass(frozen=True)
@@ -63,11 +88,12 @@ def cohort(n: int, *, seed: int, prefix: str = "demo") -> list[DemoCase]:
     cases = []
     for i in range(n):
         sc = SCENARIOS[i % len(SCENARIOS)]
-        cases.append(DemoCase(f"{prefix}-{seed}-{i + 1:04d}", sc, _application(sc, rng)))
+        app = _application(sc, rng, scarce=i < len(SCENARIOS))
+        cases.append(DemoCase(f"{prefix}-{seed}-{i + 1:04d}", sc, app))
     return cases
 
 
-def _application(sc: Scenario, rng: random.Random) -> Application:
+def _application(sc: Scenario, rng: random.Random, *, scarce: bool) -> Application:
     kandas = sc.track == "kandas"
     body = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(2)) + str(
         rng.randint(100000, 999999)
@@ -75,8 +101,13 @@ def _application(sc: Scenario, rng: random.Random) -> Application:
     number = with_check_digit(body)
     if sc.name == "forged_documents":
         number = body + str((int(number[-1]) + 3) % 10)
-    regions = sorted(LABOUR_DEFICIT_REGIONS)
+    # The other families never list the scarce region: a family placed elsewhere meanwhile
+    # would be offered one of its rounds' single places in vain, and the family left at the
+    # back, not reached in enough rounds, would take the general track, off its scenario.
+    regions = sorted(r for r in LABOUR_DEFICIT_REGIONS if r != SCARCE_REGION)
     preferred = tuple(rng.sample(regions, 2)) if kandas else ()
+    if scarce and sc.name in SCARCE_SCENARIOS:  # the first cycle's: fewer than the rounds
+        preferred = (SCARCE_REGION,)
     low = sc.name == "low_score"
     # children of different ages: the intake refuses the same member listed twice
     family = tuple(
@@ -102,92 +133,6 @@ def _application(sc: Scenario, rng: random.Random) -> Application:
         family=family,
         preferred_regions=preferred,
     )
-
-
-def plan_world(world: World, scenarios: dict[str, str]) -> World:
-    """What will happen in these people's lives, as registries will later report it."""
-    for case_id, name in scenarios.items():
-        if name.startswith("kandas_breach"):
-            world.plan_move(case_id, after_days=420, to_region="Almaty")
-        if name == "kandas_breach_repaid":
-            world.plan_repayment(case_id, parts=2)  # two transfers against the invoice
-        if name.startswith("kandas") and name != "kandas_fulfilled":
-            # the address registry reports these families' registration; staff record the rest
-            world.plan_registration(case_id)
-        if name == "general_departed":
-            world.plan_departure(case_id, after_days=300)
-            # the criminal-record office never answers: overdue -> referral -> an officer
-            world.plan_silence(case_id, "criminal_record")
-    return world
-
-
-# Employers' requests beside the applicants: one of each labour path, cycling.
-LABOUR_SCENARIOS = (
-    Scenario("labour_term", "labour", "term_completed"),
-    Scenario("labour_no_shortage", "labour", "refused"),
-    Scenario("labour_violation", "labour", "violation"),
-    Scenario("labour_no_quota", "labour", "refused"),
-    Scenario("labour_ended_early", "labour", "ended_early"),
-)
-# (industry, region, project, occupation) per scenario: a line with quota, except no_quota's.
-LABOUR_POSTS: dict[str, tuple[Industry, Region, str | None, str]] = {
-    "labour_term": ("oil_and_gas", "Atyrau", "tengiz-fgp", "process engineer"),
-    "labour_no_shortage": ("construction", "Astana", None, "site foreman"),
-    "labour_violation": ("mining", "Karaganda", None, "shaft electrician"),
-    "labour_no_quota": ("it", "Almaty", None, "backend developer"),
-    "labour_ended_early": ("agriculture", "Kostanay", None, "agronomist"),
-}
-
-
-@dataclass(frozen=True)
-class DemoRequest:
-    request_id: str
-    scenario: Scenario
-    request: EmployerRequest
-
-
-def labour_cohort(n: int, *, seed: int, prefix: str = "demo") -> list[DemoRequest]:
-    """`n` employers' requests cycling through every labour path, reproducible from `seed`."""
-    rng = random.Random(seed ^ 0x1AB0)
-    requests = []
-    for i in range(n):
-        sc = LABOUR_SCENARIOS[i % len(LABOUR_SCENARIOS)]
-        industry, region, project, occupation = LABOUR_POSTS[sc.name]
-        rid = f"{prefix}-{seed}-emp-{i + 1:03d}"
-        worker = Worker(
-            full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-            born_on=date(rng.randint(1975, 2000), rng.randint(1, 12), rng.randint(1, 28)),
-            citizenship=rng.choice(COUNTRIES),
-            passport=with_check_digit(f"W{rng.randint(1000000, 9999999)}"),
-        )
-        request = EmployerRequest(
-            employer_id=f"BIN-{prefix[-6:]}{i + 1:03d}",  # one employer per request
-            employer_name=f"{region} {industry.replace('_', ' ').title()} LLP",
-            industry=industry,
-            region=region,
-            project=project,
-            occupation=occupation,
-            vacancy_reference=f"ENB-{rid}",
-            monthly_wage_tiyn=rng.randrange(800_000, 1_200_000, 10_000) * 100,
-            months=3,
-            worker=worker,
-        )
-        requests.append(DemoRequest(rid, sc, request))
-    return requests
-
-
-def plan_labour(world: World, scenarios: dict[str, str]) -> World:
-    """What the labour market and the registries will report of the demo's requests."""
-    for rid, name in scenarios.items():
-        stream = employer_api.request_workflow_id(rid)
-        shortage = 6 if name == "labour_no_shortage" else 45
-        world.plan_vacancy(f"ENB-{rid}", days_on_market=shortage)
-        if name == "labour_violation":
-            world.plan_employment(stream, event="underpaid", after_days=20)
-            world.plan_departure(stream, after_days=0)  # the worker leaves as ordered
-        if name == "labour_ended_early":
-            world.plan_employment(stream, event="ended", after_days=30)
-    return world
 
 
 @dataclass
@@ -217,41 +162,3 @@ class DemoBook:
 
     def world(self) -> World:
         return plan_labour(plan_world(World(), self.scenarios), self.labour)
-
-
-async def request_permit(
-    client: Client, demo_request: DemoRequest, *, seconds_per_year: float
-) -> None:
-    inp = employer_api.LabourInput(
-        request_id=demo_request.request_id,
-        request=demo_request.request,
-        seconds_per_year=seconds_per_year,
-    )
-    r = demo_request.request
-    await client.start_workflow(
-        employer_api.WORKFLOW_NAME,
-        inp,
-        id=employer_api.request_workflow_id(inp.request_id),
-        task_queue=api.TASK_QUEUE,
-        static_summary=f"labour request {inp.request_id}: {r.industry} in {r.region}",
-    )
-
-
-async def submit(
-    client: Client, case: DemoCase, *, seconds_per_year: float, human_floor_seconds: float
-) -> None:
-    inp = api.CaseInput(
-        case_id=case.case_id,
-        application=case.application,
-        seconds_per_year=seconds_per_year,
-        human_floor_seconds=human_floor_seconds,
-    )
-    await client.start_workflow(
-        api.WORKFLOW_NAME,
-        inp,
-        id=api.case_workflow_id(case.case_id),
-        task_queue=api.TASK_QUEUE,
-        static_summary=api.static_summary(inp),
-        static_details=api.static_details(inp),
-    )
-    await asyncio.sleep(0)

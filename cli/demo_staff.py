@@ -1,12 +1,12 @@
-"""The demo cohort's simulated staff: they answer the cases' notices (interviews, arrivals,
-referrals) as members of the staff registry, signing each answer (cli/demo.py draws the
-cohort; `kosh dev` runs them)."""
+"""The demo cohort's simulated staff: a person at a desk who answers each case's notices
+(interviews, arrivals, referrals), withdraws on request, and records what families under
+contract apply for (cli/demo.py holds the cohort and its scenarios)."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -16,10 +16,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from adapters.assertions import EXPIRED, Issuer
 from adapters.ports import StaffNotice
 from adapters.simulator import Simulator
+from cli.demo_life import citizenship_in_contract
 from workflows import api
 
 log = structlog.get_logger("kosh.demo")
 
+# Families under contract who apply for the housing certificate; the fulfilled one's applicant
+# is also employed and housed by an employer, who is paid its subsidy after two years.
+CERTIFICATE = ("kandas_fulfilled", "kandas_breach_repaid")
 
 # The simulated staff of the demo cohort (`kosh dev` registers them in the staff registry).
 DEMO_INTERVIEWER = "staff-demo-01"
@@ -56,11 +60,44 @@ class SimulatedStaff:
         self.scenarios = scenarios
         self.rng = random.Random(1)
         self.actions = 0
+        self.later: set[asyncio.Task[None]] = set()
 
     async def start_case(self, case_id: str) -> None:
-        if self.scenarios.get(case_id) == "withdrawn":
-            withdrawal = {"kind": "withdrawal", "reason": "family decided to stay"}
-            await self._signal(case_id, api.SIGNAL_FACT, withdrawal, by=DEMO_OFFICER)
+        name = self.scenarios.get(case_id)
+        handle = self.client.get_workflow_handle(api.case_workflow_id(case_id))
+        if name == "withdrawn":
+            self._later(self._persist(case_id, lambda: self._withdraw(handle)))
+        if name == "kandas_citizenship":
+            self._later(citizenship_in_contract(handle, self._as_officer))
+
+    async def _withdraw(self, handle: Any) -> None:
+        """The family withdraws once its case has recorded the application (an update sooner
+        is refused: nothing to withdraw yet). An update, not a signal: one the case took up
+        after its assertion expired (a loaded machine) is signed again, never lost."""
+        status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+        while status.events == 0 and status.closed_reason is None:
+            await asyncio.sleep(0.5)
+            status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+        withdrawal = {
+            "kind": "withdrawal",
+            "reason": "family decided to stay",
+            "request_id": f"{status.case_id}:withdrawal",
+        }
+        await self._update(handle, api.UPDATE_FACT, withdrawal, by=DEMO_OFFICER)
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        async def kept() -> None:
+            try:
+                await work
+            except Exception as exc:  # one case's trouble never stops the staff
+                log.warning("staff_action_failed", error=str(exc))
+
+        task = asyncio.create_task(kept())
+        self.later.add(task)
+        task.add_done_callback(self.later.discard)
+
+    async def _as_officer(self, handle: Any, name: str, payload: dict[str, Any]) -> None:
+        await self._update(handle, name, payload, by=DEMO_OFFICER)
 
     async def run(self) -> None:
         """An office of several people: each notice is taken up at once, so one slow
@@ -73,7 +110,7 @@ class SimulatedStaff:
                 busy.add(task)
                 task.add_done_callback(busy.discard)
         finally:
-            for task in busy:
+            for task in (*busy, *self.later):
                 task.cancel()
 
     async def _take_up(self, notice: StaffNotice) -> None:
@@ -124,18 +161,21 @@ class SimulatedStaff:
                 },
                 by=DEMO_INTERVIEWER,
             )
-        elif notice.kind == "arrival_due" and notice.case_id not in self.sim.world.registrations:
-            status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
-            await self._update(
-                handle,
-                api.UPDATE_FACT,
-                {
-                    "kind": "arrival",
-                    "region": status.region,
-                    "request_id": f"{notice.case_id}:arrival",
-                },
-                by=DEMO_OFFICER,
-            )
+        elif notice.kind == "arrival_due":
+            if notice.case_id not in self.sim.world.registrations:
+                status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+                await self._update(
+                    handle,
+                    api.UPDATE_FACT,
+                    {
+                        "kind": "arrival",
+                        "region": status.region,
+                        "request_id": f"{notice.case_id}:arrival",
+                    },
+                    by=DEMO_OFFICER,
+                )
+            if name in CERTIFICATE:
+                await self._support(handle, notice.case_id, employed=name == "kandas_fulfilled")
         elif notice.kind in ("referral_due", "referral_overdue"):
             await self._update(
                 handle,
@@ -148,6 +188,36 @@ class SimulatedStaff:
                 },
                 by=DEMO_OFFICER,
             )
+
+    async def _support(self, handle: Any, case_id: str, *, employed: bool) -> None:
+        """Once the family is under contract: its housing certificate (a home in the region),
+        and, when `employed`, the applicant's employment by an employer who houses them."""
+        status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+        while status.stage == "relocation":  # the arrival is being recorded
+            await asyncio.sleep(0.5)
+            status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+        if status.stage != "monitoring":
+            return
+        rng = random.Random(case_id)  # the same family, the same home and employer each time
+        price_tenge = rng.randrange(12_000_000, 20_000_000, 100_000)
+        certificate = {
+            "kind": "housing_certificate",
+            "region": status.region,
+            "amount_tiyn": price_tenge * 100,
+            "reference": f"HC-{case_id}",
+            "request_id": f"{case_id}:housing_certificate",
+        }
+        await self._update(handle, api.UPDATE_FACT, certificate, by=DEMO_OFFICER)
+        if employed:
+            employment = {
+                "kind": "employment",
+                "member": 1,
+                "employer_id": f"BIN-{rng.randrange(10**11, 10**12)}",
+                "on": status.case_time.date().isoformat(),  # the case's last step: not ahead
+                "housing_provided": True,
+                "request_id": f"{case_id}:employment",
+            }
+            await self._update(handle, api.UPDATE_FACT, employment, by=DEMO_OFFICER)
 
     def _signed(self, workflow_id: str, payload: dict[str, Any], by: str) -> dict[str, Any]:
         rid = payload.get("request_id") or f"{workflow_id}:{self.actions}"
@@ -166,9 +236,3 @@ class SimulatedStaff:
             raise ProofExpired(result.reason)
         if not result.accepted:
             log.info("staff_update_refused", workflow_id=handle.id, reason=result.reason)
-
-    async def _signal(self, case_id: str, name: str, payload: dict[str, Any], *, by: str) -> None:
-        self.actions += 1
-        workflow_id = api.case_workflow_id(case_id)
-        sent = self._signed(workflow_id, payload, by)
-        await self.client.get_workflow_handle(workflow_id).signal(name, sent)

@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 from rich.console import Console
+from temporalio.client import Client
 
 import worker
 from adapters import pseudonyms
@@ -42,7 +43,9 @@ from cli.release import check_release, record_release
 from cli.stack import StackInfo, clear_stack, write_stack
 from console.app import ConsoleSettings, console_app
 from store.embedded import EmbeddedPostgres
+from store.queries import cases_by_stage
 from store.staff import issue_token, put_staff
+from workflows.api import TASK_QUEUE
 
 DEMO_STAFF = "staff-demo"
 # Reads decrypted payloads through the codec server (its sign-in page, or a bearer for tools).
@@ -97,6 +100,9 @@ class DevOptions:
     worker: bool = True
     # Employers' work-permit requests submitted beside the demo's applicants.
     employers: int = 0
+    # At most this many of the cohort's cases open at once (0: all started at once): the next
+    # starts as one closes, like applications arriving over weeks (the soak's pace).
+    demo_open: int = 0
 
 
 async def sign_in_demo_staff(pool: asyncpg.Pool, state: Path) -> tuple[str, str]:
@@ -253,6 +259,13 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
                 feeds=feeds,
             )
             tasks.append(asyncio.create_task(own.run()))
+        # One allocation round per region and period, on the demo's case clock.
+        await worker.ensure_allocation_schedules(
+            client,
+            task_queue=TASK_QUEUE,
+            seconds_per_year=opts.seconds_per_year,
+            sizes=demo.DEMO_ROUND_SIZES,
+        )
         tasks.append(asyncio.create_task(staff.run()))
         tasks.append(
             asyncio.create_task(
@@ -261,14 +274,7 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
                 )
             )
         )
-        for case in cases:
-            await demo.submit(
-                client,
-                case,
-                seconds_per_year=opts.seconds_per_year,
-                human_floor_seconds=opts.human_floor_seconds,
-            )
-            await staff.start_case(case.case_id)
+        tasks.append(asyncio.create_task(start_cohort(client, pool, staff, cases, opts)))
         for request in requests:
             await demo.request_permit(client, request, seconds_per_year=opts.seconds_per_year)
         summary = await watch(
@@ -302,3 +308,28 @@ async def run_dev(opts: DevOptions, console: Console) -> dict[str, Any] | None:
         log_file.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def start_cohort(
+    client: Client,
+    pool: asyncpg.Pool,
+    staff: demo.SimulatedStaff,
+    cases: list[demo.DemoCase],
+    opts: DevOptions,
+) -> None:
+    """Start the cohort's cases, at most `opts.demo_open` open at once (when set)."""
+    for started, case in enumerate(cases):
+        while opts.demo_open and started - await closed_cases(pool) >= opts.demo_open:
+            await asyncio.sleep(0.5)
+        await demo.submit(
+            client,
+            case,
+            seconds_per_year=opts.seconds_per_year,
+            human_floor_seconds=opts.human_floor_seconds,
+        )
+        await staff.start_case(case.case_id)
+
+
+async def closed_cases(pool: asyncpg.Pool) -> int:
+    async with pool.acquire() as conn:
+        return (await cases_by_stage(conn)).get("closed", 0)

@@ -16,6 +16,8 @@ from cli.console import console
 from cli.employer import employer_app
 from cli.identity import login, logout, whoami
 from cli.keys import keys_app
+from cli.policy_drafts import policy_diff
+from cli.policy_simulate import policy_simulate
 from cli.proof import assert_cmd
 from cli.reference import policy_app, schema_app, settings_cmd
 from cli.run import dev, worker_cmd
@@ -28,6 +30,8 @@ warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 app.add_typer(policy_app, name="policy")
+policy_app.command("diff")(policy_diff)
+policy_app.command("simulate")(policy_simulate)
 app.add_typer(schema_app, name="schema")
 app.command()(dev)
 app.command("worker")(worker_cmd)

@@ -3,18 +3,21 @@ and what the outside world saw (the payment adapter's ledger). And the record's 
 against each workflow's own account, event by event.
 
 Run by `kosh dev --exit-when-done` over the cases it submitted: a disagreement is a lost or
-doubled event, a place counted twice, or a tenge paid twice.
+doubled event, a place counted twice, a tenge paid twice, paid under another measure, or
+paid to the wrong party (an employer's subsidy to the family).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import asyncpg
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.ports import FAMILY
 from adapters.simulator import Simulator
 from domain.record import fingerprints
 from store.events import count_events, read_events
@@ -54,6 +57,25 @@ async def _labour_status(client: Client, request_id: str) -> eapi.LabourStatus:
     return await _asked(client, eapi.request_workflow_id(request_id), eapi.LabourStatus)
 
 
+def by_measure(payments: Iterable[tuple[str | None, int]]) -> dict[str, int]:
+    """Tiyn paid per support measure (the family's, the employer's subsidy, the housing
+    certificate), for each book to show the same split and not only the same total."""
+    out: dict[str, int] = {}
+    for measure, amount in payments:
+        out[measure or "?"] = out.get(measure or "?", 0) + amount
+    return dict(sorted(out.items()))
+
+
+def wrong_payees(orders: dict[str, tuple[str, str]]) -> list[str]:
+    """Payment keys the treasury paid to the wrong party: an employer's subsidy to the family,
+    or the family's support to anyone else (orders: key -> (purpose, payee))."""
+    return sorted(
+        key
+        for key, (purpose, payee) in orders.items()
+        if (purpose == "employer_subsidy") == (payee == FAMILY)
+    )
+
+
 def differing_events(folded: str, stored: str) -> int:
     """Events whose stored content differs from what the workflow folded (both as content
     fingerprints, 8 hex characters an event, in seq order); an event one side lacks counts."""
@@ -81,7 +103,21 @@ async def content(
         "events_compared": sum(len(stored) // 8 for _, stored in streams.values()),
         "events_differing": sum(differing.values()),
         "streams_differing": sorted(k for k, n in differing.items() if n),
+        # where each differing stream parts: the first seq that differs, and each side's count
+        "first_differences": {
+            k: first_difference(*streams[k]) for k, n in sorted(differing.items()) if n
+        },
     }
+
+
+def first_difference(folded: str, stored: str) -> dict[str, int]:
+    own = [folded[i : i + 8] for i in range(0, len(folded), 8)]
+    held = [stored[i : i + 8] for i in range(0, len(stored), 8)]
+    seq = next(
+        (i for i, (a, b) in enumerate(zip(own, held, strict=False)) if a != b),
+        min(len(own), len(held)),
+    )
+    return {"seq": seq + 1, "workflow_events": len(own), "record_events": len(held)}
 
 
 async def reconcile(
@@ -116,6 +152,16 @@ async def reconcile(
         "workflows": sum(s.support_paid_tiyn for s in statuses),
     }
     adapter_keys = {k for k, (case, _, _) in sim.ledger.items() if case in wanted}
+    measures = {
+        "adapter": by_measure((sim.orders[k][0], sim.ledger[k][1]) for k in adapter_keys),
+        "ledger": by_measure(
+            (p.measure, p.amount_tiyn) for p in ledger if p.kind == "disbursement"
+        ),
+        "workflows": by_measure(
+            (p.measure, p.amount_tiyn) for s in statuses for p in s.payments if p.kind == "support"
+        ),
+    }
+    misdirected = wrong_payees({k: sim.orders[k] for k in adapter_keys})
     ledger_keys = {p.idempotency_key for p in ledger if p.kind == "disbursement"}
     paid_keys_differing = sorted(adapter_keys ^ ledger_keys)
     places = {
@@ -131,6 +177,8 @@ async def reconcile(
         and events["workflows"] == events["record"]
         and len(set(paid.values())) == 1
         and not paid_keys_differing
+        and measures["adapter"] == measures["ledger"] == measures["workflows"]
+        and not misdirected
         and places["ledger_in_use"] == places["kandas_cases_holding_a_place"]
         and places["held_by_these_workflows"] == places["held_by_these_in_record"]
         and stored_content["events_differing"] == 0
@@ -140,6 +188,8 @@ async def reconcile(
         "events": events,
         "support_paid_tiyn": paid,
         "payment_keys_differing": paid_keys_differing,
+        "support_paid_by_measure": measures,
+        "payments_to_wrong_payee": misdirected,
         "quota_places": places,
         "content": stored_content,
     }

@@ -3,14 +3,11 @@ Temporal knows) the open cases from Temporal visibility."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
 from typing import Annotated, get_args
 
 import typer
-from rich.markup import escape
 
-from cli.common import JsonFlag, StateOpt, _emit, fail, out
+from cli.common import JsonFlag, StateOpt, _emit, date_option, one_of, out
 from cli.connect import with_record
 from cli.live import show_live_cases, visibility_query
 from cli.tables import kzt, row, table, utc
@@ -24,16 +21,6 @@ from workflows import api
 STAGES: tuple[str, ...] = get_args(Stage)
 TRACKS: tuple[str, ...] = get_args(Track)
 POLICY_IDS: tuple[str, ...] = tuple(p.id for p in POLICIES)
-
-
-def _one_of(option: str, value: str | None, allowed: Sequence[str]) -> str | None:
-    """The allowed spelling of `value` (case does not matter), or exit 2 naming the choices."""
-    if value is None:
-        return None
-    for choice in allowed:
-        if choice.casefold() == value.casefold():
-            return choice
-    fail(f"{option} {escape(repr(value))} is not one of: {', '.join(allowed)}", 2)
 
 
 def cases(
@@ -65,12 +52,12 @@ def cases(
 ) -> None:
     """Cases from the cases projection, most recently changed first; with --live (implied by
     --waiting-for and --due-before) the open cases from Temporal visibility, soonest due first."""
-    stage = _one_of("--stage", stage, STAGES)
-    region = _one_of("--region", region, ALL_REGIONS)
-    track = _one_of("--track", track, TRACKS)
-    policy = _one_of("--policy", policy, POLICY_IDS)
-    waiting_for = _one_of("--waiting-for", waiting_for, api.WAITING_FOR)
-    due = _date("--due-before", due_before)
+    stage = one_of("--stage", stage, STAGES)
+    region = one_of("--region", region, ALL_REGIONS)
+    track = one_of("--track", track, TRACKS)
+    policy = one_of("--policy", policy, POLICY_IDS)
+    waiting_for = one_of("--waiting-for", waiting_for, api.WAITING_FOR)
+    due = date_option("--due-before", due_before)
     if live or waiting_for is not None or due is not None:
         show_live_cases(
             state,
@@ -130,12 +117,3 @@ def cases(
     out.print(shown)
     more = f" (the first {limit}; raise --limit for more)" if len(rows) == limit else ""
     out.print(f"{len(rows)} case{'s' if len(rows) != 1 else ''}{more}")
-
-
-def _date(option: str, raw: str | None) -> date | None:
-    if raw is None:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        fail(f"{option} {escape(repr(raw))} is not a date (YYYY-MM-DD)", 2)

@@ -24,18 +24,25 @@ def quotas(
     state: StateOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Quota places per year: the kandas places per region, and beside them the foreign-labour
-    places per industry, region and project (capacity, reserved, released, in use, left)."""
+    """Quota places per year: the kandas places per region, the allocation rounds that granted
+    them (per region: places, candidates, granted, not reached, cut-off score), and beside
+    them the foreign-labour places per industry, region and project."""
     from store.labour import labour_quota_usage
+    from store.rounds import rounds
 
-    async def both(conn: Conn) -> tuple[list[Any], list[Any]]:
-        return await quota_usage(conn, year=year), await labour_quota_usage(conn, year=year)
+    async def all_three(conn: Conn) -> tuple[list[Any], list[Any], list[Any]]:
+        return (
+            await quota_usage(conn, year=year),
+            await labour_quota_usage(conn, year=year),
+            await rounds(conn, year=year),
+        )
 
-    kandas, labour = with_record(state, both)
+    kandas, labour, held = with_record(state, all_three)
     if as_json:
         _emit(
             {
                 "kandas": [r.model_dump(mode="json") for r in kandas],
+                "rounds": [r.model_dump(mode="json") for r in held],
                 "labour": [r.model_dump(mode="json") for r in labour],
             },
             True,
@@ -51,6 +58,31 @@ def quotas(
         out.print(shown)
     else:
         out.print("no kandas quota places reserved" + when)
+    if held:
+        counts = ("Places", "Candidates", "Granted", "Not reached", "Cut-off")
+        shown = table(
+            "Allocation rounds (ranked by frozen score, ties by submission time)",
+            "Region",
+            "Round",
+            "Period",
+            *counts,
+            right=counts,
+        )
+        for x in held:
+            row(
+                shown,
+                x.region,
+                x.number,
+                x.period,
+                x.places,
+                x.candidates,
+                "open" if x.granted is None else x.granted,
+                x.not_reached,
+                "-" if x.cut_off is None else x.cut_off,
+            )
+        out.print(shown)
+    else:
+        out.print("no allocation rounds held" + when)
     if labour:
         shown = table(
             "Foreign-labour places (labour quota)",

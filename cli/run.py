@@ -65,6 +65,14 @@ def dev(
             help="Run a worker in this process (--no-worker: `kosh worker` processes join).",
         ),
     ] = True,
+    demo_open: Annotated[
+        int,
+        typer.Option(
+            help="At most this many demo cases open at once; the next starts as one closes "
+            "(0: the whole cohort at once).",
+            min=0,
+        ),
+    ] = 0,
     employers: Annotated[
         int | None,
         typer.Option(
@@ -94,6 +102,7 @@ def dev(
         codec_port=codec_port,
         worker=worker,
         human_floor_seconds=human_floor_seconds,
+        demo_open=demo_open,
         employers=employers if employers is not None else (max(1, demo // 4) if demo else 0),
     )
     try:

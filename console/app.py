@@ -1,6 +1,7 @@
 """The staff console: worklists from Temporal visibility, a case's whole picture, and the
 interview form; employers' labour requests, each with its picture and an inspection's
-violation form (a case officer's). Server-rendered HTML (FastAPI + Jinja2), no build step.
+violation form (a case officer's); the policy's figures with their provenance.
+Server-rendered HTML (FastAPI + Jinja2), no build step.
 
 Staff sign in with their id and the token the staff registry issued them (`kosh staff
 token`). The session is the server's (store/staff.py; the signed cookie carries its id): it
@@ -18,6 +19,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,8 @@ from console.issuing import issuer_routes
 from console.listing import live_cases
 from console.pictures import CASE, LABOUR, Subject, picture, send
 from console.signin import local_path
+from domain.policy import UnknownPolicyError, policy_by_id, policy_in_force, versions
+from domain.provenance import cited, describe, render
 from store.errors import StoreError
 from store.labour import labour_requests
 from store.staff import SESSION_HOURS, end_session, session_member, start_session
@@ -241,5 +245,24 @@ def console_app(
     async def labour_violation(request: Request, request_id: str) -> Response:
         """An inspection's finding: the case officer signed in is the actor."""
         return await staff_input(request, LABOUR, request_id)
+
+    # ---- the rules ------------------------------------------------------------------------
+    @app.get("/policy", response_model=None)
+    async def policy(request: Request, version: str = "") -> Response:
+        """A policy version's figures, each with its value and provenance (`kosh policy show`):
+        the version in force today, or `?version=`."""
+        if await signed_in(request) is None:
+            return to_login(request)
+        try:
+            shown = policy_by_id(version) if version else policy_in_force(date.today())
+        except UnknownPolicyError as exc:
+            known = [p.id for p in versions()]
+            return page(request, "policy.html", 404, policy=None, problem=str(exc), known=known)
+        found = shown.figures()
+        rows = [(f.path, render(f.value), describe(f.provenance)) for f in found if f.provenance]
+        known = [p.id for p in versions()]
+        return page(
+            request, "policy.html", policy=shown, figures=rows, cited=cited(found), known=known
+        )
 
     return app

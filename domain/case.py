@@ -3,45 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from typing import Literal
+from datetime import date, datetime, timedelta
+
+from pydantic import field_serializer
 
 from domain import events as ev
 from domain.application import Application, Track
+from domain.case_parts import AuthorityRequest as AuthorityRequest
+from domain.case_parts import Candidacy as Candidacy
+from domain.case_parts import Employment as Employment
+from domain.case_parts import HousingCertificate as HousingCertificate
+from domain.case_parts import KandasRequest as KandasRequest
+from domain.case_parts import Payment as Payment
+from domain.case_parts import Stage as Stage
+from domain.case_parts import kandas_step
 from domain.model import Model
 from domain.regions import Region
 from domain.scoring import Component, Gate, InterviewResult, LanguageResult, ScoreBreakdown
-
-Stage = Literal[
-    "new",
-    "documents",
-    "scoring",
-    "decision",
-    "referral",
-    "permit",
-    "relocation",
-    "monitoring",
-    "repayment",
-    "residence",
-    "closed",
-]
-
-
-class AuthorityRequest(Model):
-    name: str
-    reference: str
-    due_on: date
-
-
-class Payment(Model):
-    """One disbursement or repayment, as the status shows it."""
-
-    kind: Literal["support", "repayment"]
-    measure: str
-    period: str
-    amount_tiyn: int
-    reference: str
-    on: date
 
 
 class CaseState(Model):
@@ -52,6 +30,7 @@ class CaseState(Model):
     application: Application | None = None
     submitted_at: datetime | None = None
     language: tuple[LanguageResult, ...] = ()
+    language_banned_until: date | None = None
     questionnaire: tuple[Component, ...] = ()
     authority: tuple[Gate, ...] = ()
     authority_requests: tuple[AuthorityRequest, ...] = ()
@@ -64,18 +43,29 @@ class CaseState(Model):
     permit_issued_on: date | None = None
     permit_valid_until: date | None = None
     kandas_certificate: str | None = None
+    kandas_request: KandasRequest | None = None
+    procedure_flags: tuple[str, ...] = ()  # "at_risk", "exceeded": the 29-day limit's flags
     region: Region | None = None
     quota_year: int | None = None
     regions_refused: tuple[Region, ...] = ()
+    candidacy: Candidacy | None = None
+    rounds_not_reached: tuple[str, ...] = ()  # round ids, in order
+    not_reached_in: tuple[Region, ...] = ()  # each of those rounds' region
+    granted_round: str | None = None
     arrived_on: date | None = None
     contract_starts_on: date | None = None
     contract_ends_on: date | None = None
     paid_keys: frozenset[str] = frozenset()
     paid_tiyn: int = 0
     payments: tuple[Payment, ...] = ()
+    employments: tuple[Employment, ...] = ()
+    housing_certificate: HousingCertificate | None = None
     residence_checks: int = 0
     last_checked_on: date | None = None
+    # The last day the address registry found the family in the region (a check's date).
+    last_confirmed_on: date | None = None
     discrepancy_confirm_on: date | None = None
+    discrepancy_checked_on: date | None = None
     left_on: date | None = None
     demanded_tiyn: int = 0
     repaid_tiyn: int = 0
@@ -83,13 +73,25 @@ class CaseState(Model):
     repayment_due_on: date | None = None
     repayment_invoice: str | None = None
     rescreenings: int = 0
+    citizenship_granted_on: date | None = None
+    permit_revoked: bool = False
     closed_reason: ev.CloseReason | None = None
     closed_detail: str = ""
+    closed_on: date | None = None
+    exit_checked: bool = False
+
+    @field_serializer("paid_keys", "repayment_refs", when_used="json")
+    def _sorted(self, keys: frozenset[str]) -> list[str]:
+        """Sets written in order, so equal states are equal documents."""
+        return sorted(keys)
 
     @property
     def outstanding_tiyn(self) -> int:
         """Repayment still owed: demanded minus repaid, never negative."""
         return max(self.demanded_tiyn - self.repaid_tiyn, 0)
+
+    def employment(self, member: int) -> Employment | None:
+        return next((e for e in self.employments if e.member == member), None)
 
     def authority_request(self, name: str) -> AuthorityRequest | None:
         return next((r for r in self.authority_requests if r.name == name), None)
@@ -100,6 +102,25 @@ class CaseState(Model):
     @property
     def is_closed(self) -> bool:
         return self.stage == "closed"
+
+    @property
+    def last_residence_day(self) -> date | None:
+        """The contract's last day of residence: the eve of `contract_ends_on`, the first day
+        the family may leave owing nothing (docs/decisions/001)."""
+        ends = self.contract_ends_on
+        return None if ends is None else ends - timedelta(days=1)
+
+    @property
+    def residence_confirmed_to_end(self) -> bool:
+        """The contract's final check is made: the registry found the family in the region
+        on its last day of residence or later, and no discrepancy is open."""
+        last_day, confirmed = self.last_residence_day, self.last_confirmed_on
+        return (
+            last_day is not None
+            and confirmed is not None
+            and confirmed >= last_day
+            and self.discrepancy_confirm_on is None
+        )
 
 
 def evolve(state: CaseState, event: ev.Event) -> CaseState:
@@ -123,9 +144,15 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
             return state
         case ev.LanguageTestScored():
             result = LanguageResult(
-                attempt=event.attempt, section_percent=event.section_percent, passed=event.passed
+                attempt=event.attempt,
+                section_percent=event.section_percent,
+                passed=event.passed,
+                rules_broken=event.rules_broken,
             )
-            return u(update={"language": (*state.language, result)})
+            banned = event.banned_until or state.language_banned_until
+            return u(
+                update={"language": (*state.language, result), "language_banned_until": banned}
+            )
         case ev.QuestionnaireScored():
             return u(update={"questionnaire": event.components})
         case ev.AuthorityCheckRequested():
@@ -191,6 +218,20 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
             )
         case ev.KandasStatusGranted():
             return u(update={"kandas_certificate": event.certificate_number})
+        case (
+            ev.KandasStatusRequested()
+            | ev.KandasStatusPreliminarilyRefused()
+            | ev.KandasHearingHeld()
+            | ev.KandasDecisionExtended()
+            | ev.KandasDecisionOverdue()
+        ):
+            return u(update={"kandas_request": kandas_step(state.kandas_request, event)})
+        case ev.KandasStatusRefused():
+            # the permit stands: the general track, without support (docs/decisions/016)
+            refused = kandas_step(state.kandas_request, event)
+            return u(update={"kandas_request": refused, "track": "general", "stage": "residence"})
+        case ev.ProcedureLimitFlagged():
+            return u(update={"procedure_flags": (*state.procedure_flags, event.level)})
         case ev.QuotaPlaceReserved():
             return u(update={"region": event.region, "quota_year": event.year})
         case ev.QuotaPlaceReleased():
@@ -203,6 +244,25 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
                     "regions_refused": event.regions_tried,
                 }
             )
+        case ev.CandidacyLodged():
+            candidacy = Candidacy(
+                score=event.score,
+                submitted_at=event.submitted_at,
+                regions=event.regions,
+                lodged_on=event.at.date(),
+            )
+            return u(update={"candidacy": candidacy})
+        case ev.AllocationGranted():
+            return u(update={"granted_round": event.round_id})
+        case ev.AllocationNotReached():
+            return u(
+                update={
+                    "rounds_not_reached": (*state.rounds_not_reached, event.round_id),
+                    "not_reached_in": (*state.not_reached_in, event.region),
+                }
+            )
+        case ev.MovedToGeneralTrack():
+            return u(update={"track": "general", "stage": "residence"})
         case ev.RelocationArrived():
             return u(update={"arrived_on": event.arrived_on})
         case ev.SocialContractSigned():
@@ -231,12 +291,36 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
                     ),
                 }
             )
+        case ev.EmploymentRecorded():
+            job = Employment(
+                member=event.member,
+                employer_id=event.employer_id,
+                started_on=event.started_on,
+                subsidy_due_on=event.subsidy_due_on,
+            )
+            kept = tuple(e for e in state.employments if e.member != event.member)
+            return u(update={"employments": (*kept, job)})
+        case ev.EmploymentEnded():
+            jobs = tuple(
+                e.model_copy(update={"ended_on": event.ended_on}) if e.member == event.member else e
+                for e in state.employments
+            )
+            return u(update={"employments": jobs})
+        case ev.HousingCertificateIssued():
+            certificate = HousingCertificate(
+                reference=event.reference, amount_tiyn=event.amount_tiyn, issued_on=event.at.date()
+            )
+            return u(update={"housing_certificate": certificate})
+        case ev.PermitRenewed():
+            return u(update={"permit_valid_until": event.valid_until})
         case ev.ResidenceConfirmed():
             return u(
                 update={
                     "residence_checks": state.residence_checks + 1,
                     "last_checked_on": event.checked_on,
+                    "last_confirmed_on": event.checked_on,
                     "discrepancy_confirm_on": None,
+                    "discrepancy_checked_on": None,
                 }
             )
         case ev.ResidenceDiscrepancyFound():
@@ -244,10 +328,17 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
                 update={
                     "last_checked_on": event.checked_on,
                     "discrepancy_confirm_on": event.confirm_on,
+                    "discrepancy_checked_on": event.checked_on,
                 }
             )
         case ev.RegionLeft():
-            return u(update={"left_on": event.left_on, "discrepancy_confirm_on": None})
+            return u(
+                update={
+                    "left_on": event.left_on,
+                    "discrepancy_confirm_on": None,
+                    "discrepancy_checked_on": None,
+                }
+            )
         case ev.RepaymentDemanded():
             return u(
                 update={
@@ -276,11 +367,15 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
                     ),
                 }
             )
-        case ev.RepaymentReferred() | ev.ContractFulfilled() | ev.PermitRevoked():
+        case ev.RepaymentReferred() | ev.ContractFulfilled():
             return state
+        case ev.PermitRevoked():
+            return u(update={"permit_revoked": True})
         case ev.RescreeningCompleted():
             return u(update={"rescreenings": state.rescreenings + 1})
-        case ev.DepartureRecorded() | ev.DeathRecorded() | ev.CitizenshipGranted():
+        case ev.CitizenshipGranted():
+            return u(update={"citizenship_granted_on": event.granted_on})
+        case ev.DepartureRecorded() | ev.DeathRecorded():
             return state
         case ev.CaseClosed():
             return u(
@@ -288,8 +383,11 @@ def evolve(state: CaseState, event: ev.Event) -> CaseState:
                     "stage": "closed",
                     "closed_reason": event.reason,
                     "closed_detail": event.detail,
+                    "closed_on": event.at.date(),
                 }
             )
+        case ev.ExitChecked():
+            return u(update={"exit_checked": True})
     raise TypeError(f"unknown event {type(event).__name__}")  # pragma: no cover
 
 

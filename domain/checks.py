@@ -6,7 +6,12 @@ from domain import events as ev
 from domain.case import CaseState
 from domain.policy import policy_by_id
 
-AUTHORITIES: tuple[ev.Authority, ...] = ("security", "criminal_record", "deportation")
+AUTHORITIES: tuple[ev.Authority, ...] = (
+    "security",
+    "criminal_record",
+    "deportation",
+    "citizenship_consent",  # the country of citizenship's written consent (the pilot's)
+)
 
 
 def checks_complete(state: CaseState) -> bool:

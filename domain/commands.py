@@ -30,6 +30,7 @@ class RecordLanguageAttempt(Model):
     kind: Literal["RecordLanguageAttempt"] = "RecordLanguageAttempt"
     attempt: int = Field(ge=1)
     section_percent: dict[str, Annotated[int, Field(ge=0, le=100)]]
+    rules_broken: bool = False  # the test centre ended the sitting for breaking its rules
 
 
 class ScoreQuestionnaire(Model):
@@ -93,6 +94,44 @@ class IssuePermit(Model):
 class GrantKandasStatus(Model):
     kind: Literal["GrantKandasStatus"] = "GrantKandasStatus"
     certificate_number: str = Field(min_length=1)
+    granted_on: date | None = None  # the local executive body's date (None: today)
+
+
+class RequestKandasStatus(Model):
+    kind: Literal["RequestKandasStatus"] = "RequestKandasStatus"
+    reference: str = Field(min_length=1, max_length=100)
+
+
+class RecordKandasPreliminaryRefusal(Model):
+    kind: Literal["RecordKandasPreliminaryRefusal"] = "RecordKandasPreliminaryRefusal"
+    reason: str = Field(min_length=1, max_length=2000)
+    refused_on: date | None = None
+
+
+class RecordKandasHearing(Model):
+    kind: Literal["RecordKandasHearing"] = "RecordKandasHearing"
+    held_on: date | None = None
+
+
+class ExtendKandasDecision(Model):
+    kind: Literal["ExtendKandasDecision"] = "ExtendKandasDecision"
+    until: date
+    reason: str = Field(min_length=1, max_length=2000)
+    extended_on: date | None = None
+
+
+class MarkKandasDecisionOverdue(Model):
+    kind: Literal["MarkKandasDecisionOverdue"] = "MarkKandasDecisionOverdue"
+
+
+class RefuseKandasStatus(Model):
+    kind: Literal["RefuseKandasStatus"] = "RefuseKandasStatus"
+    reason: str = Field(min_length=1, max_length=2000)
+    refused_on: date | None = None
+
+
+class FlagProcedureLimit(Model):
+    kind: Literal["FlagProcedureLimit"] = "FlagProcedureLimit"
 
 
 class ReserveQuotaPlace(Model):
@@ -104,6 +143,30 @@ class ReserveQuotaPlace(Model):
 class GiveUpSupport(Model):
     kind: Literal["GiveUpSupport"] = "GiveUpSupport"
     regions_tried: tuple[Region, ...]
+
+
+class LodgeCandidacy(Model):
+    kind: Literal["LodgeCandidacy"] = "LodgeCandidacy"
+
+
+class TakeAllocation(Model):
+    """A round's word for this case, as the round's record holds it."""
+
+    kind: Literal["TakeAllocation"] = "TakeAllocation"
+    round_id: str = Field(min_length=1, max_length=200)
+    number: int
+    region: Region
+    year: int
+    rank: int = Field(ge=1)
+    offered: bool
+    cut_off: int | None = None
+
+
+class ChooseGeneralTrack(Model):
+    """The family gives up waiting for a quota place: the permit stands, without support."""
+
+    kind: Literal["ChooseGeneralTrack"] = "ChooseGeneralTrack"
+    reason: str = Field(default="the family chose the general track", max_length=2000)
 
 
 class RecordArrival(Model):
@@ -127,6 +190,32 @@ class RecordSupportPayment(Model):
     amount_tiyn: int = Field(gt=0)
     idempotency_key: str
     payment_reference: str
+
+
+class RecordEmployment(Model):
+    """A family member's employment by an employer who gives them housing (an officer records
+    the employer's application with its labour contract and housing document)."""
+
+    kind: Literal["RecordEmployment"] = "RecordEmployment"
+    member: int = Field(ge=1, le=99)
+    employer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    started_on: date
+    housing_provided: bool
+
+
+class EndEmployment(Model):
+    kind: Literal["EndEmployment"] = "EndEmployment"
+    member: int = Field(ge=1, le=99)
+    ended_on: date | None = None
+
+
+class IssueHousingCertificate(Model):
+    """The family's application for the housing certificate: the home's price and region."""
+
+    kind: Literal["IssueHousingCertificate"] = "IssueHousingCertificate"
+    reference: str = Field(min_length=1, max_length=100)
+    region: Region
+    price_tiyn: int = Field(gt=0)
 
 
 class RecordResidenceCheck(Model):
@@ -167,8 +256,8 @@ class RecordDeparture(Model):
     source: Literal["border", "staff"] = "staff"
 
 
-class EndPermitTerm(Model):
-    kind: Literal["EndPermitTerm"] = "EndPermitTerm"
+class RenewPermit(Model):
+    kind: Literal["RenewPermit"] = "RenewPermit"
 
 
 class Withdraw(Model):
@@ -187,8 +276,22 @@ class RecordCitizenship(Model):
 
 
 class RevokePermit(Model):
+    """`fault`: for the holder's fault (false statements, a security finding, a crime) or
+    not (an authority's error, a change of law): under a social contract only a revocation
+    for the holder's fault is a breach. Required: the officer must say which."""
+
     kind: Literal["RevokePermit"] = "RevokePermit"
     reason: str = Field(min_length=1, max_length=2000)
+    fault: bool
+
+
+class RecordExitCheck(Model):
+    """Border control's answer about a closed case's crossings from `since` to `until`."""
+
+    kind: Literal["RecordExitCheck"] = "RecordExitCheck"
+    since: date
+    until: date
+    departed_on: date | None = None
 
 
 class RecordInvoice(Model):
@@ -211,12 +314,25 @@ Command = Annotated[
     | ResolveReferral
     | IssuePermit
     | GrantKandasStatus
+    | RequestKandasStatus
+    | RecordKandasPreliminaryRefusal
+    | RecordKandasHearing
+    | ExtendKandasDecision
+    | MarkKandasDecisionOverdue
+    | RefuseKandasStatus
+    | FlagProcedureLimit
     | ReserveQuotaPlace
     | GiveUpSupport
+    | LodgeCandidacy
+    | TakeAllocation
+    | ChooseGeneralTrack
     | RecordArrival
     | LapseRelocation
     | SignSocialContract
     | RecordSupportPayment
+    | RecordEmployment
+    | EndEmployment
+    | IssueHousingCertificate
     | RecordResidenceCheck
     | RecordMove
     | RecordInvoice
@@ -225,10 +341,11 @@ Command = Annotated[
     | FulfilContract
     | RecordRescreening
     | RecordDeparture
-    | EndPermitTerm
+    | RenewPermit
     | Withdraw
     | RecordDeath
     | RecordCitizenship
-    | RevokePermit,
+    | RevokePermit
+    | RecordExitCheck,
     Field(discriminator="kind"),
 ]

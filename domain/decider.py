@@ -2,8 +2,8 @@
 
 Every invariant of the policy is enforced here, never in a workflow: no support before the
 social contract, no payment after a breach or closure, repayment = paid - repaid, the
-contract's last day, quota regions, and a closed case accepts nothing. The decisions are
-written one class per phase of the case, in domain/decisions/.
+contract's last day, quota regions, and a closed case accepts nothing but its exit check.
+The decisions are written one class per phase of the case, in domain/decisions/.
 """
 
 from __future__ import annotations
@@ -16,15 +16,19 @@ from domain.case import CaseState
 from domain.checks import AUTHORITIES, checks_complete, early_rejection
 from domain.decisions.contract import clawback
 from domain.decisions.exit import Exit
+from domain.decisions.kandas import KandasStatus
+from domain.decisions.procedure import Procedure
 from domain.decisions.relocation import Relocation
+from domain.decisions.residence import Residence
 from domain.decisions.scoring import Scoring
+from domain.decisions.support import Support
 from domain.errors import CaseClosedError, InvalidCommandError, WrongStageError
 from domain.policy import Policy, UnknownPolicyError, policy_by_id, policy_in_force
 
 __all__ = ["AUTHORITIES", "checks_complete", "clawback", "decide", "early_rejection"]
 
 
-class _Decision(Scoring, Relocation, Exit):
+class _Decision(Scoring, Procedure, KandasStatus, Relocation, Exit, Support, Residence):
     """Every command's decision (Exit brings Contract); methods are named after the command."""
 
 
@@ -37,7 +41,8 @@ def decide(
     impact, or a test of a changed figure)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    if state.is_closed:
+    if state.is_closed and not isinstance(command, cmd.RecordExitCheck):
+        # a closed case takes one fact more: border control's answer about its exit
         raise CaseClosedError("case_closed", f"case is closed ({state.closed_reason})")
     if isinstance(command, cmd.SubmitApplication):
         return _submit(state, command, now, policy)

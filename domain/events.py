@@ -12,32 +12,26 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, TypeAdapter
 
 from domain.application import Application
-from domain.model import Model
+from domain.event_base import Authority as Authority
+from domain.event_base import CloseReason as CloseReason
+from domain.event_base import EventBase
+from domain.event_base import LeftSource as LeftSource
+from domain.event_base import SupportMeasure as SupportMeasure
+from domain.events_allocation import AllocationGranted as AllocationGranted
+from domain.events_allocation import AllocationNotReached as AllocationNotReached
+from domain.events_allocation import CandidacyLodged as CandidacyLodged
+from domain.events_allocation import MovedToGeneralTrack as MovedToGeneralTrack
+from domain.events_before_permit import KandasDecisionExtended as KandasDecisionExtended
+from domain.events_before_permit import KandasDecisionOverdue as KandasDecisionOverdue
+from domain.events_before_permit import KandasHearingHeld as KandasHearingHeld
+from domain.events_before_permit import (
+    KandasStatusPreliminarilyRefused as KandasStatusPreliminarilyRefused,
+)
+from domain.events_before_permit import KandasStatusRefused as KandasStatusRefused
+from domain.events_before_permit import KandasStatusRequested as KandasStatusRequested
+from domain.events_before_permit import ProcedureLimitFlagged as ProcedureLimitFlagged
 from domain.regions import Region
 from domain.scoring import Component, GateOutcome, ScoreBreakdown
-
-CloseReason = Literal[
-    "withdrawn",
-    "rejected",
-    "fulfilled",
-    "breach_repaid",
-    "breach_referred",
-    "departed",
-    "revoked",
-    "permit_term_ended",
-    "relocation_lapsed",
-    "died",
-    "citizenship_granted",
-]
-SupportMeasure = Literal["relocation_subsidy", "rent"]
-Authority = Literal["security", "criminal_record", "deportation"]
-LeftSource = Literal["registry", "staff", "border"]
-
-
-class EventBase(Model):
-    schema_version: int = 1
-    policy_id: str
-    at: AwareDatetime = Field(description="case time at which the fact happened")
 
 
 class ApplicationSubmitted(EventBase):
@@ -60,6 +54,10 @@ class LanguageTestScored(EventBase):
     attempt: int
     section_percent: dict[str, int]
     passed: bool
+    # The sitting ended because the applicant broke the test's rules: not passed, the attempt
+    # counts (docs/decisions/017), and no sitting again before `banned_until`.
+    rules_broken: bool = False
+    banned_until: date | None = None
 
 
 class QuestionnaireScored(EventBase):
@@ -134,6 +132,7 @@ class PermitIssued(EventBase):
 class KandasStatusGranted(EventBase):
     type: Literal["KandasStatusGranted"] = "KandasStatusGranted"
     certificate_number: str
+    granted_on: date | None = None  # the local executive body's date (None: before 2026-12)
 
 
 class QuotaPlaceReserved(EventBase):
@@ -181,6 +180,36 @@ class SupportPaid(EventBase):
     amount_tiyn: int
     idempotency_key: str
     payment_reference: str
+
+
+class EmploymentRecorded(EventBase):
+    """A family member (1 = the applicant) employed in the region by an employer who gives
+    them housing: the employer's subsidy falls due on `subsidy_due_on` (docs/decisions/018)."""
+
+    type: Literal["EmploymentRecorded"] = "EmploymentRecorded"
+    member: int
+    employer_id: str
+    started_on: date
+    housing_provided: bool
+    subsidy_due_on: date
+
+
+class EmploymentEnded(EventBase):
+    """The member's employment ended; before its subsidy fell due, no subsidy is owed."""
+
+    type: Literal["EmploymentEnded"] = "EmploymentEnded"
+    member: int
+    ended_on: date
+
+
+class HousingCertificateIssued(EventBase):
+    """The family's housing certificate ("economic mobility"): non-repayable, paid once."""
+
+    type: Literal["HousingCertificateIssued"] = "HousingCertificateIssued"
+    reference: str
+    region: Region
+    price_tiyn: int
+    amount_tiyn: int
 
 
 class ResidenceConfirmed(EventBase):
@@ -257,15 +286,40 @@ class CitizenshipGranted(EventBase):
     granted_on: date
 
 
+class PermitRenewed(EventBase):
+    """Permanent residence goes on: the card that proves it is renewed (docs/decisions/019)."""
+
+    type: Literal["PermitRenewed"] = "PermitRenewed"
+    permit_number: str
+    valid_until: date
+
+
 class PermitRevoked(EventBase):
+    """`fault`: revoked for the holder's fault (a breach under a social contract: the
+    support is owed back); records from before the field were all decided as no-fault."""
+
     type: Literal["PermitRevoked"] = "PermitRevoked"
     reason: str
+    fault: bool = False
 
 
 class CaseClosed(EventBase):
     type: Literal["CaseClosed"] = "CaseClosed"
     reason: CloseReason
     detail: str
+
+
+class ExitChecked(EventBase):
+    """The closed case's last fact: border control asked about crossings from `since` to
+    `until` (the closing day). `departed_on`: the departure it confirmed, or None (no exit
+    recorded); `flagged`: no exit recorded although the closing left no ground to stay
+    (a rejected applicant, a revoked permit, a term ended), for staff to see."""
+
+    type: Literal["ExitChecked"] = "ExitChecked"
+    since: date
+    until: date
+    departed_on: date | None
+    flagged: bool
 
 
 Event = Annotated[
@@ -284,12 +338,26 @@ Event = Annotated[
     | ReferralResolved
     | PermitIssued
     | KandasStatusGranted
+    | KandasStatusRequested
+    | KandasStatusPreliminarilyRefused
+    | KandasHearingHeld
+    | KandasDecisionExtended
+    | KandasDecisionOverdue
+    | KandasStatusRefused
+    | ProcedureLimitFlagged
     | QuotaPlaceReserved
     | QuotaPlaceReleased
     | KandasSupportUnavailable
+    | CandidacyLodged
+    | AllocationGranted
+    | AllocationNotReached
+    | MovedToGeneralTrack
     | RelocationArrived
     | SocialContractSigned
     | SupportPaid
+    | EmploymentRecorded
+    | EmploymentEnded
+    | HousingCertificateIssued
     | ResidenceConfirmed
     | ResidenceDiscrepancyFound
     | RegionLeft
@@ -301,9 +369,11 @@ Event = Annotated[
     | RescreeningCompleted
     | DepartureRecorded
     | PermitRevoked
+    | PermitRenewed
     | DeathRecorded
     | CitizenshipGranted
-    | CaseClosed,
+    | CaseClosed
+    | ExitChecked,
     Field(discriminator="type"),
 ]
 

@@ -1,29 +1,49 @@
 """Versioned policy: every number a decision depends on, with the date it came into force.
 
-Figures follow the public 2026 sources in shared/POLICY-SOURCES.md. Where the law publishes
-no number the default is ILLUSTRATIVE and its `note` says so. A case is decided under the
+Figures follow the public 2026 sources in shared/POLICY-SOURCES.md. Every figure states its
+provenance (domain/provenance.py): published (the source row, quoted from
+domain/policy_sources.py), ILLUSTRATIVE with the reason where the law publishes no number, or
+PROJECTION with its basis for a year nothing is published for. A case is decided under the
 version in force on the day it was submitted (cases in flight are protected from changes).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from domain.labour import LABOUR_QUOTA_2026, LabourRules
+from domain import policy_sources as src
+from domain.labour import LABOUR_QUOTA_2026, LABOUR_QUOTA_2026_PROVENANCE, LabourRules
 from domain.model import Model
+from domain.policy_rules import PolicyRuleError, figure_problems
+from domain.provenance import (
+    Figure,
+    Illustrative,
+    Projection,
+    Provenance,
+    ProvenanceError,
+    problems,
+    walk,
+)
 from domain.regions import LABOUR_DEFICIT_REGIONS, Region
 
 
 class LanguageTestRules(Model):
-    level: str = "A1"
-    sections: tuple[str, ...] = ("listening", "reading")
-    min_section_percent: int = 30
-    max_attempts: int = 3
-    retake_wait_days: int = 7  # ILLUSTRATIVE
-    points_if_passed: int = 50  # ILLUSTRATIVE bonus towards the ranking score
+    level: Annotated[str, src.KAZTEST] = "A1"
+    sections: Annotated[tuple[str, ...], src.KAZTEST] = ("listening", "reading")
+    min_section_percent: Annotated[int, src.KAZTEST] = 30
+    max_attempts: Annotated[int, src.KAZTEST] = 3
+    retake_wait_days: Annotated[
+        int, Illustrative("no wait between attempts is published; a week to prepare")
+    ] = 7
+    # A sitting that ends with the rules broken: no sitting again for this many days.
+    rules_breach_ban_days: Annotated[int, src.KAZTEST] = 30
+    points_if_passed: Annotated[
+        int, Illustrative("kosh's bonus towards the ranking score; the test is pass or fail")
+    ] = 50
 
 
 class Band(Model):
@@ -34,18 +54,21 @@ class Band(Model):
     points: int
 
 
+_FACTOR_POINTS = Illustrative("the questionnaire's factors are public, their points are not")
+
+
 class QuestionnaireRules(Model):
     """Per-factor points are not published: all ILLUSTRATIVE; the 400 minimum is public."""
 
-    min_points: int = 400
-    age_bands: tuple[Band, ...] = (
+    min_points: Annotated[int, src.QUESTIONNAIRE] = 400
+    age_bands: Annotated[tuple[Band, ...], _FACTOR_POINTS] = (
         Band(low=18, high=24, points=80),
         Band(low=25, high=34, points=120),
         Band(low=35, high=44, points=100),
         Band(low=45, high=54, points=60),
         Band(low=55, high=150, points=30),
     )
-    education: dict[str, int] = Field(
+    education: Annotated[dict[str, int], _FACTOR_POINTS] = Field(
         default_factory=lambda: {
             "none": 0,
             "secondary": 40,
@@ -55,59 +78,175 @@ class QuestionnaireRules(Model):
             "doctorate": 170,
         }
     )
-    kazakh: dict[str, int] = Field(
+    kazakh: Annotated[dict[str, int], _FACTOR_POINTS] = Field(
         default_factory=lambda: {"none": 0, "basic": 40, "intermediate": 80, "fluent": 120}
     )
-    russian: dict[str, int] = Field(
+    russian: Annotated[dict[str, int], _FACTOR_POINTS] = Field(
         default_factory=lambda: {"none": 0, "basic": 20, "intermediate": 40, "fluent": 60}
     )
-    english: dict[str, int] = Field(
+    english: Annotated[dict[str, int], _FACTOR_POINTS] = Field(
         default_factory=lambda: {"none": 0, "ielts_5_5": 50, "ielts_7": 80}
     )
-    points_per_work_year: int = 15
-    max_work_points: int = 150
-    military_service_points: int = 30
-    health_fit_points: int = 30
-    criminal_record_points: int = -200
-    deportation_points: int = -200
+    points_per_work_year: Annotated[int, _FACTOR_POINTS] = 15
+    max_work_points: Annotated[int, _FACTOR_POINTS] = 150
+    military_service_points: Annotated[int, _FACTOR_POINTS] = 30
+    health_fit_points: Annotated[int, _FACTOR_POINTS] = 30
+    criminal_record_points: Annotated[int, _FACTOR_POINTS] = -200
+    deportation_points: Annotated[int, _FACTOR_POINTS] = -200
+
+
+# Kazakhstan's fixed-date public holidays, as (month, day).
+_WINTER_SPRING = ((1, 1), (1, 2), (1, 7), (3, 8), (3, 21), (3, 22), (3, 23))
+_SUMMER_AUTUMN = ((5, 1), (5, 7), (5, 9), (7, 6), (8, 30), (10, 25), (12, 16))
+FIXED_HOLIDAYS: tuple[tuple[int, int], ...] = _WINTER_SPRING + _SUMMER_AUTUMN
 
 
 class Deadlines(Model):
-    document_check_days: int = 5  # ILLUSTRATIVE
-    authority_check_days: int = 20  # ILLUSTRATIVE within the pilot's 29-day window
-    interview_days: int = 14  # ILLUSTRATIVE
-    interview_reminder_every_days: int = 5  # ILLUSTRATIVE
-    interview_escalation_days: int = 7  # ILLUSTRATIVE: a supervisor's window after the deadline
-    referral_decision_days: int = 30  # ILLUSTRATIVE
-    kandas_status_working_days: int = 3
-    arrival_days: int = 90  # ILLUSTRATIVE
+    authority_check_days: Annotated[
+        int, Illustrative("no per-agency limit is published; leaves room in the pilot's 29 days")
+    ] = 20
+    interview_days: Annotated[int, Illustrative("no interview deadline is published")] = 14
+    interview_reminder_every_days: Annotated[
+        int, Illustrative("kosh's: staff reminded about twice before the deadline")
+    ] = 5
+    interview_escalation_days: Annotated[
+        int, Illustrative("kosh's: a supervisor's week after the missed deadline")
+    ] = 7
+    referral_decision_days: Annotated[
+        int, Illustrative("kosh's: an officer's decision has no published limit")
+    ] = 30
+    kandas_status_working_days: Annotated[int, src.KANDAS_STATUS_DECISION] = 3
+    kandas_hearing_working_days: Annotated[int, src.KANDAS_STATUS_DECISION] = 2
+    kandas_extension_max_months: Annotated[int, src.KANDAS_STATUS_DECISION] = 6
+    kandas_extensions_max: Annotated[int, src.KANDAS_STATUS_DECISION] = 1  # "one extension"
+    # An overdue kandas decision is asked after again each this many working days.
+    kandas_overdue_recheck_working_days: Annotated[
+        int, Illustrative("kosh's: staff see an overdue decision the next working day")
+    ] = 1
+    # During an extension the body is asked every this many days (an early decision is seen).
+    kandas_extension_look_days: Annotated[
+        int, Illustrative("kosh's: two weeks, within an extension of months")
+    ] = 14
+    citizenship_consent_days: Annotated[
+        int, Illustrative("the pilot's 29 days name no split between its steps")
+    ] = 20
+    # From submission to the decision (the scoring pilot of 30 Jan 2026).
+    procedure_limit_days: Annotated[int, src.SCORING_PILOT] = 29
+    procedure_at_risk_days: Annotated[
+        int, Illustrative("kosh's: staff warned five days before the limit")
+    ] = 5
+    arrival_days: Annotated[
+        int, Illustrative("no arrival deadline is published; a season to move a family")
+    ] = 90
+    # Days off besides weekends, as (month, day): the fixed public holidays.
+    public_holidays: Annotated[
+        tuple[tuple[int, int], ...],
+        Illustrative(
+            "kosh's reading of the fixed-date days off; movable holidays and days off moved by"
+            " decree are not modelled"
+        ),
+    ] = FIXED_HOLIDAYS
+
+    @property
+    def holidays(self) -> frozenset[tuple[int, int]]:
+        return frozenset(self.public_holidays)
 
 
 class SupportRules(Model):
-    relocation_subsidy_mrp_per_member: int = 70
-    rent_mrp_per_month_by_family_size: tuple[Band, ...] = (  # 15-30 public; split ILLUSTRATIVE
+    relocation_subsidy_mrp_per_member: Annotated[int, src.RELOCATION_SUBSIDY] = 70
+    rent_mrp_per_month_by_family_size: Annotated[
+        tuple[Band, ...],
+        Illustrative("the 15–30 MRP range is published; its split by family size is kosh's"),
+    ] = (
         Band(low=1, high=2, points=15),
         Band(low=3, high=4, points=22),
         Band(low=5, high=99, points=30),
     )
-    rent_months: int = 12
+    rent_months: Annotated[int, src.RENT_COMPENSATION] = 12
+    # The employer subsidy and the housing certificate (docs/decisions/018).
+    employer_subsidy_mrp_per_resettler: Annotated[int, src.EMPLOYER_SUBSIDY] = 400
+    employer_subsidy_min_employment_years: Annotated[int, src.EMPLOYER_SUBSIDY] = 2
+    housing_certificate_cap_mrp: Annotated[int, src.HOUSING_CERTIFICATE] = 1625
+    # The share of the home's price the certificate covers, up to the cap.
+    housing_certificate_share_percent: Annotated[
+        int, Illustrative("the 2026 share is not published; the earlier rule's 50 %")
+    ] = 50
 
 
 class ContractRules(Model):
-    term_years: int = 5
-    monitoring_interval_days: int = 182  # ILLUSTRATIVE
-    confirmation_grace_days: int = 30  # ILLUSTRATIVE
-    repayment_due_days: int = 90  # ILLUSTRATIVE
-    clawback: Literal["full", "pro_rata"] = "full"
+    term_years: Annotated[int, src.SOCIAL_CONTRACT] = 5
+    monitoring_interval_days: Annotated[
+        int, Illustrative("no check interval is published; twice a year")
+    ] = 182
+    confirmation_grace_days: Annotated[
+        int, Illustrative("kosh's: a month to confirm a registry discrepancy before a breach")
+    ] = 30
+    repayment_due_days: Annotated[
+        int, Illustrative("no repayment term is published; a quarter")
+    ] = 90
+    clawback: Annotated[Literal["full", "pro_rata"], src.SOCIAL_CONTRACT] = "full"
+    rescreening_interval_days: Annotated[
+        int, Illustrative("no re-screening interval is published; the general track's yearly one")
+    ] = 365
+    # Support the family does not owe back on early departure (docs/decisions/018): the
+    # housing certificate is published as non-repayable; the employer's subsidy was paid to
+    # the employer, not the family (kosh's reading).
+    not_clawed_back: Annotated[
+        tuple[str, ...],
+        Illustrative(
+            "kosh's reading: the certificate is non-repayable (lada.kz news 146527); the"
+            " employer's subsidy was paid to the employer"
+        ),
+    ] = ("employer_subsidy", "housing_certificate")
 
 
 class GeneralTrackRules(Model):
-    permit_term_years: int = 5  # ILLUSTRATIVE: renewal is a new application
-    rescreening_interval_days: int = 365  # ILLUSTRATIVE
+    permit_term_years: Annotated[
+        int,
+        Illustrative("no term is published for the pilot's permit; a kandas family's permit"),
+    ] = 5
+    rescreening_interval_days: Annotated[
+        int, Illustrative("no re-screening interval is published; once a year")
+    ] = 365
+    # Permanent residence on general grounds has no term (docs/decisions/019); the card that
+    # proves it is valid this long and then renewed, the case going on.
+    residence_card_years: Annotated[
+        int, Illustrative("no card validity is published; ten years")
+    ] = 10
+
+
+# Fields of a version that are not figures: what it is called, when it starts, what it says.
+NOT_FIGURES = {"id", "effective_from", "note", "sources"}
+
+
+class PolicyYearError(LookupError):
+    """The version has no figure for that year, neither published nor projected."""
+
+
+class AllocationRules(Model):
+    """Ranked allocation rounds of kandas places (docs/decisions/014). The law publishes the
+    regional quota, not how it is shared out: kosh's reading follows Canada's rounds."""
+
+    period_months: Annotated[
+        int, Illustrative("no round period is published; one round per region each month")
+    ] = 1
+    rounds_not_reached: Annotated[
+        int,
+        Illustrative(
+            "no waiting limit is published; three rounds of each listed region before the"
+            " general track"
+        ),
+    ] = 3
 
 
 class Policy(Model):
-    """One published version of the rules."""
+    """One published version of the rules.
+
+    Every figure has a provenance (domain/provenance.py): a default's is on its field; the
+    version's `sources` states the provenance of each year of its year tables (MRP, kandas
+    and labour quotas) and of every figure it sets differently from the default. A version
+    without a provenance for a figure, or with a figure that breaks the rules every figure
+    keeps (domain/policy_rules.py), is refused when it is built."""
 
     id: str
     effective_from: date
@@ -115,27 +254,55 @@ class Policy(Model):
     mrp_tenge: dict[int, int]
     language: LanguageTestRules = LanguageTestRules()
     questionnaire: QuestionnaireRules = QuestionnaireRules()
-    interview_max_points: int = 100  # ILLUSTRATIVE
+    interview_max_points: Annotated[
+        int, Illustrative("the interview's weight is not published")
+    ] = 100
     deadlines: Deadlines = Deadlines()
     support: SupportRules = SupportRules()
     contract: ContractRules = ContractRules()
     general: GeneralTrackRules = GeneralTrackRules()
+    allocation: AllocationRules = AllocationRules()
     kandas_quota: dict[int, dict[Region, int]]
     labour: LabourRules = LabourRules()
+    sources: dict[str, Provenance] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _every_figure_has_provenance(self) -> Policy:
+        found = self.figures()
+        wrong = problems(found)
+        paths = [f.path for f in found]
+        for key in self.sources:
+            if not any(p == key or p.startswith(key + ".") for p in paths):
+                wrong.append(f"sources names {key!r}, which is no figure of the version")
+        if wrong:
+            raise ProvenanceError(f"policy {self.id}: " + "; ".join(wrong))
+        if broken := figure_problems(self.model_dump(mode="json")):  # domain/policy_rules.py
+            raise PolicyRuleError(self.id, broken)
+        return self
+
+    def figures(self) -> list[Figure]:
+        """Every figure of the version with its value and provenance."""
+        return list(walk(self, self.sources, NOT_FIGURES))
 
     def mrp(self, year: int) -> int:
-        """MRP in tenge for a year; the latest known year's value beyond the table."""
-        known = sorted(self.mrp_tenge)
-        usable = [y for y in known if y <= year] or known[:1]
-        return self.mrp_tenge[usable[-1]]
+        """MRP in tenge for a year: published or an explicit projection, else an error."""
+        if year not in self.mrp_tenge:
+            raise PolicyYearError(self._no_year("an MRP", year, self.mrp_tenge))
+        return self.mrp_tenge[year]
 
     def quota(self, region: Region, year: int) -> int:
-        """Kandas places for a region in a year (the latest published year beyond the table)."""
+        """Kandas places for a region in a year: published or an explicit projection."""
         if region not in LABOUR_DEFICIT_REGIONS:
             return 0
-        years = sorted(self.kandas_quota)
-        usable = [y for y in years if y <= year] or years[:1]
-        return self.kandas_quota[usable[-1]].get(region, 0)
+        if year not in self.kandas_quota:
+            raise PolicyYearError(self._no_year("a kandas quota", year, self.kandas_quota))
+        return self.kandas_quota[year].get(region, 0)
+
+    def _no_year(self, what: str, year: int, table: Mapping[int, object]) -> str:
+        return (
+            f"policy {self.id} has {what} for {min(table)}–{max(table)} only, none for {year}"
+            " (neither published nor projected): add the year to the policy"
+        )
 
 
 QUOTA_2026: dict[Region, int] = {
@@ -149,27 +316,37 @@ QUOTA_2026: dict[Region, int] = {
     "West Kazakhstan": 30,
 }
 
+# Places through 2031; a contract signed then runs to 2036 and its payments need those years'
+# MRP. None is published beyond 2026: each is a marked projection, never a silent reuse.
+PROJECTED_YEARS = range(2027, 2032)
+PROJECTED_MRP_YEARS = range(2027, 2037)
+CARRIED_FORWARD = Projection(basis="2026 carried forward, not published")
+ILLUSTRATIVE_CARRIED_FORWARD = Projection(basis="2026's illustrative lines carried forward")
+
 POLICY_2026_1 = Policy(
     id="2026.1",
     effective_from=date(2026, 1, 1),
-    note="Scoring pre-selection from January 2026; 2026 MRP and regional quota.",
-    mrp_tenge={2025: 3932, 2026: 4325},
-    kandas_quota={2026: QUOTA_2026},
-    labour=LabourRules(quotas={2026: LABOUR_QUOTA_2026}),
-)
-
-POLICY_2026_2 = POLICY_2026_1.model_copy(
-    update={
-        "id": "2026.2",
-        "effective_from": date(2026, 7, 1),
-        "note": "ILLUSTRATIVE second phase: residence monitoring every quarter and a"
-        " 10-day interview deadline; shows a rule change under running cases.",
-        "contract": ContractRules(monitoring_interval_days=91),
-        "deadlines": Deadlines(interview_days=10),
+    note="Scoring pre-selection from January 2026; 2026 MRP and regional quota; quotas for"
+    " 2027–2031 and the MRP for 2027–2036 (the contracts signed by 2031) projected from 2026.",
+    mrp_tenge={2025: 3932, 2026: 4325} | dict.fromkeys(PROJECTED_MRP_YEARS, 4325),
+    kandas_quota={2026: QUOTA_2026} | {y: dict(QUOTA_2026) for y in PROJECTED_YEARS},
+    labour=LabourRules(
+        quotas={2026: LABOUR_QUOTA_2026} | dict.fromkeys(PROJECTED_YEARS, LABOUR_QUOTA_2026)
+    ),
+    sources={
+        "mrp_tenge.2025": src.MRP,
+        "mrp_tenge.2026": src.MRP,
+        "kandas_quota.2026": src.REGIONAL_QUOTA_2026,
+        "labour.quotas.2026": LABOUR_QUOTA_2026_PROVENANCE,
     }
+    | {f"mrp_tenge.{y}": CARRIED_FORWARD for y in PROJECTED_MRP_YEARS}
+    | {f"kandas_quota.{y}": CARRIED_FORWARD for y in PROJECTED_YEARS}
+    | {f"labour.quotas.{y}": ILLUSTRATIVE_CARRIED_FORWARD for y in PROJECTED_YEARS},
 )
 
-POLICIES: tuple[Policy, ...] = (POLICY_2026_1, POLICY_2026_2)
+# The versions in force. A second phase is added here only with a published basis (decision
+# 015): kosh does not apply rules of its own invention to the ministry's cases.
+POLICIES: tuple[Policy, ...] = (POLICY_2026_1,)
 
 
 class UnknownPolicyError(LookupError):
@@ -190,3 +367,8 @@ def policy_by_id(policy_id: str) -> Policy:
         if p.id == policy_id:
             return p
     raise UnknownPolicyError(f"unknown policy version {policy_id!r}")
+
+
+def versions() -> tuple[Policy, ...]:
+    """The versions kosh knows, oldest first."""
+    return POLICIES

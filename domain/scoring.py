@@ -37,6 +37,7 @@ class LanguageResult(Model):
     attempt: int
     section_percent: dict[str, int]
     passed: bool
+    rules_broken: bool = False
 
 
 class InterviewResult(Model):
@@ -158,6 +159,9 @@ def score_case(
             reason=(
                 f"KAZTEST {lang_rules.level} passed on attempt {language.attempt}"
                 if language is not None and language.passed
+                else f"KAZTEST {lang_rules.level}: attempt {language.attempt} ended for "
+                "breaking the test's rules, no attempts left"
+                if language is not None and language.rules_broken
                 else f"KAZTEST {lang_rules.level}: below {lang_rules.min_section_percent}% "
                 f"in a section after {language.attempt if language else 0} attempt(s)"
             ),

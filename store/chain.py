@@ -43,27 +43,14 @@ def jsonb_text(value: Any) -> str:
     raise NotCanonical(f"no jsonb text form written for {type(value).__name__}")
 
 
-_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-}
-
-
 def _string(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    # jsonb escapes what JSON must (", \\, \b \f \n \r \t, the other controls as \u00xx in
+    # lower-case hex) and writes every other character as it is: so does the json module's
+    # C encoder without ensure_ascii.
+    return _encode(text)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def link_hash(

@@ -25,10 +25,12 @@ from store.projections import (
 )
 from store.records import (
     LABOUR_STREAM_PREFIX,
+    ROUND_STREAM_PREFIX,
     STORED_COLUMNS,
     AppendResult,
     NewEvent,
     NewLabourEvent,
+    NewRoundEvent,
     StoredEvent,
     event_columns,
     stored_from_row,
@@ -147,6 +149,8 @@ async def append_events(
     """
     if case_id.startswith(LABOUR_STREAM_PREFIX):
         raise ValueError(f"{case_id} is a labour request's stream: append_labour_events")
+    if case_id.startswith(ROUND_STREAM_PREFIX):
+        raise ValueError(f"{case_id} is an allocation round's stream: store.rounds")
     _check_batch(case_id, expected_seq, events, writer)
     if events and not conn.is_in_transaction():
         with translated():
@@ -163,7 +167,7 @@ async def append_events(
     return await append_batch(conn, case_id, expected_seq, events, project, writer=writer)
 
 
-New = TypeVar("New", NewEvent, NewLabourEvent)
+New = TypeVar("New", NewEvent, NewLabourEvent, NewRoundEvent)
 Projector = Callable[[int, Sequence[New], Sequence[Any]], Awaitable[None]]
 
 
@@ -302,7 +306,7 @@ async def last_seq(conn: Conn, *, case_id: str) -> int:
 def _check_batch(
     case_id: str,
     expected_seq: int,
-    events: Sequence[NewEvent] | Sequence[NewLabourEvent],
+    events: Sequence[NewEvent] | Sequence[NewLabourEvent] | Sequence[NewRoundEvent],
     writer: str | None = None,
 ) -> None:
     if expected_seq < 0:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from domain.record import event_id, written_by
 from store.errors import ConcurrencyConflictError, ContentConflictError
 from store.pool import Conn
-from store.records import NewEvent, NewLabourEvent, event_columns
+from store.records import NewEvent, NewLabourEvent, NewRoundEvent, event_columns
 
 LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events WHERE case_id = $1"
 # Where each of the batch's ids is stored, and whether with this very content (every column
@@ -34,7 +34,7 @@ async def check_held(
     conn: Conn,
     case_id: str,
     expected_seq: int,
-    events: Sequence[NewEvent] | Sequence[NewLabourEvent],
+    events: Sequence[NewEvent] | Sequence[NewLabourEvent] | Sequence[NewRoundEvent],
     writer: str | None,
     inserted: int,
 ) -> None:

@@ -11,8 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic_core import to_json
-
 from domain import events as ev
 from domain.case import CaseState, evolve, fold
 from store.errors import (
@@ -23,7 +21,7 @@ from store.errors import (
 )
 from store.pool import Conn
 from store.queries import balance_owed, list_cases, payments_for, quota_usage
-from store.records import LABOUR_STREAM_PREFIX, STORED_COLUMNS, StoredEvent, stored_from_row
+from store.records import APPLICANT_STREAMS, STORED_COLUMNS, StoredEvent, stored_from_row
 
 __all__ = [
     "Ahead",
@@ -90,11 +88,9 @@ RETURNING idempotency_key
 # events lock before the projection locks, so this order cannot deadlock).
 LOCK_LOG = "LOCK TABLE events IN SHARE MODE"
 CLEAR = "TRUNCATE cases, quota_ledger, payments"
-# The applicants' streams; the labour requests' (labour-...) are rebuilt by store.labour.
-WHOLE_LOG = (
-    f"SELECT {STORED_COLUMNS} FROM events WHERE case_id NOT LIKE '{LABOUR_STREAM_PREFIX}%' "
-    "ORDER BY position"
-)
+# The applicants' streams; the labour requests' (labour-...) are rebuilt by store.labour, the
+# allocation rounds' (round-...) have no projection (store.rounds reads them).
+WHOLE_LOG = f"SELECT {STORED_COLUMNS} FROM events WHERE {APPLICANT_STREAMS} ORDER BY position"
 
 
 async def apply_projections(
@@ -257,13 +253,9 @@ def _loaded(row: Any) -> tuple[CaseState, int]:
 
 
 def _state_json(state: CaseState) -> str:
-    """Canonical JSON: sets sorted, so equal states are stored as equal documents (jsonb
-    orders the keys itself)."""
-    data = state.model_dump(mode="json")
-    for name in type(state).model_fields:
-        if isinstance(getattr(state, name), frozenset):
-            data[name] = sorted(data[name])
-    return to_json(data).decode()
+    """Canonical JSON: sets sorted (CaseState writes them so), so equal states are stored as
+    equal documents (jsonb orders the keys itself)."""
+    return state.model_dump_json()
 
 
 class _Rebuild:

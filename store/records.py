@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from domain.allocation import ROUND_EVENT_ADAPTER, ROUND_STREAM_PREFIX, RoundEvent
 from domain.events import Event
 from domain.labour import LABOUR_EVENT_ADAPTER, LabourEvent
 from domain.upcasting import parse_event_json
@@ -42,6 +43,12 @@ class NewLabourEvent(_NewInStream):
     """An event of a labour request's stream, to append (same rules as NewEvent)."""
 
     event: LabourEvent
+
+
+class NewRoundEvent(_NewInStream):
+    """An event of an allocation round's stream, to append (same rules as NewEvent)."""
+
+    event: RoundEvent
 
 
 class StoredEvent(Record):
@@ -130,8 +137,25 @@ def labour_stored_from_row(row: Mapping[str, Any]) -> StoredLabourEvent:
     )
 
 
+# Allocation rounds' streams (domain/allocation.py): never read as an applicant's either.
+OTHER_STREAMS = (LABOUR_STREAM_PREFIX, ROUND_STREAM_PREFIX)
+# SQL: the applicants' own streams (a case id never starts with either prefix).
+APPLICANT_STREAMS = " AND ".join(f"case_id NOT LIKE '{p}%'" for p in OTHER_STREAMS)
+
+
+def parse_round_event(row: Mapping[str, Any]) -> RoundEvent:
+    """A round stream's event from a row selected with STORED_COLUMNS."""
+    try:
+        return ROUND_EVENT_ADAPTER.validate_json(row["payload"])
+    except ValidationError as exc:
+        raise StoreError(
+            f"event {row['event_id']} ({row['case_id']}/{row['seq']}) cannot be read: {exc}"
+        ) from exc
+
+
 def event_columns(
-    events: Sequence[NewEvent] | Sequence[NewLabourEvent], expected_seq: int
+    events: Sequence[NewEvent] | Sequence[NewLabourEvent] | Sequence[NewRoundEvent],
+    expected_seq: int,
 ) -> list[list[Any]]:
     """A batch as column arrays, in the order the insert takes them: seqs from
     expected_seq+1, event ids, types, schema versions, policies, times, payloads, keys."""

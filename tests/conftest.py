@@ -19,6 +19,8 @@ from store.embedded import EmbeddedPostgres
 from store.migrate import migrate
 from store.pool import create_pool
 from store.staff import put_staff
+from tests import servers
+from tests.policy_versions import on_the_test_clock
 from worker import register_search_attributes
 
 VENV_BIN = Path(sys.executable).parent
@@ -31,20 +33,48 @@ def venv_binary(name: str) -> str:
     return str(path)
 
 
-@pytest_asyncio.fixture(scope="module")
-async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server (five years in seconds), kosh's search attributes added.
+class ModuleServer:
+    """A test module's time-skipping test server (five years in seconds), kosh's search
+    attributes added; a fresh one when a test left the clock held (tests/servers.py)."""
 
-    One per test module: the test server's clock is global, and a workflow that ends with an
-    activity still outstanding can hold it still (temporalio/sdk-java#1138); a fresh server
-    per module keeps such a stall from spreading to every later test."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=venv_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    await register_search_attributes(env.client)
-    yield env
-    await env.shutdown()
+    def __init__(self) -> None:
+        self.env: WorkflowEnvironment | None = None
+
+    async def current(self) -> WorkflowEnvironment:
+        if self.env is not None and servers.is_held(self.env):
+            await self.shutdown()
+        if self.env is None:
+            self.env = await WorkflowEnvironment.start_time_skipping(
+                test_server_existing_path=venv_binary("temporal-test-server"),
+                data_converter=pydantic_data_converter,
+            )
+            await register_search_attributes(self.env.client)
+        return self.env
+
+    async def shutdown(self) -> None:
+        if self.env is not None:
+            servers.forget(self.env)
+            await self.env.shutdown()
+            self.env = None
+
+
+@pytest_asyncio.fixture(scope="module")
+async def time_server() -> AsyncIterator[ModuleServer]:
+    """One test server per test module: the test server's clock is global, and a workflow
+    that ends with an activity still outstanding can hold it still (temporalio/sdk-java#1138);
+    a fresh server per module, and after any test that held it, keeps such a stall from
+    spreading to later tests. Its clock runs past 2031 as cases follow each other: the policy
+    has the years it reaches (policy_versions)."""
+    server = ModuleServer()
+    with on_the_test_clock():
+        yield server
+    await server.shutdown()
+
+
+@pytest_asyncio.fixture
+async def time_env(time_server: ModuleServer) -> WorkflowEnvironment:
+    """The module's test server, as this test finds it (a fresh one after a stall)."""
+    return await time_server.current()
 
 
 # The staff registry the workflow tests' interviewers and officers are in.

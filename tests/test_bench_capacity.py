@@ -38,7 +38,7 @@ from bench.capacity_report import (
 from bench.capacity_stack import parse_metrics
 from bench.common import marks
 from domain import events as ev
-from domain.policy import policy_in_force
+from domain.policy import PolicyYearError, policy_in_force
 from domain.regions import LABOUR_DEFICIT_REGIONS
 from store.records import StoredEvent
 from tests.store.factories import application
@@ -102,15 +102,22 @@ def test_bounded_compares_each_wave_after_the_warm_up_with_the_one_before(
 
 def test_the_plan_fills_each_region_quota_year_after_year_leaving_a_place_per_prototype() -> None:
     assert plan_places(500, 2027) == [("Pavlodar", 2027, 500)]
-    places = plan_places(20000, 2027)
-    assert sum(clones for _, _, clones in places) == 20000
+    places = plan_places(11000, 2027)
+    assert sum(clones for _, _, clones in places) == 11000
     policy = policy_in_force(datetime(2027, 3, 1).date())
     for region, year, clones in places:
         assert region in LABOUR_DEFICIT_REGIONS
         assert 0 < clones <= policy.quota(region, year) - 1
     years = sorted({year for _, year, _ in places})
-    assert years == list(range(2027, 2027 + len(years))) and len(years) == 9
+    assert years == list(range(2027, 2032))  # the years 2026.1 projects quotas for
     assert len(set((r, y) for r, y, _ in places)) == len(places)  # one prototype per place
+
+
+def test_the_plan_refuses_clones_beyond_the_years_the_policy_gives_places_for() -> None:
+    """2,281 places a year, less a prototype's per region, for 2027-2031: 11,365 clones."""
+    assert sum(c for _, _, c in plan_places(11365, 2027)) == 11365
+    with pytest.raises(PolicyYearError, match="20000 clones need kandas places beyond 2031"):
+        plan_places(20000, 2027)
 
 
 def test_a_clock_through_a_point_reads_that_case_time_there_and_runs_compressed() -> None:
@@ -202,7 +209,7 @@ def test_a_prototype_captured_with_an_obligation_overdue_is_refused(
 ) -> None:
     """Its clones would all be due the moment they start: no waves to measure."""
     last = datetime(2030, 12, 20, 23, 0, tzinfo=UTC)
-    event = ev.DocumentsVerified(policy_id="2026.2", at=last)
+    event = ev.DocumentsVerified(policy_id="2026.1", at=last)
     stored = StoredEvent(
         position=1, case_id="p", seq=1, event_id="e", event=event, recorded_at=last
     )

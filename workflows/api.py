@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 from temporalio.common import SearchAttributeKey
 
 from domain import agenda
@@ -125,7 +125,16 @@ class AuthorityReplyInput(Model):
     reason: PlainText = Field(min_length=1, max_length=500)
 
 
+class AllocationWord(Model):
+    """An allocation round's word for this case (update `take_allocation`, sent by the round):
+    the case takes what the round's record says of it, never the message's own claim."""
+
+    round_id: PlainLine = Field(min_length=1, max_length=200)
+    request_id: str | None = Field(default=None, max_length=300)
+
+
 FactKind = Literal[
+    "general_track",
     "arrival",
     "move",
     "departure",
@@ -135,6 +144,9 @@ FactKind = Literal[
     "death",
     "citizenship",
     "revocation",
+    "employment",
+    "employment_end",
+    "housing_certificate",
 ]
 
 
@@ -145,7 +157,13 @@ class StaffFact(Model):
     arrivals and repayments an agency feed. arrival: region (+ on); move: region (new,
     optional) + on; departure: on; repayment: amount_tiyn + reference; referral: approve +
     reason (the officer who decides is the actor); withdrawal: reason; death: on; citizenship:
-    on; revocation: reason.
+    on; revocation: reason + fault (true: for the holder's fault, a breach under a social
+    contract; false: not the holder's doing); employment (a family member housed by the
+    employer, for the employer's subsidy): member + employer_id + on (its start) +
+    housing_provided; employment_end: member (+ on); housing_certificate: region +
+    amount_tiyn (the home's price) + reference (the family's application);
+    general_track: reason (optional; a kandas family waiting for an allocation round gives up
+    its candidacy and takes the general track).
     """
 
     kind: FactKind
@@ -155,6 +173,12 @@ class StaffFact(Model):
     reference: PlainLine | None = Field(default=None, max_length=100)
     approve: bool | None = None
     reason: PlainText | None = Field(default=None, max_length=2000)
+    fault: StrictBool | None = None
+    member: int | None = Field(default=None, ge=1, le=99)  # 1: the applicant
+    employer_id: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$"
+    )
+    housing_provided: bool | None = None
     request_id: str | None = Field(default=None, max_length=100)
     assertion: str | None = Field(default=None, max_length=ASSERTION_MAX)
 
@@ -190,6 +214,8 @@ class CaseStatus(Model):
     breakdown: ScoreBreakdown | None = None
     # What the case waits for, and until when (case dates), e.g. {"interview": 2026-03-01}.
     deadlines: dict[str, date] = Field(default_factory=dict)
+    # The scoring pilot's limit from submission to the decision: "at_risk", "exceeded".
+    procedure_flags: tuple[str, ...] = ()
     contract_ends_on: date | None
     support_paid_tiyn: int
     outstanding_tiyn: int

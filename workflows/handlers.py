@@ -80,6 +80,8 @@ class TakesInput:
             item = s.parse(name, args)
             if item.request_id is not None and item.request_id in s.inputs.applied:
                 return  # a retried update: the handler answers with the first result
+            if s.roles_for(item) is None:
+                return  # bound to its request or its record, checked when it is applied
             claims = unverified(item, s.subject_id)
             s.dry_run(s.command_for(item, claims.sub))
         except DomainError as exc:
@@ -95,7 +97,7 @@ class TakesInput:
         # Input that comes with the start waits for the application (or the request) to be
         # recorded, or refused, first: it is about a case, not about nothing yet.
         await workflow.wait_condition(lambda: s.opened)
-        async with s.rt.lock:
+        async with s.rt.lock.for_input():
             return await s.take(item, update=update)
 
 

@@ -17,8 +17,10 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ActivityCancellationType
 
+from workflows.decision_lock import DecisionLock
+
 with workflow.unsafe.imports_passed_through():
-    from domain.clock import CaseClock
+    from domain.clock import CaseClock, CaseTime
     from workflows.options import (
         ADAPTER_RETRY,
         ADAPTER_TIMEOUT,
@@ -71,14 +73,20 @@ class Runtime:
 
     def __init__(self, clock: CaseClock, *, human_floor_seconds: float = 0.0) -> None:
         self.clock = clock
+        self.time = CaseTime(clock)
         self.human_floor_seconds = human_floor_seconds
-        self.lock = asyncio.Lock()
+        self.lock = DecisionLock()
         self.decisions = 0
 
     # ---- time ------------------------------------------------------------------------------
     def now(self) -> datetime:
-        """Case time (the policy calendar)."""
-        return self.clock.case_time(workflow.now())
+        """Case time (the policy calendar; domain/clock.py: on the demo's clock it moves
+        only while the workflow waits)."""
+        return self.time.now(workflow.now())
+
+    def carried_clock(self) -> CaseClock:
+        """The clock a continued run starts from."""
+        return self.time.carried(workflow.now())
 
     def today(self) -> date:
         return self.now().date()
@@ -124,21 +132,34 @@ class Runtime:
         """Run `work` without the lock the caller holds, so input is applied meanwhile."""
         self.lock.release()
         try:
-            return await work
-        finally:
+            done = await work
+        except GeneratorExit:
+            raise  # the run is torn down (evicted from the cache): no lock, no clock to ask
+        except BaseException:
             await self.lock.acquire()
+            raise
+        await self.lock.acquire()
+        return done
 
     async def wait_for(
         self, done: Callable[[], bool], until: date | None, *, label: str, human: bool = False
     ) -> bool:
-        """Until `done()` or case date `until`; True when `done()` came first."""
+        """Until `done()` or case date `until`; True when `done()` came first (on the demo's
+        clock case time then reaches `until` only on the timer: domain/clock.py)."""
+        wall = self.wall_seconds(until, human=human)
+        target = None if until is None else midnight(until) + timedelta(seconds=1)
+        wait = self.time.begin(workflow.now(), target)
+        timed_out = False
         try:
-            await workflow.wait_condition(
-                done, timeout=self.wall_seconds(until, human=human), timeout_summary=label
-            )
+            await workflow.wait_condition(done, timeout=wall, timeout_summary=label)
         except TimeoutError:
-            return False
-        return True
+            timed_out = True
+        except asyncio.CancelledError:
+            self.time.end(wait, workflow.now(), timed_out=False)
+            raise
+        # (a coroutine closed as the run is evicted from the cache ends nowhere: no clock then)
+        self.time.end(wait, workflow.now(), timed_out=timed_out)
+        return not timed_out
 
     # ---- calls -----------------------------------------------------------------------------
     def timeout(self, normal: timedelta) -> timedelta:

@@ -13,7 +13,11 @@ from domain.regions import LABOUR_DEFICIT_REGIONS
 class Relocation(Decision):
     def IssuePermit(self, c: cmd.IssuePermit) -> list[ev.Event]:
         require(self.s, "permit", rule="permit_stage")
-        years = self.p.general.permit_term_years
+        # The general track's is permanent residence, proved by a card renewed at its end
+        # (docs/decisions/019); a kandas family's permit runs beside its contract.
+        rules = self.p.general
+        general = self.s.track == "general"
+        years = rules.residence_card_years if general else rules.permit_term_years
         return [
             self._e(
                 ev.PermitIssued,
@@ -21,12 +25,6 @@ class Relocation(Decision):
                 valid_until=add_years(self.today, years),
             )
         ]
-
-    def GrantKandasStatus(self, c: cmd.GrantKandasStatus) -> list[ev.Event]:
-        self._kandas_relocation()
-        if self.s.kandas_certificate is not None:
-            return []
-        return [self._e(ev.KandasStatusGranted, certificate_number=c.certificate_number)]
 
     def ReserveQuotaPlace(self, c: cmd.ReserveQuotaPlace) -> list[ev.Event]:
         self._kandas_relocation()
@@ -42,6 +40,75 @@ class Relocation(Decision):
         if capacity <= 0:
             raise InvalidCommandError("no_quota_for_region", f"{c.region} has no quota in {c.year}")
         return [self._e(ev.QuotaPlaceReserved, region=c.region, year=c.year, capacity=capacity)]
+
+    def LodgeCandidacy(self, c: cmd.LodgeCandidacy) -> list[ev.Event]:
+        """The family waits for the rounds of its preferred regions, ranked by its frozen
+        score and its submission time (docs/decisions/014)."""
+        self._kandas_relocation()
+        if self.s.kandas_certificate is None:
+            raise WrongStageError("kandas_status_first", "kandas status is not granted yet")
+        if self.s.candidacy is not None:
+            return []
+        b, app = self.s.breakdown, self.s.application
+        assert b is not None and app is not None
+        regions = tuple(r for r in app.preferred_regions if r in LABOUR_DEFICIT_REGIONS)
+        return [
+            self._e(ev.CandidacyLodged, score=b.total, submitted_at=b.submitted_at, regions=regions)
+        ]
+
+    def TakeAllocation(self, c: cmd.TakeAllocation) -> list[ev.Event]:
+        """A round's word: a place offered is reserved (the record's ledger still refuses one
+        beyond the quota); not reached, the family stays a candidate until it has not been
+        reached in `allocation.rounds_not_reached` rounds of each region it listed, then takes
+        the general track."""
+        self._kandas_relocation()
+        s = self.s
+        if s.candidacy is None:
+            raise WrongStageError("candidacy_first", "the family has no candidacy lodged")
+        if c.round_id == s.granted_round or c.round_id in s.rounds_not_reached:
+            return []  # this round's word is already recorded
+        if s.region is not None:
+            raise InvalidCommandError("quota_place_held", f"a place is held in {s.region}")
+        if c.region not in s.candidacy.regions:
+            raise InvalidCommandError(
+                "region_not_preferred", f"{c.region} is not among the family's regions"
+            )
+        # the round's word as the case records it, granted or not
+        word = c.model_dump(include={"round_id", "number", "region", "rank", "cut_off"})
+        if c.offered:
+            granted = self._e(ev.AllocationGranted, **word)
+            return [
+                granted,
+                *self.ReserveQuotaPlace(cmd.ReserveQuotaPlace(region=c.region, year=c.year)),
+            ]
+        missed_event = self._e(ev.AllocationNotReached, **word)
+        limit = self.p.allocation.rounds_not_reached
+        missed = [*s.not_reached_in, c.region]
+        if any(missed.count(r) < limit for r in s.candidacy.regions):
+            return [missed_event]
+        detail = (
+            f"not reached in {limit} allocation rounds of each of its regions "
+            f"({', '.join(s.candidacy.regions)}); the permit stands without support"
+        )
+        return [
+            missed_event,
+            self._e(ev.MovedToGeneralTrack, reason="rounds_exhausted", detail=detail),
+        ]
+
+    def ChooseGeneralTrack(self, c: cmd.ChooseGeneralTrack) -> list[ev.Event]:
+        """Only a family still waiting for a place may choose: one with a place holds it
+        until it arrives or the place lapses."""
+        require(self.s, "relocation", rule="general_track_choice_stage")
+        if self.s.region is not None:
+            raise WrongStageError(
+                "general_track_choice_stage",
+                f"a place is held in {self.s.region}: the family is relocating",
+            )
+        if self.s.candidacy is None:
+            raise WrongStageError(
+                "general_track_choice_stage", "the family is not waiting for an allocation round"
+            )
+        return [self._e(ev.MovedToGeneralTrack, reason="applicant_chose", detail=c.reason)]
 
     def GiveUpSupport(self, c: cmd.GiveUpSupport) -> list[ev.Event]:
         self._kandas_relocation()

@@ -37,6 +37,26 @@ class Scoring(Decision):
             raise InvalidCommandError(
                 "language_attempts_exhausted", f"at most {rules.max_attempts} attempts"
             )
+        banned = self.s.language_banned_until
+        if banned is not None and self.today < banned:
+            raise InvalidCommandError(
+                "kaztest_ban",
+                f"no sitting before {banned.isoformat()}: an earlier sitting ended for "
+                "breaking the test's rules",
+            )
+        if c.rules_broken:
+            # the sitting counts as one of the paid attempts (docs/decisions/017)
+            until = self.today + timedelta(days=rules.rules_breach_ban_days)
+            return [
+                self._e(
+                    ev.LanguageTestScored,
+                    attempt=c.attempt,
+                    section_percent=dict(c.section_percent),
+                    passed=False,
+                    rules_broken=True,
+                    banned_until=until,
+                )
+            ]
         missing = [s for s in rules.sections if s not in c.section_percent]
         if missing:
             raise InvalidCommandError("language_sections", f"missing sections {missing}")
@@ -72,7 +92,13 @@ class Scoring(Decision):
             raise InvalidCommandError(
                 "authority_requested", f"{c.authority} was already asked ({known.reference})"
             )
-        due_on = self.today + timedelta(days=self.p.deadlines.authority_check_days)
+        rules = self.p.deadlines
+        days = (
+            rules.citizenship_consent_days
+            if c.authority == "citizenship_consent"
+            else rules.authority_check_days
+        )
+        due_on = self.today + timedelta(days=days)
         return [
             self._e(
                 ev.AuthorityCheckRequested,

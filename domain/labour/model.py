@@ -19,11 +19,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from domain.model import Model
+from domain.provenance import Illustrative
 from domain.regions import Region
 from domain.text import PlainLine
 
@@ -60,26 +61,39 @@ class LabourQuota(Model):
     places: int = Field(ge=0)
 
 
-FINES_MRP: dict[Violation, int] = {  # ILLUSTRATIVE
+FINES_MRP: dict[Violation, int] = {
     "wage_below_floor": 200,
     "address_not_registered": 50,
     "end_not_notified": 30,
 }
 
+_NONE_PUBLISHED = "no public figure for the labour path"
+
 
 class LabourRules(Model):
     """The labour path's figures. No public number is behind them: all ILLUSTRATIVE."""
 
-    shortage_days: int = 15  # ILLUSTRATIVE: days the vacancy must stand on the domestic market
-    wage_floor_percent: int = 100  # of the regional average wage for the occupation
-    permit_months: int = 12  # ILLUSTRATIVE
-    max_permit_months: int = 36  # ILLUSTRATIVE
-    monitoring_interval_days: int = 91  # ILLUSTRATIVE: an obligations review each quarter
-    address_registration_days: int = 10  # ILLUSTRATIVE
-    end_notice_days: int = 10  # ILLUSTRATIVE
-    employer_fine_mrp: dict[Violation, int] = Field(default_factory=lambda: dict(FINES_MRP))
-    quota_suspension_months: int = 12  # ILLUSTRATIVE
-    exit_days: int = 10  # ILLUSTRATIVE: the worker leaves within this after revocation
+    shortage_days: Annotated[
+        int, Illustrative(f"{_NONE_PUBLISHED}; days the vacancy stands on the domestic market")
+    ] = 15
+    wage_floor_percent: Annotated[
+        int, Illustrative("kosh's reading of 'not below the regional average wage'")
+    ] = 100
+    permit_months: Annotated[int, Illustrative(f"{_NONE_PUBLISHED}; a year")] = 12
+    max_permit_months: Annotated[int, Illustrative(f"{_NONE_PUBLISHED}; three years")] = 36
+    monitoring_interval_days: Annotated[
+        int, Illustrative(f"{_NONE_PUBLISHED}; an obligations review each quarter")
+    ] = 91
+    address_registration_days: Annotated[int, Illustrative(_NONE_PUBLISHED)] = 10
+    end_notice_days: Annotated[int, Illustrative(_NONE_PUBLISHED)] = 10
+    employer_fine_mrp: Annotated[
+        dict[Violation, int], Illustrative(f"{_NONE_PUBLISHED}; the wage the gravest")
+    ] = Field(default_factory=lambda: dict(FINES_MRP))
+    quota_suspension_months: Annotated[int, Illustrative(f"{_NONE_PUBLISHED}; a year")] = 12
+    exit_days: Annotated[
+        int, Illustrative(f"{_NONE_PUBLISHED}; the worker leaves within this after revocation")
+    ] = 10
+    # A year table: each year's provenance is stated by the policy version (its `sources`).
     quotas: dict[int, tuple[LabourQuota, ...]] = Field(default_factory=dict)
 
 
@@ -99,19 +113,29 @@ LABOUR_QUOTA_2026: tuple[LabourQuota, ...] = (
     LabourQuota(industry="oil_and_gas", region="Atyrau", project="tengiz-fgp", places=30),
     LabourQuota(industry="construction", region="Astana", project="astana-lrt", places=10),
 )
+LABOUR_QUOTA_2026_PROVENANCE = Illustrative(
+    "the shape (industry x region, named projects) is the policy's; no number is published"
+)
+
+
+class LabourYearError(LookupError):
+    """The rules have no quota lines for that year, neither published nor projected."""
 
 
 def quota_line(
     rules: LabourRules, *, year: int, industry: Industry, region: Region, project: str | None
 ) -> LabourQuota | None:
     """The line a request draws on: the named project's own, else its industry's in the
-    region; None when the policy sets none (no shortage is planned there)."""
-    years = sorted(rules.quotas)
-    usable = [y for y in years if y <= year] or years[:1]
-    if not usable:
-        return None
+    region; None when the year's lines have none (no shortage is planned there). A year
+    without lines at all is an error, never the nearest year's lines reused."""
+    if year not in rules.quotas:
+        known = f"{min(rules.quotas)}–{max(rules.quotas)} only" if rules.quotas else "none"
+        raise LabourYearError(
+            f"the labour quotas have lines for {known}, none for {year}"
+            " (neither published nor projected): add the year to the policy"
+        )
     # Exact: a project draws on its own line only, an ordinary request on its industry's.
-    for line in rules.quotas[usable[-1]]:
+    for line in rules.quotas[year]:
         if (line.industry, line.region, line.project) == (industry, region, project):
             return line
     return None

@@ -20,7 +20,6 @@ import pytest
 import pytest_asyncio
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
-from temporalio.testing import WorkflowEnvironment
 
 import worker
 from adapters.codec import UNDECRYPTABLE, WORKFLOW_HEADER, EncryptionCodec
@@ -30,6 +29,7 @@ from adapters.codec_signin import SESSION_COOKIE
 from store.access_log import AccessRow, access_log
 from store.staff import issue_token, put_staff
 from tests.adapters.idp import IdentityProvider
+from tests.conftest import ModuleServer
 from tests.workflows.test_encryption import KEYS_A, client_with, closed_case
 
 UI = "http://localhost:8233"
@@ -51,7 +51,8 @@ class Staff:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def case(time_env: WorkflowEnvironment, embedded_pool: asyncpg.Pool) -> Case:
+async def case(time_server: ModuleServer, embedded_pool: asyncpg.Pool) -> Case:
+    time_env = await time_server.current()
     workflow_id, name, passport = await closed_case(time_env, embedded_pool)
     stored = await client_with(time_env, None).get_workflow_handle(workflow_id).fetch_history()
     started = stored.events[0].workflow_execution_started_event_attributes.input

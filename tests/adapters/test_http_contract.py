@@ -245,17 +245,97 @@ async def test_border_lookups_match_the_simulator() -> None:
     assert seen == [date(2027, 1, 31), None, None]
 
 
-async def test_permits_and_kandas_certificates_match_the_simulator() -> None:
+async def test_permits_match_the_simulator() -> None:
     local = Simulator(QUICK)
     async with line(InlineSimulator(QUICK)) as w:
         permit = await w.agencies.issue_permit(case_id="c-permit")
-        kandas = await w.agencies.grant_kandas_status(case_id="c-permit")
         # asked again (a retried activity): the number already issued
         assert await w.agencies.issue_permit(case_id="c-permit") == permit
-        assert await w.agencies.grant_kandas_status(case_id="c-permit") == kandas
     assert permit == await local.issue_permit(case_id="c-permit")
-    assert kandas == await local.grant_kandas_status(case_id="c-permit")
-    assert permit.startswith("RP-") and kandas.startswith("KS-")
+    assert permit.startswith("RP-")
+
+
+KANDAS_ASKED = date(2026, 3, 6)  # a Friday: three working days end on Wednesday 11 March
+LATER = date(2026, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "kinds"),
+    [
+        ("granted", ["granted"]),
+        ("hearing_granted", ["preliminary_refusal", "hearing", "granted"]),
+        ("hearing_refused", ["preliminary_refusal", "hearing", "refused"]),
+        ("extended", ["extended", "granted"]),
+        ("late", ["granted"]),
+    ],
+)
+async def test_the_local_executive_bodys_steps_match_the_simulator(
+    outcome: str, kinds: list[str]
+) -> None:
+    world = World()
+    world.plan_kandas("c-kandas", outcome)
+    local = Simulator(QUICK, world)
+    app, key = application(), "c-kandas:kandas"
+    async with line(InlineSimulator(QUICK, world)) as w:
+        reference = await w.agencies.request_kandas_status(
+            case_id="c-kandas", application=app, requested_on=KANDAS_ASKED, request_key=key
+        )
+        # lodged again (a retried activity): the same reference
+        assert reference == await w.agencies.request_kandas_status(
+            case_id="c-kandas", application=app, requested_on=KANDAS_ASKED, request_key=key
+        )
+        steps = await w.agencies.kandas_decisions(
+            case_id="c-kandas", reference=reference, requested_on=KANDAS_ASKED, on=LATER
+        )
+        assert steps == await local.kandas_decisions(
+            case_id="c-kandas", reference=reference, requested_on=KANDAS_ASKED, on=LATER
+        )
+        before = await w.agencies.kandas_decisions(
+            case_id="c-kandas", reference=reference, requested_on=KANDAS_ASKED, on=KANDAS_ASKED
+        )
+    assert reference.startswith("KR-")
+    assert [s.kind for s in steps] == kinds
+    # nothing is decided before the day asked, but a grant at once (the simulator's default)
+    assert [s.kind for s in before] == (["granted"] if outcome == "granted" else [])
+    decided = steps[-1]
+    if decided.kind == "granted":
+        assert decided.certificate_number == Simulator.kandas_certificate("c-kandas")
+    in_time = date(2026, 3, 11)
+    assert (decided.on <= in_time) == (outcome in ("granted", "hearing_granted", "hearing_refused"))
+    if outcome == "late":
+        assert decided.on == date(2026, 3, 13)  # two working days after the due date
+
+
+async def test_a_sitting_ended_for_breaking_the_rules_is_told_over_http() -> None:
+    world = World()
+    world.plan_rules_broken("c-rules", attempt=2)
+    local = Simulator(QUICK, world)
+    app = application()
+    async with line(InlineSimulator(QUICK, world)) as w:
+        first = await w.agencies.sit_test(case_id="c-rules", application=app, attempt=1)
+        second = await w.agencies.sit_test(case_id="c-rules", application=app, attempt=2)
+    assert not first.rules_broken and set(first.section_percent) == {"listening", "reading"}
+    assert (second.rules_broken, second.section_percent) == (True, {})
+    assert second == await local.sit_test(case_id="c-rules", application=app, attempt=2)
+
+
+async def test_the_country_of_citizenship_consents_unless_planned_otherwise() -> None:
+    world = World()
+    world.plan_verdict("c-refused", "citizenship_consent", "deny", "consent refused")
+    local = Simulator(QUICK, world)
+    app = application()
+    async with line(InlineSimulator(QUICK, world)) as w:
+        given = await w.agencies.check(
+            case_id="c-given", application=app, authority="citizenship_consent"
+        )
+        refused = await w.agencies.check(
+            case_id="c-refused", application=app, authority="citizenship_consent"
+        )
+    assert (given.outcome, given.reason) == ("clear", "written consent given")
+    assert (refused.outcome, refused.reason) == ("deny", "consent refused")
+    assert refused == await local.check(
+        case_id="c-refused", application=app, authority="citizenship_consent"
+    )
 
 
 async def test_the_labour_market_and_worker_screenings_match_the_simulator() -> None:
@@ -320,9 +400,42 @@ async def test_a_disbursement_matches_the_simulator_and_the_ledger_lists_it() ->
             case_id="c-pay",
             amount_tiyn=150_000,
             reference=receipt.reference,
+            purpose="rent",
+            payee="family",
         )
     ]
     assert w.sim.ledger == local.ledger
+
+
+async def test_an_employers_subsidy_is_paid_to_the_employer_over_http() -> None:
+    key = "c-pay:support:employer_subsidy:member-1"
+    async with line(InlineSimulator(QUICK)) as w:
+        first = await w.agencies.disburse(
+            idempotency_key=key,
+            case_id="c-pay",
+            amount_tiyn=173_000_000,
+            purpose="employer_subsidy",
+            payee="BIN-990140000123",
+        )
+        again = await w.agencies.disburse(
+            idempotency_key=key,
+            case_id="c-pay",
+            amount_tiyn=173_000_000,
+            purpose="employer_subsidy",
+            payee="BIN-990140000123",
+        )
+        with pytest.raises(RejectedRequestError, match="another payment"):  # to someone else
+            await w.agencies.disburse(
+                idempotency_key=key,
+                case_id="c-pay",
+                amount_tiyn=173_000_000,
+                purpose="employer_subsidy",
+                payee="family",
+            )
+        [entry] = await w.agencies.ledger()
+    assert (again.reference, again.duplicate) == (first.reference, True)
+    assert (entry.purpose, entry.payee) == ("employer_subsidy", "BIN-990140000123")
+    assert w.sim.orders == {key: ("employer_subsidy", "BIN-990140000123")}
 
 
 async def test_an_invoice_matches_the_simulator_and_each_repayment_is_called_back() -> None:
@@ -483,7 +596,12 @@ CALLS: dict[str, Call] = {
         case_id="c-err", since=date(2027, 1, 1), until=date(2028, 1, 1)
     ),
     "issue_permit": lambda a: a.issue_permit(case_id="c-err"),
-    "grant_kandas_status": lambda a: a.grant_kandas_status(case_id="c-err"),
+    "request_kandas_status": lambda a: a.request_kandas_status(
+        case_id="c-err", application=APP, requested_on=date(2027, 1, 1), request_key="c-err:k"
+    ),
+    "kandas_decisions": lambda a: a.kandas_decisions(
+        case_id="c-err", reference="KR-1", requested_on=date(2027, 1, 1), on=date(2027, 1, 9)
+    ),
     "disburse": lambda a: a.disburse(
         idempotency_key="c-err:p", case_id="c-err", amount_tiyn=100, purpose="rent"
     ),

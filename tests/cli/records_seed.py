@@ -212,6 +212,42 @@ async def db_url(embedded_pool: asyncpg.Pool) -> str:
     return f"postgresql://{row['user']}@/{row['db']}?host={row['socket']}&port={row['port']}"
 
 
+ROUND_DAY = date(YEAR, 3, 1)
+
+
+async def seed_round(conn: Any) -> str:
+    """A West Kazakhstan round of YEAR: two candidates, one place; the id of the round."""
+    from domain.allocation import AllocationRoundClosed, Candidate, Told, hold_round
+    from store.rounds import record_round
+
+    rid = f"rec-{uuid.uuid4().hex[:6]}-west-kazakhstan-{YEAR}-03"
+    when = datetime(YEAR, 3, 1, 9, tzinfo=UTC)
+    people = [
+        Candidate(case_id=f"{rid}-a", score=640, submitted_at=when, regions=("West Kazakhstan",)),
+        Candidate(case_id=f"{rid}-b", score=655, submitted_at=when, regions=("West Kazakhstan",)),
+    ]
+    held = hold_round(
+        rid=rid,
+        region="West Kazakhstan",
+        today=ROUND_DAY,
+        now=when,
+        policy_id="2026.1",
+        capacity=30,
+        in_use=29,
+        size=None,
+        candidates=people,
+    )
+    assert held is not None
+    await record_round(conn, rid=rid, event=held)
+    told = (
+        Told(case_id=f"{rid}-b", answer="granted"),
+        Told(case_id=f"{rid}-a", answer="not_reached"),
+    )
+    closed = AllocationRoundClosed(policy_id="2026.1", at=when, round_id=rid, told=told)
+    await record_round(conn, rid=rid, event=closed)
+    return rid
+
+
 @pytest_asyncio.fixture(scope="session")
 async def seeded(embedded_pool: asyncpg.Pool) -> Seeded:
     ids = Seeded(new_case_id("breach"), new_case_id("moved"), new_case_id("general"), [])
@@ -219,6 +255,7 @@ async def seeded(embedded_pool: asyncpg.Pool) -> Seeded:
         ids.event_ids.extend(await append(conn, ids.breach, breach(ids.breach)))
         await append(conn, ids.moved, moved(ids.moved))
         await append(conn, ids.general, general(ids.general))
+        await seed_round(conn)
     return ids
 
 

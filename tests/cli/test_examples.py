@@ -171,3 +171,18 @@ def test_every_demo_applicant_passes_the_intake_desk() -> None:
         if intake_problems(c.application, date.today())
     }
     assert refused == {}
+
+
+def test_only_the_first_cycles_relocating_families_want_the_scarce_region() -> None:
+    """Its rounds offer one place each: a family that also listed another region could be
+    offered a place there in vain, and the last of the three not reached in enough rounds."""
+    from cli import demo
+
+    for seed in (7, 11, 2030):
+        wanting = [
+            c
+            for c in demo.cohort(200, seed=seed)
+            if demo.SCARCE_REGION in c.application.preferred_regions
+        ]
+        assert [c.scenario.name for c in wanting] == list(demo.SCARCE_SCENARIOS)
+        assert all(c.application.preferred_regions == (demo.SCARCE_REGION,) for c in wanting)

@@ -15,14 +15,14 @@ def test_the_query_names_each_filter() -> None:
     query = visibility_query(
         stage="monitoring",
         region="Pavlodar",
-        policy="2026.2",
+        policy="2026.1",
         waiting_for="interview",
         due_before=date(2027, 1, 31),
     )
     assert query == (
         "ExecutionStatus = 'Running' AND WorkflowType = 'ApplicantWorkflow' "
         "AND KoshStage = 'monitoring' AND KoshRegion = 'Pavlodar' "
-        "AND KoshPolicyVersion = '2026.2' AND KoshWaitingFor = 'interview' "
+        "AND KoshPolicyVersion = '2026.1' AND KoshWaitingFor = 'interview' "
         "AND KoshNextDeadline < '2027-01-31T00:00:00Z'"
     )
     with pytest.raises(ValueError, match="quote"):

@@ -123,6 +123,16 @@ def test_quotas_per_region_and_year(seeded: Seeded) -> None:
             "available": 2,
         },
     ]
+    # the round that shared out the year's last place: one granted, one not reached
+    assert "Region Round Period Places Candidates Granted Not reached Cut-off" in text
+    assert f"West Kazakhstan 771 {YEAR}-03 1 2 1 1 655" in text  # round 771: 2090-03
+    [held] = ok_json("quotas", "--year", str(YEAR))["rounds"]
+    assert (held["number"], held["candidates"], held["granted"], held["not_reached"]) == (
+        771,
+        2,
+        1,
+        1,
+    )
     every_year = ok_json("quotas")["kandas"]
     assert {(q["region"], q["year"]) for q in every_year} >= {
         ("Kostanay", YEAR),
@@ -134,7 +144,8 @@ def test_quotas_of_a_year_without_places() -> None:
     text = flat(ok("quotas", "--year", "1999"))
     assert "no kandas quota places reserved in 1999" in text
     assert "no foreign-labour places reserved in 1999" in text
-    assert ok_json("quotas", "--year", "1999") == {"kandas": [], "labour": []}
+    assert "no allocation rounds held in 1999" in text
+    assert ok_json("quotas", "--year", "1999") == {"kandas": [], "rounds": [], "labour": []}
 
 
 # --- payments -------------------------------------------------------------------------------

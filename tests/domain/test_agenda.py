@@ -9,7 +9,9 @@ import pytest
 from domain import commands as cmd
 from domain.agenda import (
     BorderCheck,
+    Timers,
     border_check_due,
+    deadlines,
     monitoring_as_of,
     next_rescreening,
     next_residence_check,
@@ -20,7 +22,7 @@ from domain.agenda import (
 )
 from domain.case import CaseState
 from domain.decider import decide
-from domain.policy import POLICY_2026_1
+from domain.policy import POLICY_2026_1, PolicyYearError
 from tests.domain.helpers import (
     ARRIVED,
     CASE_ID,
@@ -79,6 +81,28 @@ def test_schedule_from_a_month_end_clamps_due_dates_but_keeps_twelve_months() ->
     assert len({s.idempotency_key for s in schedule}) == 13
 
 
+def test_rent_in_a_projected_year_is_paid_at_the_projection_and_beyond_it_is_an_error() -> None:
+    """A contract that starts in 2031 is paid at 2026's MRP carried forward (a marked
+    projection, to 2036: the end of the last contract the version signs); one whose payments
+    fall in 2037, a year with no figure, is an error that names the year: the case waits for
+    the policy to give it, it is never paid at a reused MRP."""
+    late = support_schedule(starting(date(2031, 12, 1)), POLICY_2026_1)
+    assert late[-1].period == "2032-11" and late[-1].amount_tiyn == RENT_TIYN
+    with pytest.raises(PolicyYearError, match="none for 2037"):
+        support_schedule(starting(date(2036, 2, 1)), POLICY_2026_1)
+
+
+def test_a_figure_is_asked_only_when_its_payment_falls_due() -> None:
+    """The contract from 2036-02 pays its 2036 months and wakes for its next one; the year
+    with no figure stops nothing until its first payment is due (then it names the year)."""
+    late = starting(date(2036, 2, 1))
+    assert [s.period for s in support_due(late, date(2036, 12, 1))][-1] == "2036-11"
+    woken = next_wakeup(late)  # its dates alone: no figure is asked for
+    assert woken is not None and woken <= date(2036, 2, 1)
+    with pytest.raises(PolicyYearError, match="none for 2037"):
+        support_due(late, date(2037, 2, 1))
+
+
 def test_no_schedule_before_the_contract() -> None:
     assert support_schedule(given(KANDAS_TO_RELOCATION), POLICY_2026_1) == ()
     assert support_schedule(CaseState(), POLICY_2026_1) == ()
@@ -119,9 +143,10 @@ def test_after_all_support_the_next_wakeup_is_the_residence_check() -> None:
     assert next_wakeup(paid) == ARRIVED + timedelta(days=182)
     tenth = paid.model_copy(update={"residence_checks": 9})
     assert next_residence_check(tenth) == ARRIVED + timedelta(days=1820) == date(2031, 3, 26)
-    done = paid.model_copy(update={"residence_checks": 10})
-    assert next_residence_check(done) is None  # day 2002 is past the five years
-    assert next_wakeup(done) == CONTRACT_ENDS
+    # day 2002 is past the five years: the final check, as of the last day of residence
+    done = paid.model_copy(update={"residence_checks": 10, "rescreenings": 5})
+    assert next_residence_check(done) == CONTRACT_ENDS - timedelta(days=1)
+    assert next_wakeup(done) == CONTRACT_ENDS - timedelta(days=1)
 
 
 def test_a_pending_discrepancy_is_checked_on_its_confirmation_day() -> None:
@@ -162,37 +187,44 @@ def test_no_referral_day_outside_repayment() -> None:
     assert repayment_referral_on(given(KANDAS_TO_MONITORING)) is None
 
 
-def test_general_track_wakes_for_rescreening_then_the_permit_end() -> None:
+def test_general_track_wakes_for_rescreening_then_the_card_renewal() -> None:
     state = given(GENERAL_TO_RESIDENCE)
     assert next_rescreening(state) == date(2027, 3, 2)
     assert next_wakeup(state) == date(2027, 3, 2)
-    fifth = state.model_copy(update={"rescreenings": 4})
-    assert next_rescreening(fifth) == date(2031, 3, 1)  # 5 x 365 days, 2028 is a leap year
-    done = state.model_copy(update={"rescreenings": 5})
+    tenth = state.model_copy(update={"rescreenings": 9})
+    assert next_rescreening(tenth) == date(2036, 2, 28)  # 10 x 365 days, three leap years
+    done = state.model_copy(update={"rescreenings": 10})
     assert next_rescreening(done) is None
-    assert next_wakeup(done) == date(2031, 3, 2)
+    assert next_wakeup(done) == date(2036, 3, 2)  # the card's renewal
+    # renewed: permanent residence goes on, re-screened at the same interval
+    renewed = done.model_copy(update={"permit_valid_until": date(2046, 3, 2)})
+    assert next_rescreening(renewed) == date(2037, 2, 27)
+    assert deadlines(renewed, Timers()) == {
+        "rescreening": date(2037, 2, 27),
+        "permit_renewal": date(2046, 3, 2),
+    }
 
 
 def test_a_late_wake_catches_up_each_border_check_as_of_its_own_date() -> None:
     state = given(GENERAL_TO_RESIDENCE)
-    issued, ends = date(2026, 3, 2), date(2031, 3, 2)
+    issued, ends = date(2026, 3, 2), date(2036, 3, 2)
     assert (state.permit_issued_on, state.permit_valid_until) == (issued, ends)
     assert border_check_due(state, date(2027, 3, 1)) is None  # nothing due yet
     first = BorderCheck(since=issued, until=date(2027, 3, 2))
     assert border_check_due(state, date(2027, 3, 2)) == first
-    # woken years late, after the permit's end: the first re-screening's window comes first
-    assert border_check_due(state, date(2032, 1, 1)) == first
-    fourth = state.model_copy(update={"rescreenings": 3})
-    assert border_check_due(fourth, date(2032, 1, 1)) == BorderCheck(
-        since=issued, until=date(2030, 3, 1)
+    # woken years late, after the card's end: the first re-screening's window comes first
+    assert border_check_due(state, date(2037, 1, 1)) == first
+    fifth = state.model_copy(update={"rescreenings": 4})
+    assert border_check_due(fifth, date(2037, 1, 1)) == BorderCheck(
+        since=issued, until=date(2031, 3, 1)
     )
-    # every re-screening made: a last check covers up to the permit's final day, not today
-    done = state.model_copy(update={"rescreenings": 5})
-    assert border_check_due(done, date(2031, 3, 1)) is None
+    # every re-screening made: a check up to the card's last day, not today, then renewal
+    done = state.model_copy(update={"rescreenings": 10})
+    assert border_check_due(done, date(2036, 3, 1)) is None
     final = BorderCheck(since=issued, until=ends, final=True)
     assert border_check_due(done, ends) == final
-    assert border_check_due(done, date(2032, 1, 1)) == final
-    assert border_check_due(given(KANDAS_TO_MONITORING), date(2032, 1, 1)) is None
+    assert border_check_due(done, date(2037, 1, 1)) == final
+    assert border_check_due(given(KANDAS_TO_MONITORING), date(2037, 1, 1)) is None
 
 
 def test_a_late_wake_pays_support_due_before_each_residence_check_then_checks() -> None:
@@ -210,13 +242,14 @@ def test_a_late_wake_pays_support_due_before_each_residence_check_then_checks() 
     assert monitoring_as_of(checked, late) == late
 
 
-def test_a_confirmation_due_after_the_contract_ends_is_never_made() -> None:
+def test_a_confirmation_due_after_the_contract_ends_is_still_made() -> None:
     on_the_last_day = MONITORING.model_copy(update={"discrepancy_confirm_on": CONTRACT_ENDS})
     assert next_residence_check(on_the_last_day) == CONTRACT_ENDS
     after = MONITORING.model_copy(
         update={"discrepancy_confirm_on": CONTRACT_ENDS + timedelta(days=1)}
     )
-    assert next_residence_check(after) is None  # the contract ended first: fulfilled
+    # the discrepancy is resolved before the contract is settled (docs/decisions/011)
+    assert next_residence_check(after) == CONTRACT_ENDS + timedelta(days=1)
 
 
 def test_nothing_to_wake_for_when_only_a_person_can_act() -> None:

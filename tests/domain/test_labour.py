@@ -61,8 +61,14 @@ def test_a_request_draws_on_its_industry_line_or_its_projects_own() -> None:
         lab.quota_line(RULES, year=2026, industry="oil_and_gas", region="Atyrau", project="x")
         is None
     )
-    # The latest published year carries on until the next is published.
+    # A later year's lines are the policy's projection of 2026's, stated as one.
     assert lab.quota_line(RULES, year=2028, industry="mining", region="Karaganda", project=None)
+
+
+@pytest.mark.parametrize("year", [2025, 2032])
+def test_a_year_without_lines_is_an_error_not_the_nearest_years_lines(year: int) -> None:
+    with pytest.raises(lab.LabourYearError, match=f"lines for 2026–2031 only, none for {year}"):
+        lab.quota_line(RULES, year=year, industry="mining", region="Karaganda", project=None)
 
 
 def test_a_shortage_is_proven_by_days_on_the_market_without_a_local_hire() -> None:

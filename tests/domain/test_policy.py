@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -10,27 +11,44 @@ from domain.model import TIYN_PER_TENGE, tenge
 from domain.policy import (
     POLICIES,
     POLICY_2026_1,
-    POLICY_2026_2,
     Policy,
+    PolicyYearError,
     UnknownPolicyError,
     policy_by_id,
     policy_in_force,
 )
+from domain.provenance import Projection, Published
 from domain.regions import ALL_REGIONS, LABOUR_DEFICIT_REGIONS
+from tests.policy_versions import SECOND_PHASE, with_second_phase
+
+
+@pytest.mark.parametrize("day", [date(2026, 1, 1), date(2026, 7, 1), date(2031, 12, 31)])
+def test_one_version_in_force_from_2026(day: date) -> None:
+    assert policy_in_force(day).id == "2026.1"
+
+
+def test_the_invented_second_phase_is_not_in_force() -> None:
+    """kosh's own quarterly checks and 10-day interview (once "2026.2") have no public basis:
+    no version in force sets them (decision 015)."""
+    assert [p.id for p in POLICIES] == ["2026.1"]
+    with pytest.raises(UnknownPolicyError):
+        policy_by_id("2026.2")
+    assert all(p.contract.monitoring_interval_days == 182 for p in POLICIES)
 
 
 @pytest.mark.parametrize(
     ("day", "version"),
     [
         (date(2026, 1, 1), "2026.1"),
-        (date(2026, 3, 15), "2026.1"),
         (date(2026, 6, 30), "2026.1"),
-        (date(2026, 7, 1), "2026.2"),
-        (date(2027, 1, 1), "2026.2"),
-        (date(2030, 12, 31), "2026.2"),
+        (date(2026, 7, 1), "test.2"),
+        (date(2030, 12, 31), "test.2"),
     ],
 )
-def test_version_in_force_by_date(day: date, version: str) -> None:
+def test_a_registered_second_version_is_in_force_from_its_date(
+    monkeypatch: pytest.MonkeyPatch, day: date, version: str
+) -> None:
+    with_second_phase(monkeypatch)
     assert policy_in_force(day).id == version
 
 
@@ -40,24 +58,72 @@ def test_no_policy_before_2026(day: date) -> None:
         policy_in_force(day)
 
 
-def test_policy_by_id_reads_each_version_and_refuses_unknown() -> None:
+def test_policy_by_id_reads_each_version_and_refuses_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert policy_by_id("2026.1") is POLICY_2026_1
-    assert policy_by_id("2026.2") is POLICY_2026_2
+    with pytest.raises(UnknownPolicyError, match=r"test\.2"):
+        policy_by_id("test.2")
+    with_second_phase(monkeypatch)
+    assert policy_by_id("test.2") is SECOND_PHASE
     with pytest.raises(UnknownPolicyError, match=r"2099\.9"):
         policy_by_id("2099.9")
 
 
 def test_versions_are_ordered_and_unique() -> None:
-    assert [p.id for p in POLICIES] == ["2026.1", "2026.2"]
+    assert len({p.id for p in POLICIES}) == len(POLICIES)
     assert [p.effective_from for p in POLICIES] == sorted(p.effective_from for p in POLICIES)
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.id)
-def test_mrp(policy: Policy) -> None:
+def test_mrp_published_for_2025_and_2026(policy: Policy) -> None:
     assert policy.mrp(2026) == 4325
     assert policy.mrp(2025) == 3932
-    assert policy.mrp(2028) == 4325  # the latest known year beyond the table
-    assert policy.mrp(2020) == 3932  # the earliest known year before it
+    assert policy.sources["mrp_tenge.2026"] == policy.sources["mrp_tenge.2025"]
+    assert isinstance(policy.sources["mrp_tenge.2026"], Published)
+
+
+@pytest.mark.parametrize("year", range(2027, 2032))
+def test_later_years_are_marked_projections_of_2026(year: int) -> None:
+    """A five-year contract started in 2026 runs to 2031: each of its years has a figure,
+    stated as a projection with its basis, never the latest year reused silently."""
+    p = POLICY_2026_1
+    assert p.mrp(year) == 4325
+    assert p.quota("Pavlodar", year) == 977
+    carried = Projection(basis="2026 carried forward, not published")
+    assert p.sources[f"mrp_tenge.{year}"] == carried
+    assert p.sources[f"kandas_quota.{year}"] == carried
+    assert isinstance(p.sources[f"labour.quotas.{year}"], Projection)
+
+
+@pytest.mark.parametrize("year", range(2032, 2037))
+def test_the_mrp_is_projected_to_the_end_of_the_last_contract_places_are_not(year: int) -> None:
+    """Places are granted through 2031; a contract signed then runs to 2036 and its payments
+    need those years' MRP (a marked projection), while a place in 2032 has no figure."""
+    p = POLICY_2026_1
+    assert p.mrp(year) == 4325
+    assert p.sources[f"mrp_tenge.{year}"] == Projection(basis="2026 carried forward, not published")
+    with pytest.raises(PolicyYearError, match=f"none for {year}"):
+        p.quota("Pavlodar", year)
+
+
+@pytest.mark.parametrize("year", [2020, 2024, 2037, 2040])
+def test_a_year_neither_published_nor_projected_is_an_error(year: int) -> None:
+    with pytest.raises(
+        PolicyYearError,
+        match=re.escape(f"policy 2026.1 has an MRP for 2025–2036 only, none for {year}"),
+    ):
+        POLICY_2026_1.mrp(year)
+    if year > 2031:
+        year = 2032  # places end a year sooner (the test above)
+    with pytest.raises(
+        PolicyYearError, match=re.escape(f"a kandas quota for 2026–2031 only, none for {year}")
+    ):
+        POLICY_2026_1.quota("Pavlodar", year)
+
+
+def test_a_region_outside_the_programme_has_no_quota_in_any_year() -> None:
+    assert POLICY_2026_1.quota("Almaty", 2040) == 0
 
 
 REGIONAL_QUOTA_2026 = {
@@ -120,30 +186,24 @@ def test_questionnaire_minimum_and_contract_term() -> None:
         assert policy.contract.clawback == "full"
 
 
-def test_the_two_versions_differ() -> None:
-    assert POLICY_2026_1 != POLICY_2026_2
-    assert POLICY_2026_1.effective_from == date(2026, 1, 1)
-    assert POLICY_2026_2.effective_from == date(2026, 7, 1)
-    assert POLICY_2026_2.contract.monitoring_interval_days == 91
-    assert POLICY_2026_1.contract.monitoring_interval_days == 182
-    assert POLICY_2026_2.deadlines.interview_days < POLICY_2026_1.deadlines.interview_days
-    # the public figures stay the same across versions
-    assert POLICY_2026_2.mrp_tenge == POLICY_2026_1.mrp_tenge
-    assert POLICY_2026_2.kandas_quota == POLICY_2026_1.kandas_quota
-
-
-def test_illustrative_defaults_say_so() -> None:
-    assert "ILLUSTRATIVE" in POLICY_2026_2.note
-
-
-def test_the_second_version_note_names_only_what_differs() -> None:
-    note = POLICY_2026_2.note
-    assert "quarter" in note and "10-day interview" in note
-    assert "confirmation" not in note  # the confirmation window is unchanged
-    assert POLICY_2026_2.contract.confirmation_grace_days == (
+def test_the_test_only_second_phase_changes_two_figures_and_says_why() -> None:
+    changed = {
+        f.path: f
+        for f in SECOND_PHASE.figures()
+        if f.changed and f.path in ("contract.monitoring_interval_days", "deadlines.interview_days")
+    }
+    assert {p: f.value for p, f in changed.items()} == {
+        "contract.monitoring_interval_days": 91,
+        "deadlines.interview_days": 10,
+    }
+    assert all(f.stated_by == "version" for f in changed.values())
+    # the public figures and every other default stay the same
+    assert SECOND_PHASE.mrp_tenge == POLICY_2026_1.mrp_tenge
+    assert SECOND_PHASE.kandas_quota == POLICY_2026_1.kandas_quota
+    assert SECOND_PHASE.contract.confirmation_grace_days == (
         POLICY_2026_1.contract.confirmation_grace_days
     )
-    assert POLICY_2026_2.deadlines.interview_days == 10
+    assert "TEST ONLY" in SECOND_PHASE.note
 
 
 def test_policy_is_frozen() -> None:

@@ -83,7 +83,7 @@ def next_command(s: CaseState, today: date) -> cmd.Command:
         return cmd.RecordRepayment(amount_tiyn=max(s.outstanding_tiyn, 1), reference="full")
     if s.permit_valid_until is not None and today < s.permit_valid_until:
         return cmd.RecordRescreening(outcome="clear", reason="ok")
-    return cmd.EndPermitTerm()
+    return cmd.RenewPermit()
 
 
 def pay(item: SupportDue) -> cmd.Command:
@@ -132,7 +132,7 @@ FIXED: list[cmd.Command] = [
     cmd.SignSocialContract(),
     cmd.ReferRepayment(),
     cmd.FulfilContract(),
-    cmd.EndPermitTerm(),
+    cmd.RenewPermit(),
     cmd.Withdraw(),
     cmd.RecordDeparture(),
     cmd.RecordDeparture(source="border"),
@@ -163,6 +163,16 @@ MAKERS: tuple[Maker, ...] = (
     lambda n, s, d: cmd.RecordDeparture(departed_on=d + timedelta(days=n - 140), source="border"),
     repay_share,
     lambda n, s, d: cmd.RecordRescreening(outcome=OUTCOMES[n % 3], reason="r"),
+    lambda n, s, d: cmd.RecordEmployment(
+        member=1 + n % 4,
+        employer_id=f"BIN-{n % 2}",
+        started_on=d - timedelta(days=n * 5),
+        housing_provided=n % 7 != 0,
+    ),
+    lambda n, s, d: cmd.EndEmployment(member=1 + n % 4, ended_on=d - timedelta(days=n % 30)),
+    lambda n, s, d: cmd.IssueHousingCertificate(
+        reference=f"H-{n % 2}", region=REGIONS[n % 4], price_tiyn=1 + n * 10**8
+    ),
 )
 # Each drawn command is followed by `k` happy-path steps `gap` days apart, so cases get deep
 # (monitoring, repayment, fulfilment) and random commands hit every stage.
@@ -223,6 +233,11 @@ def test_any_command_sequence_is_refused_cleanly_or_folds(
             state = evolve(state, event)
         events += new
         assert 0 <= state.outstanding_tiyn <= state.demanded_tiyn <= state.paid_tiyn
+        # never owed back: the employer's subsidy and the housing certificate (decision 018)
+        kept = POLICY_2026_1.contract.not_clawed_back
+        assert state.demanded_tiyn <= state.paid_tiyn - sum(
+            p.amount_tiyn for p in state.payments if p.measure in kept
+        )
         assert state.repaid_tiyn <= state.demanded_tiyn
     assert fold(events) == state
     paid = [e for e in events if isinstance(e, ev.SupportPaid)]
@@ -385,7 +400,9 @@ def test_pro_rata_clawback_before_the_start_is_at_most_what_was_paid() -> None:
 
 @FAST
 @given(
-    starts=st.dates(date(2026, 1, 1), date(2035, 12, 31)),
+    # every contract whose twelve months of rent fall in the years 2026.1 has figures for
+    # (published or projected to 2031; later years are an error, tests/domain/test_agenda.py)
+    starts=st.dates(date(2026, 1, 1), date(2031, 1, 31)),
     family=st.integers(1, 12),
     case_id=st.text("abcxyz019-", min_size=1, max_size=20),
 )

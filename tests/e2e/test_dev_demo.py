@@ -1,4 +1,4 @@
-"""End to end: `kosh dev --demo 10 --exit-when-done` on the real dev server and real PostgreSQL.
+"""End to end: `kosh dev --demo 12 --exit-when-done` on the real dev server and real PostgreSQL.
 
 Then the same state folder is opened again (both servers restarted from their files) and
 every case is checked: it closed with the reason its scenario leads to, and the events in
@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 from collections import Counter
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,12 @@ from adapters.codec import CodecKeys
 from cli import demo
 from cli.devserver import TemporalDevServer
 from cli.devstack import DevStack, cohort_options, free_port
+from domain.events import CaseClosed, ExitChecked
 from store.embedded import EmbeddedPostgres
 from store.events import read_events
 from store.labour import labour_requests, read_labour_events
 from store.pool import create_pool
+from store.rounds import rounds
 from tests.workflows.harness import all_runs
 from worker import data_converter, workflow_runner
 from workflows import api, employer_api
@@ -43,7 +46,7 @@ from workflows.case.workflow import ApplicantWorkflow
 from workflows.labour.workflow import EmployerPermitWorkflow
 
 pytestmark = pytest.mark.e2e
-N = 10
+N = 12  # one case of each of the first twelve scenarios (cli/demo.py SCENARIOS)
 EMPLOYERS = 5  # one request on each labour path
 SEED = 11
 
@@ -81,6 +84,18 @@ def test_the_three_books_agree(demo_run: tuple[Path, dict[str, Any]]) -> None:
     assert events["cases_differing"] == []
     assert paid["adapter"] == paid["ledger"] == paid["workflows"] > 0
     assert books["payment_keys_differing"] == []  # the same payments, key by key
+    # measure by measure, the employer's subsidy and the housing certificate among them (a
+    # family applies for the certificate, an employer houses and employs an applicant), each
+    # paid to its party (decision 018)
+    measures = books["support_paid_by_measure"]
+    assert measures["adapter"] == measures["ledger"] == measures["workflows"]
+    assert set(measures["ledger"]) == {
+        "relocation_subsidy",
+        "rent",
+        "housing_certificate",
+        "employer_subsidy",
+    }
+    assert books["payments_to_wrong_payee"] == []
     assert places["ledger_in_use"] == places["kandas_cases_holding_a_place"] > 0
     assert places["held_by_these_workflows"] == places["held_by_these_in_record"] > 0
     # and each stream holds, event by event, what its workflow folded (cases and requests)
@@ -117,6 +132,7 @@ async def test_postgres_holds_exactly_the_workflows_events(
         )
         pool = await create_pool(pg.start())
         cases = demo.cohort(N, seed=SEED)
+        scenarios = demo.DemoBook.load(state / "demo.json").scenarios
         async with pool.acquire() as conn:
             case_ids = [r["case_id"] for r in await conn.fetch("SELECT case_id FROM cases")]
             assert len(case_ids) == N
@@ -127,13 +143,17 @@ async def test_postgres_holds_exactly_the_workflows_events(
                 result = await handle.result()
                 stored = await read_events(conn, case_id=case_id)
                 assert [e.seq for e in stored] == list(range(1, result.events + 1))
-                assert stored[-1].event.type == "CaseClosed"
-                assert stored[-1].event.reason == result.closed_reason
+                # the closing, then border control's answer about the exit (decision 013)
+                closed, exit_check = stored[-2].event, stored[-1].event
+                assert isinstance(closed, CaseClosed) and isinstance(exit_check, ExitChecked)
+                assert closed.reason == result.closed_reason
+                _lived_as_planned(scenarios[case_id], [e.event for e in stored])
                 # the demo's histories replay against today's code (sealed payloads opened
                 # with the stack's keys), appending exactly the events the record holds
                 appended = await _appended_event_ids(client, sealed, handle.id)
                 assert appended == [e.event_id for e in stored], case_id
         assert {c.scenario.expected for c in cases} >= {"fulfilled", "breach_repaid"}
+        assert {c.scenario.name for c in cases} == {s.name for s in demo.SCENARIOS[:N]}
     finally:
         if pool is not None:
             await pool.close()
@@ -187,6 +207,39 @@ async def test_employers_requests_close_on_their_paths_beside_the_cases(
             await pool.close()
         server.stop()
         pg.stop()
+
+
+def _lived_as_planned(scenario: str, events: list[Any]) -> None:
+    """The demo's ends of issue 21 took place, not only ended as expected: citizenship
+    granted under the contract, and the late move found by the registry alone."""
+    kinds = [e.type for e in events]
+    if scenario == "kandas_citizenship":
+        assert "CitizenshipGranted" in kinds and "ContractFulfilled" in kinds
+    if scenario == "kandas_late_move":
+        [contract] = [e for e in events if e.type == "SocialContractSigned"]
+        [left] = [e for e in events if e.type == "RegionLeft"]
+        moved = contract.starts_on + timedelta(days=demo.LATE_MOVE_DAYS)
+        assert left.source == "registry" and moved <= left.left_on < contract.ends_on
+        assert "RepaymentDemanded" in kinds and "ContractFulfilled" not in kinds
+
+
+async def test_the_scarce_regions_rounds_placed_its_families_one_a_round(
+    demo_run: tuple[Path, dict[str, Any]],
+) -> None:
+    """The demo's relocating families all want West Kazakhstan, whose rounds offer one place
+    each: its rounds in the record placed the three of them, never two in one round."""
+    state, _ = demo_run
+    pg = EmbeddedPostgres(state / "pg")
+    pool = await create_pool(pg.start())
+    try:
+        async with pool.acquire() as conn:
+            held = [r for r in await rounds(conn) if r.region == demo.SCARCE_REGION]
+    finally:
+        await pool.close()
+        pg.stop()
+    relocating = [c for c in demo.cohort(N, seed=SEED) if c.scenario.name in demo.SCARCE_SCENARIOS]
+    assert held and all(r.places <= 1 and r.granted is not None for r in held)
+    assert sum(r.granted or 0 for r in held) == len(relocating) == 3
 
 
 # Event ids the replayed workflow code hands to append_events, as an ordinary or as a local

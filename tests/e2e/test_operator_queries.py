@@ -188,10 +188,10 @@ async def test_closed_cases_are_found_with_why_they_closed(
             policies[case_id] = attrs.get(api.SA_POLICY)
 
     rejected = {c for c in quick if expected[c] == "rejected"}
-    of_policy = the_query("KoshCloseReason = 'rejected' AND KoshPolicyVersion = '2026.2'")
+    of_policy = the_query("KoshCloseReason = 'rejected' AND KoshPolicyVersion = '2026.1'")
     found = await case_ids(client, of_policy) & set(book)
-    assert found == {c for c in rejected if policies[c] == "2026.2"}
-    assert found, "no demo case was decided under 2026.2: the guide's example finds nothing"
+    assert found == {c for c in rejected if policies[c] == "2026.1"}
+    assert found, "no demo case was decided under 2026.1: the guide's example finds nothing"
 
     breaches = the_query("KoshCloseReason IN ('breach_repaid', 'breach_referred')")
     referred = the_query("KoshStage = 'closed' AND KoshCloseReason = 'breach_referred'")

@@ -52,12 +52,15 @@ class FaultyStack:
         seed: int,
         seconds_per_year: float,
         error_rate: float = 0.0,
+        open_cases: int = 0,
     ) -> None:
         self.folder = folder
         self.state = folder / "state"
         self.cases, self.seed = cases, seed
         options = cohort_options(cases, seconds_per_year=seconds_per_year, seed=seed)
         options += ["--no-worker", "--sim-error-rate", str(error_rate)]
+        if open_cases:  # applications arriving as earlier cases close (tests/fault/soak.py)
+            options += ["--demo-open", str(open_cases)]
         # a compressed year is seconds long: staff get 20 wall seconds to answer, more than
         # any outage here lasts, so a deadline never lapses only because the clock is fast
         options += ["--human-floor-seconds", "20"]

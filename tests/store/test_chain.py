@@ -34,6 +34,7 @@ VALUES = [
     {"text": 'quote " backslash \\ slash / tab \t newline \n cr \r bell \x07 nul-ish \x01'},
     {"unicode": "Қазақстан 🇰🇿 naïve", "ключ": {"z": [], "y": {}, "yy": [[{"k": "v"}]]}},
     {"same-length": {"ab": 1, "aa": 2, "ba": 3, "Ab": 4}},
+    {"controls": "\b\f\x02\x1f\x7f \u2028\u2029 \ufeff", "k\ney\t": "\\u0041"},
 ]
 
 

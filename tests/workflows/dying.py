@@ -24,6 +24,11 @@ class WorkerDied(RuntimeError):
 
 
 def die_after_append(rt: Runtime) -> None:
+    # A clock that runs on with the wall (domain/clock.py), as a real case's does: the retried
+    # task decides later in case time, so its events differ from those the killed one
+    # appended and the record's are adopted. (On the demo's clock, which moves only while the
+    # case waits, a step retried outside a wait decides the same events: a plain duplicate.)
+    rt.clock = rt.time.clock = rt.clock.model_copy(update={"moves": "wall"})
     append = rt.append
 
     async def dying(method: Any, request: Any, *, summary: str) -> Any:

@@ -15,14 +15,14 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
@@ -30,9 +30,14 @@ from adapters.assertions import Issuer, SigningKeys, Verifier
 from adapters.ports import AgencyMessage, StaffNotice
 from adapters.simulator import SimConfig, Simulator, with_check_digit
 from domain.application import Application
+from domain.clock import CaseClock
 from store.events import read_events
+from tests import servers
+from tests.policy_versions import on_the_test_clock
 from worker import build_worker, workflow_runner
-from workflows import api
+from workflows import allocation_api, api
+from workflows.allocation.round import AllocationRoundWorkflow
+from workflows.case.state import RunState
 from workflows.case.workflow import ApplicantWorkflow
 from workflows.labour.workflow import EmployerPermitWorkflow
 
@@ -49,6 +54,9 @@ FEED_KEYS = SigningKeys.generate("feed", "test-feed")
 ISSUER, FEEDS = Issuer(STAFF_KEYS), Issuer(FEED_KEYS)
 VERIFIER = Verifier(STAFF_KEYS.public().merged(FEED_KEYS.public()))
 RPC_TIMEOUT = 10.0
+# A round's steps may wait out a workflow task timeout (10 s: a task in flight on a worker
+# killed or without a cache is handed out again only then), so rounds get three times that.
+ROUND_PATIENCE = 3 * RPC_TIMEOUT
 # Last history events after which a workflow task or an activity is bound to follow.
 BUSY = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
@@ -210,19 +218,30 @@ class Staff:
         return [n.kind for n in self.seen if n.case_id == case_id]
 
     async def run(self) -> None:
+        """Each notice answered with the clock held; the notices that came in meanwhile (a
+        case answering back while staff acted: an allocation round's place, then the arrival
+        it awaits) are answered before the clock is let go, so none loses its deadline."""
         while True:
             notice = await self.sim.notices.get()
-            self.seen.append(notice)
-            answer = self.answers.get(notice.kind)
-            if answer is None:
-                self.unanswered.put_nowait(notice)
-                continue
-            handle = self.env.client.get_workflow_handle(api.case_workflow_id(notice.case_id))
             try:
                 async with self.clock_held():
-                    await asyncio.wait_for(answer(handle, notice), RPC_TIMEOUT)
+                    while True:
+                        await self.take(notice)
+                        try:
+                            notice = self.sim.notices.get_nowait()
+                        except asyncio.QueueEmpty:
+                            break
             except Exception as exc:  # raised again by the rig when the test ends
                 self.error = self.error or exc
+
+    async def take(self, notice: StaffNotice) -> None:
+        self.seen.append(notice)
+        answer = self.answers.get(notice.kind)
+        if answer is None:
+            self.unanswered.put_nowait(notice)
+            return
+        handle = self.env.client.get_workflow_handle(api.case_workflow_id(notice.case_id))
+        await asyncio.wait_for(answer(handle, notice), RPC_TIMEOUT)
 
     @asynccontextmanager
     async def clock_held(self) -> AsyncIterator[None]:
@@ -287,6 +306,134 @@ def repay_in(parts: int) -> Answer:
     return repay
 
 
+class Rounds:
+    """Allocation rounds in the workflow tests (the time-skipping server runs no schedules):
+    by default a kandas candidate gets its own rounds at once, one region after another until
+    one grants (answering "candidacy_lodged"); tests that rank candidates against each other
+    hold rounds themselves (`hold`) and take that notice off the staff's answers."""
+
+    def __init__(
+        self,
+        env: WorkflowEnvironment,
+        pool: asyncpg.Pool,
+        sim: Simulator,
+        staff: Staff,
+        task_queue: str,
+    ) -> None:
+        self.env, self.pool, self.sim, self.staff = env, pool, sim, staff
+        self.task_queue = task_queue
+        self.background: set[asyncio.Task[None]] = set()
+        self.held: list[str] = []  # the rounds' workflow ids
+        staff.on("candidacy_lodged", self.of_one)
+
+    async def record(self, case_id: str) -> list[Any]:
+        async with self.pool.acquire() as conn:
+            return [s.event for s in await read_events(conn, case_id=case_id)]
+
+    async def hold(
+        self,
+        region: str,
+        *,
+        scope: str,
+        size: int | None = None,
+        round_id: str | None = None,
+        patience: float = RPC_TIMEOUT,
+    ) -> str:
+        """Run an allocation round of `region` over the candidates whose ids start with
+        `scope`, on this rig's task queue, until it completes; its workflow id. Never through
+        `result()`: the time-skipping client lets the clock skip while it waits for one."""
+        inp = allocation_api.RoundInput(
+            region=region,  # type: ignore[arg-type]
+            scope=scope,
+            size=size,
+            round_id=round_id,
+        )
+        wid = f"allocation-{scope}-{region}-{uuid.uuid4().hex[:6]}".replace(" ", "-")
+        self.held.append(wid)  # before it starts: a start cut short may still have landed
+        handle = await self.env.client.start_workflow(
+            allocation_api.WORKFLOW_NAME, inp, id=wid, task_queue=self.task_queue
+        )
+        async with asyncio.timeout(patience):
+            while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                await asyncio.sleep(0.02)
+        return wid
+
+    async def of_one(self, handle: Handle, notice: StaffNotice) -> None:
+        """The case's own rounds, region by region in its order of preference, until one
+        grants (a candidate alone in its round is offered a place while the year has one).
+        On a wall clock (a dev server: no clock to hold) they run beside the staff's other
+        answers, with the patience of a worker that may die and come back."""
+        if self.env.supports_time_skipping:
+            await self.own_rounds(handle, notice, patience=ROUND_PATIENCE)
+            return
+        task = asyncio.create_task(self.own_rounds(handle, notice, patience=180.0))
+        self.background.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.staff.error = self.staff.error or task.exception()
+
+    async def own_rounds(self, handle: Handle, notice: StaffNotice, *, patience: float) -> None:
+        submitted = one(await self.record(notice.case_id), "ApplicationSubmitted")
+        for region in submitted.application.preferred_regions:
+            await self.hold(region, scope=notice.case_id, patience=patience)
+            status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+            if status.stage != "relocation":
+                return
+            if status.region is not None:
+                # the clock stays held until the case asks for the arrival and waits for it
+                # (staff answer it before letting the clock go: Staff.run)
+                await self.asked(handle, notice.case_id, "arrival_due")
+                return
+
+    async def asked(self, handle: Handle, case_id: str, kind: str) -> None:
+        """Until the case has sent a notice of `kind` and waits, nothing in flight (within
+        ROUND_PATIENCE): an answer that lands while a task is in flight on a worker without a
+        workflow cache is dropped with that task and handed out again only at its timeout."""
+        async with asyncio.timeout(ROUND_PATIENCE):
+            while not any(n.case_id == case_id and n.kind == kind for n in self.sim.notice_log):
+                await asyncio.sleep(0.01)
+            while not await idle(handle):
+                await asyncio.sleep(0.01)
+
+    def stop(self) -> None:
+        for task in list(self.background):
+            task.cancel()
+
+    async def close(self) -> None:
+        """Until every round held has ended. A round still telling its candidates ends by
+        itself: a case answers a round's word without staff. Its cases must still run for
+        that: a case terminated while a round's update waits on it, or a round cut short,
+        leaves a call outstanding that holds the test server's clock."""
+        for wid in self.held:
+            held = self.env.client.get_workflow_handle(wid)
+            async with asyncio.timeout(ROUND_PATIENCE):
+                while await self._running(held):
+                    await asyncio.sleep(0.02)
+
+    @staticmethod
+    async def _running(held: WorkflowHandle[Any, Any]) -> bool:
+        try:
+            return (await held.describe()).status == WorkflowExecutionStatus.RUNNING
+        except RPCError as exc:  # a start cut short that never landed
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+
+
+async def idle(latest: Handle) -> bool:
+    """True when the workflow's current run waits on a timer or a condition, nothing in
+    flight (`latest`: a handle without a run id)."""
+    desc = await latest.describe()
+    raw = desc.raw_description
+    if raw.pending_activities or raw.HasField("pending_workflow_task"):
+        return False
+    history = await latest.fetch_history()
+    return history.events[-1].event_type not in BUSY
+
+
 # ---- the rig ------------------------------------------------------------------------------
 class Rig:
     """One test's worker, task queue, simulator and staff member."""
@@ -301,9 +448,33 @@ class Rig:
         self.staff = Staff(env, self.sim)
         self.task_queue = f"wf-test-{uuid.uuid4()}"
         self.handles: list[Handle] = []
+        self.rounds = Rounds(env, pool, self.sim, self.staff, self.task_queue)
+        self.hold_round = self.rounds.hold
 
-    async def start(self, app: Application, *, case_id: str | None = None, **fields: Any) -> Handle:
+    async def start(
+        self,
+        app: Application,
+        *,
+        case_id: str | None = None,
+        clock_moves: Literal["waits", "wall"] | None = None,
+        **fields: Any,
+    ) -> Handle:
+        """Start a case. `clock_moves="wall"`: a compressed clock that runs on with the wall
+        (domain/clock.py), so a worker away makes the case wake late in case time; the case
+        starts from a fresh snapshot, as the capacity bench starts its prototypes."""
         cid = case_id or new_case_id()
+        if clock_moves is not None:
+            clock = CaseClock(
+                origin=await self.env.get_current_time(),
+                seconds_per_year=fields.pop("seconds_per_year"),
+                moves=clock_moves,
+            )
+            run = RunState(
+                clock=clock,
+                human_floor_seconds=fields.pop("human_floor_seconds", 0.0),
+                writer=f"test-{uuid.uuid4().hex}",
+            )
+            fields["snapshot"] = run.model_dump(mode="json")
         inp = api.CaseInput(case_id=cid, application=app, **fields)
         handle: Handle = await self.env.client.start_workflow(
             api.WORKFLOW_NAME,
@@ -329,7 +500,7 @@ class Rig:
         return await self.latest(handle).query(api.QUERY_STATUS, result_type=api.CaseStatus)
 
     async def wait_status(
-        self, handle: Handle, ready: Callable[[api.CaseStatus], bool], *, timeout: float = 5.0
+        self, handle: Handle, ready: Callable[[api.CaseStatus], bool], *, timeout: float = 15.0
     ) -> api.CaseStatus:
         """Poll the status query (the clock runs at wall speed) until `ready` holds."""
         async with asyncio.timeout(timeout):
@@ -384,27 +555,29 @@ class Rig:
 
     async def idle(self, handle: Handle) -> bool:
         """True when the run waits on a timer or a condition, with nothing in flight."""
-        latest = self.latest(handle)
-        desc = await latest.describe()
-        raw = desc.raw_description
-        if raw.pending_activities or raw.HasField("pending_workflow_task"):
-            return False
-        history = await latest.fetch_history()
-        return history.events[-1].event_type not in BUSY
+        return await idle(self.latest(handle))
 
     async def close(self) -> None:
         """Terminate the cases still running, once idle: the test server keeps its clock
         locked for good for a workflow task or activity that a termination cut short (on the
         quarantine server that no longer matters)."""
+        self.rounds.stop()
+        # the rounds first, their cases still running (Rounds.close); a round that cannot end
+        # (a test left an agency call held) is looked at again once the cases are ended
+        with contextlib.suppress(TimeoutError):
+            await self.rounds.close()
         for handle in self.handles:
             latest = self.latest(handle)
-            async with asyncio.timeout(RPC_TIMEOUT):
+            # twice a workflow task's timeout: a task taken by a worker that was stopping (a
+            # test's own `serve` ending) is handed out again only when it times out
+            async with asyncio.timeout(2 * RPC_TIMEOUT):
                 while (await latest.describe()).status == WorkflowExecutionStatus.RUNNING:
                     if self.quarantined or await self.idle(handle):
                         with contextlib.suppress(RPCError):  # it may have just completed
                             await latest.terminate(reason="test ended")
                     else:
                         await asyncio.sleep(0.02)
+        await self.rounds.close()
 
 
 @asynccontextmanager
@@ -413,36 +586,41 @@ async def rig(
     pool: asyncpg.Pool,
     *,
     quarantined: bool = False,
-    workflows: Sequence[type] = (ApplicantWorkflow, EmployerPermitWorkflow),
+    workflows: Sequence[type] = (
+        ApplicantWorkflow,
+        EmployerPermitWorkflow,
+        AllocationRoundWorkflow,
+    ),
 ) -> AsyncIterator[Rig]:
-    r = Rig(env, pool, quarantined=quarantined)
-    staff = asyncio.create_task(r.staff.run())
-    try:
-        async with build_worker(
-            env.client,
-            pool=pool,
-            sim=r.sim,
-            task_queue=r.task_queue,
-            verifier=VERIFIER,
-            feeds=FEEDS,
-            workflows=workflows,
-        ):
-            try:
-                yield r
-            finally:
-                # No staff answer may land between close's "idle?" and its termination:
-                # an answer starts activities, and one cut short holds the clock.
-                staff.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await staff
-                await r.close()
-    finally:
-        staff.cancel()
-    if r.staff.error is not None:
-        raise r.staff.error
-    if not quarantined:
-        await clock_still_skips(env, r.handles)
-    await replays(env, r.handles)
+    with on_the_test_clock():  # the server's clock, and the Replayer's, run past 2031
+        r = Rig(env, pool, quarantined=quarantined)
+        staff = asyncio.create_task(r.staff.run())
+        try:
+            async with build_worker(
+                env.client,
+                pool=pool,
+                sim=r.sim,
+                task_queue=r.task_queue,
+                verifier=VERIFIER,
+                feeds=FEEDS,
+                workflows=workflows,
+            ):
+                try:
+                    yield r
+                finally:
+                    # No staff answer may land between close's "idle?" and its termination:
+                    # an answer starts activities, and one cut short holds the clock.
+                    staff.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await staff
+                    await r.close()
+        finally:
+            staff.cancel()
+        if r.staff.error is not None:
+            raise r.staff.error
+        if not quarantined:
+            await clock_still_skips(env, r.handles)
+        await replays(env, r.handles, workflows)
 
 
 @asynccontextmanager
@@ -453,13 +631,17 @@ async def own_rig(env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator
     try:
         yield r
     finally:
+        # as `rig` does: no staff answer lands between close's "idle?" and its termination
+        staff.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await staff
         # A case left running (a failed test) is ended with a worker serving it: a task that
         # no worker takes would keep the shared test server's clock from moving.
         async with serve(r):
             await r.close()
-        staff.cancel()
     if r.staff.error is not None:
         raise r.staff.error
+    await clock_still_skips(env, r.handles)
 
 
 def serve(r: Rig, *, cache: int = 2000) -> Worker:
@@ -498,9 +680,11 @@ async def all_runs(client: Client, workflow_id: str) -> list[WorkflowHistory]:
         )
 
 
-async def replays(env: WorkflowEnvironment, handles: list[Handle]) -> None:
-    """Every history a test produced replays against today's code (a non-determinism in any
-    path a test drives fails that test)."""
+async def replays(
+    env: WorkflowEnvironment, handles: list[Handle], workflows: Sequence[type] = ()
+) -> None:
+    """Every history a test produced replays against today's code, as the rig ran it (a
+    non-determinism in any path a test drives fails that test)."""
 
     async def histories() -> AsyncIterator[WorkflowHistory]:
         for handle in handles:
@@ -508,7 +692,7 @@ async def replays(env: WorkflowEnvironment, handles: list[Handle]) -> None:
                 yield history
 
     if handles:  # one Replayer (one sandbox) for all of them
-        await replayer().replay_workflows(histories())
+        await replayer(*workflows).replay_workflows(histories())
 
 
 async def clock_still_skips(env: WorkflowEnvironment, handles: list[Handle]) -> None:
@@ -518,6 +702,7 @@ async def clock_still_skips(env: WorkflowEnvironment, handles: list[Handle]) -> 
     try:
         await asyncio.wait_for(env.sleep(timedelta(days=1)), 10)
     except TimeoutError:
+        servers.mark_held(env)  # the next test gets a fresh server
         raise AssertionError(
             "the time-skipping clock no longer skips after this test: something it ran is "
             "still holding it (an activity outstanding at a workflow's end?); its workflows: "

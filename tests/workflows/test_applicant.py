@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
+from domain.calendar import add_years
 from domain.policy import policy_by_id
 from store.queries import payments_for, quota_usage
 from tests.workflows.harness import (
@@ -50,7 +51,7 @@ async def test_kandas_case_is_fulfilled_after_five_years(case_rig: Rig) -> None:
     )
     events = await case_rig.events(result.case_id)
     assert [s for s, _ in enumerate(events, 1)] == list(range(1, result.events + 1))
-    assert types(events)[-2:] == ["ContractFulfilled", "CaseClosed"]
+    assert types(events)[-3:] == ["ContractFulfilled", "CaseClosed", "ExitChecked"]
     contract = one(events, "SocialContractSigned")
     assert one(events, "ContractFulfilled").ended_on == contract.ends_on
 
@@ -94,24 +95,35 @@ async def test_kandas_case_is_fulfilled_after_five_years(case_rig: Rig) -> None:
     ]
 
 
-async def test_general_track_ends_with_the_permit_term(case_rig: Rig) -> None:
+async def test_general_track_is_permanent_residence_renewed_until_an_exit(case_rig: Rig) -> None:
+    """No term ends it (docs/decisions/019): its card is renewed after ten years, re-screening
+    and border checks go on, and the case closes when border control reports a departure."""
     case_rig.staff.on("interview_due", interview)
     h = await case_rig.start(application(track="general"))
-    result = await case_rig.finish(h)
+    case_rig.sim.world.plan_departure(h.id.removeprefix("case-"), after_days=3800)
+    result = await case_rig.finish(h, timeout=60)
 
-    assert result.closed_reason == "permit_term_ended"
+    assert result.closed_reason == "departed"
     assert (result.support_paid_tiyn, case_rig.sim.total_paid(result.case_id)) == (0, 0)
     events = await case_rig.events(result.case_id)
     permit = one(events, "PermitIssued")
-    closed = one(events, "CaseClosed")
-    assert closed.at.date() == permit.valid_until
-    assert permit.valid_until.year - permit.at.year == 5
-    # re-screened once a year while the permit ran, never after it
+    assert permit.valid_until == add_years(permit.at.date(), 10)
+    renewed = one(events, "PermitRenewed")
+    assert (renewed.at.date(), renewed.permit_number) == (permit.valid_until, permit.permit_number)
+    assert renewed.valid_until == add_years(permit.valid_until, 10)
+    assert not of_type(events, "PermitRevoked")
+    # re-screened once a year before the renewal, and on after it: the departure on day 3,800
+    # is found by the first check after the renewal (day 4,015), so ten checks were clear
     rescreened = of_type(events, "RescreeningCompleted")
-    assert len(rescreened) == (permit.valid_until - permit.at.date()).days // 365
-    assert all(r.at.date() < permit.valid_until for r in rescreened)
+    assert len(rescreened) == 10
+    departure = one(events, "DepartureRecorded")
+    assert (departure.departed_on, departure.source) == (
+        permit.at.date() + timedelta(days=3800),
+        "border",
+    )
+    assert one(events, "CaseClosed").at.date() == permit.at.date() + timedelta(days=4015)
     assert not of_type(events, "SupportPaid") and not of_type(events, "QuotaPlaceReserved")
-    assert len(await case_rig.run_ids(h)) >= 5
+    assert len(await case_rig.run_ids(h)) >= 10
 
 
 async def test_general_track_departure_found_at_the_border_ends_the_case(case_rig: Rig) -> None:
@@ -128,7 +140,7 @@ async def test_general_track_departure_found_at_the_border_ends_the_case(case_ri
     assert departure.departed_on == permit.at.date() + timedelta(days=500)
     # found at the first re-screening after the departure, the one before it was clear
     assert len(of_type(events, "RescreeningCompleted")) == 1
-    assert types(events)[-2:] == ["DepartureRecorded", "CaseClosed"]
+    assert types(events)[-3:] == ["DepartureRecorded", "CaseClosed", "ExitChecked"]
 
 
 @pytest.mark.parametrize(
@@ -143,7 +155,8 @@ async def test_move_found_by_the_address_registry_demands_back_the_support_paid(
         case_rig.staff.on("repayment_due", repay_in(instalments))
     h = await case_rig.start(application())
     cid = h.id.removeprefix("case-")
-    case_rig.sim.world.plan_move(cid, after_days=200, to_region="Almaty")
+    # a move before the first check (every 182 days under 2026.1), found while rent still runs
+    case_rig.sim.world.plan_move(cid, after_days=100, to_region="Almaty")
     result = await case_rig.finish(h)
 
     assert result.closed_reason == closed_reason
@@ -156,7 +169,7 @@ async def test_move_found_by_the_address_registry_demands_back_the_support_paid(
 
     # found at the first check after the move, confirmed after the grace period
     assert found.reported_region == "Almaty"
-    assert found.checked_on >= contract.starts_on + timedelta(days=200)
+    assert found.checked_on >= contract.starts_on + timedelta(days=100)
     assert found.confirm_on == found.checked_on + timedelta(
         days=policy.contract.confirmation_grace_days
     )
@@ -176,7 +189,7 @@ async def test_move_found_by_the_address_registry_demands_back_the_support_paid(
         assert len(received) == instalments
         assert sum(r.amount_tiyn for r in received) == demanded.amount_tiyn
         assert result.repaid_tiyn == demanded.amount_tiyn
-        assert order[-1] == "CaseClosed" and order[-2] == "RepaymentReceived"
+        assert order[-3:] == ["RepaymentReceived", "CaseClosed", "ExitChecked"]
     else:
         assert received == [] and result.repaid_tiyn == 0
         referred = one(events, "RepaymentReferred")
@@ -213,7 +226,7 @@ async def test_no_arrival_by_the_deadline_lapses_and_releases_the_quota_place(
     )
     policy = policy_by_id(reserved.policy_id)
     assert (released.at.date() - reserved.at.date()).days == policy.deadlines.arrival_days
-    assert types(events)[-2:] == ["QuotaPlaceReleased", "CaseClosed"]
+    assert types(events)[-3:] == ["QuotaPlaceReleased", "CaseClosed", "ExitChecked"]
     assert "arrival_due" in case_rig.staff.kinds(result.case_id)
 
     async with case_rig.pool.acquire() as conn:
@@ -235,7 +248,7 @@ async def test_withdrawal_during_scoring_closes_the_case(case_rig: Rig) -> None:
     assert accepted == api.UpdateResult(accepted=True)
     assert (result.closed_reason, result.detail) == ("withdrawn", "the family decided to stay")
     events = await case_rig.events(result.case_id)
-    assert types(events)[-1] == "CaseClosed"
+    assert types(events)[-2:] == ["CaseClosed", "ExitChecked"]
     for never in ("InterviewRecorded", "ScoreComputed", "PermitIssued", "QuotaPlaceReleased"):
         assert never not in types(events)
 
@@ -327,7 +340,8 @@ async def test_the_address_registry_reports_the_arrival(case_rig: Rig) -> None:
     arrived = one(events, "RelocationArrived")
     assert arrived.region == reserved.region
     assert arrived.arrived_on == reserved.at.date()  # registered as soon as the place was held
-    assert "arrival_due" in case_rig.staff.kinds(cid)  # told, but nothing left to do
+    sent = [n.kind for n in case_rig.sim.notice_log if n.case_id == cid]
+    assert "arrival_due" in sent  # told, but nothing left to do
     status = await case_rig.status(h)
     assert status.refused == ()
 
@@ -337,7 +351,8 @@ async def test_the_treasury_invoices_the_debt_and_reports_each_transfer(case_rig
     case_rig.staff.on("arrival_due", arrive)
     h = await case_rig.start(application())
     cid = h.id.removeprefix("case-")
-    case_rig.sim.world.plan_move(cid, after_days=200, to_region="Almaty")
+    # a move before the first check (every 182 days under 2026.1), found while rent still runs
+    case_rig.sim.world.plan_move(cid, after_days=100, to_region="Almaty")
     case_rig.sim.world.plan_repayment(cid, parts=3)
     result = await case_rig.finish(h)
 

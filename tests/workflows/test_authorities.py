@@ -28,7 +28,8 @@ from tests.workflows.harness import (
 )
 from workflows import api
 
-AUTHORITIES = ["security", "criminal_record", "deportation"]
+AUTHORITIES = ["security", "criminal_record", "deportation", "citizenship_consent"]
+ANSWERING = sorted(a for a in AUTHORITIES if a != "security")
 
 
 async def test_an_authority_that_never_replies_refers_the_case_and_an_officer_approves(
@@ -50,7 +51,7 @@ async def test_an_authority_that_never_replies_refers_the_case_and_an_officer_ap
         r.reference == case_rig.sim.requests[f"{cid}:authority:{r.authority}"] for r in requested
     )
     replied = of_type(events, "SecurityCheckCompleted")
-    assert sorted(r.authority for r in replied) == ["criminal_record", "deportation"]
+    assert sorted(r.authority for r in replied) == ANSWERING
 
     deadlines = policy_by_id(events[0].policy_id).deadlines
     overdue = one(events, "AuthorityCheckOverdue")
@@ -94,7 +95,7 @@ async def test_a_security_denial_rejects_without_an_interview(case_rig: Rig) -> 
     assert (security.outcome, security.reason) == ("deny", "listed by the security service")
     assert "InterviewRecorded" not in types(events)
     assert one(events, "ScoreComputed").breakdown.decision == "reject"
-    assert case_rig.staff.kinds(cid) == []
+    assert case_rig.staff.kinds(cid) == ["exit_flagged"]
 
 
 async def signal_reply(h: Handle, **reply: Any) -> None:

@@ -44,7 +44,7 @@ async def test_a_withdrawal_during_a_kaztest_retake_wait_stops_the_checks(case_r
     retake_wait = policy_by_id(attempt.policy_id).language.retake_wait_days
     closed = one(events, "CaseClosed")
     assert closed.at < attempt.at + timedelta(days=retake_wait)  # not held until the retake
-    assert types(events)[-1] == "CaseClosed"
+    assert types(events)[-2:] == ["CaseClosed", "ExitChecked"]
     assert not of_type(events, "ScoreComputed")
     assert await case_rig.task_failures(h) == []
 
@@ -99,7 +99,10 @@ def _settled(kind: str) -> tuple[str, str]:
     [
         ({"kind": "death"}, "died"),
         ({"kind": "citizenship"}, "citizenship_granted"),
-        ({"kind": "revocation", "reason": "false statements in the application"}, "revoked"),
+        (
+            {"kind": "revocation", "reason": "false statements in the application", "fault": True},
+            "revoked",
+        ),
     ],
     ids=["death-under-contract", "citizenship-in-residence", "revocation-before-arrival"],
 )
@@ -121,7 +124,7 @@ async def test_a_case_closes_at_any_stage_with_its_reason(
     assert answer.accepted, answer.reason
     assert result.closed_reason == closed_reason
     events = await case_rig.events(cid)
-    assert types(events)[-1] == "CaseClosed"
+    assert types(events)[-2:] == ["CaseClosed", "ExitChecked"]
     # none of these ends is a breach: nothing is demanded back
     assert not of_type(events, "RepaymentDemanded") and not of_type(events, "RegionLeft")
     assert result.repaid_tiyn == 0

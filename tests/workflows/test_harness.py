@@ -1,8 +1,15 @@
-"""The harness's own failure message: what a test's workflows still have in flight."""
+"""The harness's own guards: its failure message names what a test's workflows still have in
+flight; a test that holds the test server's clock fails alone (the next test gets a fresh
+server)."""
 
 from __future__ import annotations
 
-from tests.workflows.harness import Rig, application, in_flight
+import pytest
+from temporalio.api.testservice.v1 import LockTimeSkippingRequest
+
+from tests import servers
+from tests.conftest import ModuleServer
+from tests.workflows.harness import Rig, application, clock_still_skips, in_flight
 
 
 async def test_the_clock_check_names_each_workflow_and_what_it_has_in_flight(
@@ -13,3 +20,18 @@ async def test_the_clock_check_names_each_workflow_and_what_it_has_in_flight(
     assert await in_flight(case_rig.env, h) == (
         f"{h.id}: COMPLETED, no task, activities pending: none"
     )
+
+
+async def test_a_held_clock_fails_its_test_and_the_next_test_gets_a_fresh_server(
+    time_server: ModuleServer,
+) -> None:
+    env = await time_server.current()
+    await env.client.test_service.lock_time_skipping(LockTimeSkippingRequest())  # a leak
+
+    with pytest.raises(AssertionError, match="no longer skips"):
+        await clock_still_skips(env, [])
+    assert servers.is_held(env)
+
+    fresh = await time_server.current()
+    assert fresh is not env and not servers.is_held(fresh)
+    await clock_still_skips(fresh, [])

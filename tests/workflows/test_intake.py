@@ -15,9 +15,14 @@ async def test_forged_passport_is_rejected_at_the_document_check(case_rig: Rig) 
     assert result.closed_reason == "rejected"
     assert "check digit" in result.detail
     events = await case_rig.events(result.case_id)
-    assert types(events) == ["ApplicationSubmitted", "DocumentsRejected", "CaseClosed"]
+    assert types(events) == [
+        "ApplicationSubmitted",
+        "DocumentsRejected",
+        "CaseClosed",
+        "ExitChecked",
+    ]
     assert any("check digit" in r for r in one(events, "DocumentsRejected").reasons)
-    assert case_rig.staff.kinds(result.case_id) == []
+    assert case_rig.staff.kinds(result.case_id) == ["exit_flagged"]
 
 
 async def test_no_kazakh_fails_three_kaztest_attempts_and_is_rejected_without_interview(
@@ -38,7 +43,7 @@ async def test_no_kazakh_fails_three_kaztest_attempts_and_is_rejected_without_in
     assert breakdown.decision == "reject"
     assert [g.outcome for g in breakdown.gates if g.name == "language_test"] == ["deny"]
     assert not of_type(events, "InterviewRecorded") and not of_type(events, "InterviewMissed")
-    assert case_rig.staff.kinds(result.case_id) == []  # no interview was ever asked for
+    assert case_rig.staff.kinds(result.case_id) == ["exit_flagged"]  # no interview asked for
 
 
 async def test_questionnaire_below_the_minimum_is_rejected_without_interview(
@@ -54,7 +59,7 @@ async def test_questionnaire_below_the_minimum_is_rejected_without_interview(
     assert scored.points < policy_by_id(scored.policy_id).questionnaire.min_points
     assert one(events, "ScoreComputed").breakdown.decision == "reject"
     assert "InterviewRecorded" not in types(events)
-    assert case_rig.staff.kinds(result.case_id) == []
+    assert case_rig.staff.kinds(result.case_id) == ["exit_flagged"]
 
 
 async def test_no_interview_by_the_deadline_escalates_then_rejects(case_rig: Rig) -> None:
@@ -64,7 +69,8 @@ async def test_no_interview_by_the_deadline_escalates_then_rejects(case_rig: Rig
     assert result.closed_reason == "rejected"
     assert "interview: no interview held by the deadline" in result.detail
     kinds = case_rig.staff.kinds(result.case_id)
-    assert kinds[0] == "interview_due" and kinds[-1] == "interview_overdue"
+    # the rejected applicant's exit is not on record: flagged last (docs/decisions/013)
+    assert kinds[0] == "interview_due" and kinds[-2:] == ["interview_overdue", "exit_flagged"]
     assert kinds.count("interview_reminder") >= 1
     assert kinds.count("interview_escalated") == 1
     escalated_at = kinds.index("interview_escalated")
@@ -75,6 +81,7 @@ async def test_no_interview_by_the_deadline_escalates_then_rejects(case_rig: Rig
         "interview_reminder",
         "interview_escalated",
         "interview_overdue",
+        "exit_flagged",
     }
 
     events = await case_rig.events(result.case_id)
@@ -93,7 +100,7 @@ async def test_no_interview_by_the_deadline_escalates_then_rejects(case_rig: Rig
     assert [g.reason for g in gates if g.name == "interview"] == [
         "no interview held by the deadline"
     ]
-    assert types(events)[-1] == "CaseClosed"
+    assert types(events)[-2:] == ["CaseClosed", "ExitChecked"]
 
 
 async def test_an_application_a_desk_would_refuse_closes_the_case_recording_nothing(

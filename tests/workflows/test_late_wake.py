@@ -1,5 +1,7 @@
 """Wakes that come late: no worker polls while a compressed case clock runs on past several
-check dates (a worker away for days, a loaded machine), then a worker again. The checks the
+check dates (a worker away for days, a loaded machine), then a worker again. The clock runs
+on with the wall (`clock_moves="wall"`), as a real case's does; the demo's clock, which
+moves only while the case waits, would wake the case on its date. The checks the
 case slept through are caught up, each as of the day it was due, so a departure or a move in
 between is found and the case closes as it would have undisturbed.
 
@@ -16,15 +18,17 @@ from datetime import timedelta
 import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.ports import StaffNotice
 from domain.agenda import support_schedule
 from domain.case import fold
 from domain.policy import policy_by_id
 from tests.workflows.harness import (
+    GOOD_INTERVIEW,
+    INTERVIEWER,
     OFFICER,
     Handle,
     Rig,
     application,
-    arrive,
     as_staff,
     interview,
     of_type,
@@ -46,13 +50,16 @@ async def away_from(r: Rig, h: Handle, stage: str, *, wall_seconds: float) -> No
     await asyncio.sleep(wall_seconds)
 
 
-async def test_a_departure_while_no_worker_ran_is_found_after_the_permit_ended(
+async def test_a_departure_while_no_worker_ran_is_found_years_later(
     time_env: WorkflowEnvironment, embedded_pool: asyncpg.Pool
 ) -> None:
     async with own_rig(time_env, embedded_pool) as r:
         r.staff.on("interview_due", interview)
         h = await r.start(
-            application(track="general"), seconds_per_year=2.0, human_floor_seconds=HUMAN_FLOOR
+            application(track="general"),
+            seconds_per_year=2.0,
+            human_floor_seconds=HUMAN_FLOOR,
+            clock_moves="wall",
         )
         cid = h.id.removeprefix("case-")
         # after the first re-screening (a year), before the second
@@ -65,8 +72,9 @@ async def test_a_departure_while_no_worker_ran_is_found_after_the_permit_ended(
     events = await r.events(cid)
     permit = one(events, "PermitIssued")
     departure = one(events, "DepartureRecorded")
-    # the case woke after the permit's end, yet asked border control about the years before
-    assert departure.at.date() > permit.valid_until
+    # the case woke five case-years on (permanent residence: no term ended it meanwhile), yet
+    # asked border control about the years before
+    assert departure.at.date() > permit.at.date() + timedelta(days=5 * 365)
     assert (departure.departed_on, departure.source) == (
         permit.at.date() + timedelta(days=400),
         "border",
@@ -76,13 +84,28 @@ async def test_a_departure_while_no_worker_ran_is_found_after_the_permit_ended(
     assert not of_type(events, "PermitRevoked")
 
 
+async def arrive_by_signal(handle: Handle, notice: StaffNotice) -> None:
+    """The arrival as a signal: staff do not wait for the case. On a worker without a cache
+    the time-skipping server refuses the task that takes an allocation round's update, and
+    hands it out again at the workflow task's timeout (10 s): an update sent meanwhile would
+    wait that long (tests/workflows/harness.py `update` gives up at 10 s)."""
+    status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
+    fact = {"kind": "arrival", "region": status.region}
+    await as_staff(handle, api.SIGNAL_FACT, fact, by=OFFICER)
+
+
 async def test_a_move_while_no_worker_ran_is_found_and_support_stops_where_it_would_have(
     time_env: WorkflowEnvironment, embedded_pool: asyncpg.Pool
 ) -> None:
     async with own_rig(time_env, embedded_pool) as r:
         r.staff.on("interview_due", interview)
-        r.staff.on("arrival_due", arrive)
-        h = await r.start(application(), seconds_per_year=4.0, human_floor_seconds=HUMAN_FLOOR)
+        r.staff.on("arrival_due", arrive_by_signal)
+        h = await r.start(
+            application(),
+            seconds_per_year=4.0,
+            human_floor_seconds=HUMAN_FLOOR,
+            clock_moves="wall",
+        )
         cid = h.id.removeprefix("case-")
         r.sim.world.plan_move(cid, after_days=10, to_region="Almaty")
         await away_from(r, h, "monitoring", wall_seconds=9.0)  # over two case-years
@@ -113,24 +136,27 @@ async def test_staff_get_their_floor_again_when_the_case_wakes_late_on_their_dea
     time_env: WorkflowEnvironment, embedded_pool: asyncpg.Pool
 ) -> None:
     """On a compressed clock staff get at least the floor to answer; a case nothing ran for
-    longer than that could not take their answer, so it waits the floor again, not lapse."""
+    longer than that could not take their answer, so it waits the floor again: the interview
+    an interviewer sends once the case runs again is taken, not escalated. (The general
+    track: a kandas case would take an allocation round's update on the way, which the
+    time-skipping server refuses from a worker without a cache.)"""
     async with own_rig(time_env, embedded_pool) as r:
-        r.staff.on("interview_due", interview)
-        h = await r.start(application(), seconds_per_year=4.0, human_floor_seconds=5.0)
+        h = await r.start(
+            application(track="general"), seconds_per_year=4.0, human_floor_seconds=5.0
+        )
         cid = h.id.removeprefix("case-")
-        async with serve(r, cache=0):
-            await r.notice("arrival_due")
-            async with asyncio.timeout(10):
-                while not await r.idle(h):  # waiting on its arrival deadline
+        async with serve(r, cache=0):  # deadlines to find a hang, not to time a machine
+            await r.notice("interview_due", timeout=30)
+            async with asyncio.timeout(30):
+                while not await r.idle(h):  # waiting on its interview deadline
                     await asyncio.sleep(0.05)
         await asyncio.sleep(12.0)  # the deadline passes while no worker runs the case
-        async with serve(r):
-            region = one(await r.events(cid), "QuotaPlaceReserved").region
-            fact = {"kind": "arrival", "region": region}
-            answer = await as_staff(h, api.UPDATE_FACT, fact, by=OFFICER)
-            status = await r.wait_status(h, lambda s: s.stage == "monitoring", timeout=10)
+        # no sticky cache: a workflow task scheduled as this worker stops (the case is busy on
+        # this clock) goes to the task queue, where the rig's closing worker takes it
+        async with serve(r, cache=0):
+            answer = await as_staff(h, api.UPDATE_INTERVIEW, GOOD_INTERVIEW, by=INTERVIEWER)
+            await r.wait_status(h, lambda s: s.stage != "scoring", timeout=30)
 
     assert answer.accepted, answer.reason
-    assert status.region == region
     recorded = types(await r.events(cid))
-    assert "RelocationArrived" in recorded and "CaseClosed" not in recorded
+    assert "InterviewRecorded" in recorded and "InterviewEscalated" not in recorded

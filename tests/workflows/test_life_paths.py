@@ -39,7 +39,6 @@ from tests.workflows.harness import (
     Rig,
     application,
     arrive,
-    failed_calls,
     interview,
     new_case_id,
     of_type,
@@ -140,7 +139,7 @@ async def test_departure_after_month_60_owes_nothing(case_rig: Rig) -> None:
     assert (result.closed_reason, result.repaid_tiyn) == ("fulfilled", 0)
     events = await case_rig.events(cid)
     assert one(events, "ContractFulfilled").ended_on == contract.ends_on
-    assert types(events)[-2:] == ["ContractFulfilled", "CaseClosed"]
+    assert types(events)[-3:] == ["ContractFulfilled", "CaseClosed", "ExitChecked"]
     assert len(of_type(events, "SupportPaid")) == 13
     assert paid_total(events) == case_rig.sim.total_paid(cid) == result.support_paid_tiyn > 0
 
@@ -287,9 +286,10 @@ async def test_a_full_first_region_reserves_the_second(case_rig: Rig) -> None:
     [arrival] = [n for n in notices if n.kind == "arrival_due"]
     assert OPEN_REGION in arrival.message and FULL_REGION not in arrival.message
 
-    # the full region was tried first and refused by the store, never over-reserved
-    first_run = case_rig.env.client.get_workflow_handle(h.id, run_id=h.first_execution_run_id)
-    assert failed_calls(await first_run.fetch_history()) == ["QuotaExhausted"]
+    # the full region's round came first and reached nobody (no place left), never over-reserved
+    [missed] = of_type(events, "AllocationNotReached")
+    assert (missed.region, missed.cut_off) == (FULL_REGION, None)
+    assert one(events, "AllocationGranted").region == OPEN_REGION
     full = await usage(case_rig.pool, FULL_REGION, reserved.year)
     assert (full.capacity, full.in_use, full.available) == (capacity[reserved.year],) * 2 + (0,)
     taken = await usage(case_rig.pool, OPEN_REGION, reserved.year)

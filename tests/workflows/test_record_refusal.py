@@ -23,7 +23,7 @@ async def test_a_conflicting_record_pauses_the_case_instead_of_failing_it(
     # Someone writes into this case's record behind the workflow's back.
     async with broken_rig.pool.acquire() as conn:
         seq = await last_seq(conn, case_id=cid)
-        stray = ev.DocumentsVerified(policy_id="2026.2", at=datetime(2026, 7, 2, tzinfo=UTC))
+        stray = ev.DocumentsVerified(policy_id="2026.1", at=datetime(2026, 7, 2, tzinfo=UTC))
         await append_events(
             conn,
             case_id=cid,

@@ -10,9 +10,11 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import models as m
+    from activities.allocation import AllocationActivities, WordInput
     from activities.events import EventActivities
     from activities.staff import StaffActivities
     from adapters.ports import StaffNotice
@@ -23,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.record import event_id, fingerprints
     from workflows import api
-    from workflows.api import AuthorityReplyInput
+    from workflows.api import AllocationWord, AuthorityReplyInput
     from workflows.case.inputs import UPDATES, command_for, kind_of, parse, roles_for
     from workflows.case.state import RunState
     from workflows.inputs import Input, InputLog
@@ -31,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
 from workflows.case import publish
 from workflows.handlers import apply
-from workflows.runtime import Runtime
+from workflows.runtime import Runtime, refusal
 
 
 class Case:
@@ -128,8 +130,8 @@ class Case:
         summary = f"append {', '.join(e.type for e in events)}"
         result = await self.rt.append(EventActivities.append_events, request, summary=summary)
         self.run.seq = result.last_seq
-        if not result.adopted:
-            return events, False
+        if not result.adopted:  # the record's copy (activities.models.AppendResult.recorded)
+            return as_recorded(events, result.recorded), False
         self.adopted = True
         adopted = [p.event for p in result.adopted]
         workflow.logger.warning(
@@ -183,6 +185,8 @@ class Case:
         answered before its acknowledgement reached the case) is kept, and applied right after
         the request is recorded (workflows/case/scoring.py); any other input is applied."""
         reply, s = item.value, self.state
+        if isinstance(reply, AllocationWord):
+            return await self.take_allocation(item)
         ahead = (
             isinstance(reply, AuthorityReplyInput)
             and s.stage == "scoring"
@@ -196,3 +200,62 @@ class Case:
             return self.inputs.refuse(item.kind, "authority_answered", reason)
         self.run.early_replies[reply.authority] = reply
         return api.UpdateResult(accepted=True)
+
+    async def take_allocation(self, item: Input) -> api.UpdateResult:
+        """A round's word, as the round's record holds it: a place offered is reserved (the
+        ledger refuses one beyond the quota: the place went to another round first, and this
+        round did not reach the family), not reached is recorded and staff told; the family
+        that runs out of rounds takes the general track, and staff are told why."""
+        log, key = self.inputs, item.request_id
+        if key is not None and key in log.applied:
+            return log.applied[key]
+        word = await self.rt.ask_store(
+            AllocationActivities.round_word,
+            WordInput(round_id=item.value.round_id, case_id=self.state.case_id),
+            summary="read the round's word",
+        )
+        command = word.command
+        if command is None:
+            reason = f"round {item.value.round_id} holds no word for this case"
+            return log.refuse(item.kind, "not_in_round", reason)
+        if word.at is not None:
+            self.rt.time.reach(word.at)  # the family has waited until the round (decision 021)
+        result = api.UpdateResult(accepted=True)
+        try:
+            events = await self.record(command)
+        except DomainError as exc:
+            return log.refuse(item.kind, exc.rule, exc.reason)
+        except (ActivityError, ApplicationError) as exc:
+            found = refusal(exc)
+            if found is None or found.type != "QuotaExhausted":
+                raise
+            events = await self.record(command.model_copy(update={"offered": False}))
+            result = log.refuse(item.kind, "QuotaExhausted", f"no place left in {command.region}")
+        if key is not None:
+            log.applied[key] = result
+        for e in events:
+            if isinstance(e, ev.AllocationNotReached):
+                await self.notify(
+                    "allocation_not_reached",
+                    f"round {e.number} of {e.region}: rank {e.rank}, cut-off {e.cut_off}; "
+                    "the family waits for the next round",
+                )
+            if isinstance(e, ev.MovedToGeneralTrack):
+                await self.notify("general_track", e.detail)
+        return result
+
+
+def as_recorded(decided: list[ev.Event], recorded: tuple[m.RecordedEvent, ...]) -> list[ev.Event]:
+    """The events as the record holds them (docs/decisions/020); the application, left out of
+    the append's answer, from the case's own decision (its input, the same in every attempt)."""
+    if not recorded:
+        return decided
+    mine = next((e for e in decided if isinstance(e, ev.ApplicationSubmitted)), None)
+    out: list[ev.Event] = []
+    for held in recorded:
+        if held.event is not None:
+            out.append(held.event)
+        else:
+            assert mine is not None, "an application comes back only for one decided"
+            out.append(mine.model_copy(update={"at": held.at, "policy_id": held.policy_id}))
+    return out

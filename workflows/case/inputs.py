@@ -15,12 +15,14 @@ from temporalio.common import RawValue
 
 from domain import commands as cmd
 from domain.errors import InvalidCommandError
+from workflows.allocation_api import UPDATE_ALLOCATION
 from workflows.api import (
     SIGNAL_AUTHORITY,
     SIGNAL_FACT,
     SIGNAL_INTERVIEW,
     UPDATE_FACT,
     UPDATE_INTERVIEW,
+    AllocationWord,
     AuthorityReplyInput,
     InterviewOutcome,
     StaffFact,
@@ -28,21 +30,30 @@ from workflows.api import (
 from workflows.inputs import Input, InputRefusedError, decode, unproved, validated
 
 # Arrivals and repayments also come from agency feeds (the address registry, the treasury);
-# every other fact is a case officer's.
+# every other fact is a case officer's: an employment for the employer's subsidy too (the
+# officer checks the employer's labour contract and housing document: no registry kosh asks
+# holds the housing) and the housing certificate (the local executive body's decision on the
+# family's application): docs/decisions/018.
 FACT_ROLES: dict[str, tuple[str, ...]] = {
     "arrival": ("case_officer", "agency_feed"),
     "repayment": ("case_officer", "agency_feed"),
 }
 OFFICER = ("case_officer",)
 # The input each signal and update name carries; the name under which a refusal is listed.
-KINDS: dict[str, tuple[str, type[InterviewOutcome | StaffFact | AuthorityReplyInput]]] = {
+KINDS: dict[
+    str, tuple[str, type[InterviewOutcome | StaffFact | AuthorityReplyInput | AllocationWord]]
+] = {
     SIGNAL_INTERVIEW: ("interview", InterviewOutcome),
     UPDATE_INTERVIEW: ("interview", InterviewOutcome),
     SIGNAL_FACT: ("fact", StaffFact),
     UPDATE_FACT: ("fact", StaffFact),
     SIGNAL_AUTHORITY: ("authority", AuthorityReplyInput),
+    UPDATE_ALLOCATION: ("allocation", AllocationWord),
 }
-UPDATES = (UPDATE_INTERVIEW, UPDATE_FACT)
+UPDATES = (UPDATE_INTERVIEW, UPDATE_FACT, UPDATE_ALLOCATION)
+# Not a member's input: bound to its request (an authority's reference) or to the record
+# (an allocation round's word is read from the round's stream), not to an assertion.
+UNPROVED = ("authority", "allocation")
 
 
 def kind_of(name: str) -> str:
@@ -61,7 +72,7 @@ def parse_value(name: str, value: Any) -> Input:
     """`parse` for a value already decoded: a staff input without an assertion is refused as
     unauthenticated before its shape is looked at (whatever it says of its sender)."""
     kind, model = KINDS[name]
-    if kind != "authority":
+    if kind not in UNPROVED:
         unproved(value)
     return Input(kind, validated(model, value))
 
@@ -74,7 +85,7 @@ def roles_for(item: Input) -> tuple[str, ...] | None:
         return ("interviewer",)
     if isinstance(value, StaffFact):
         return FACT_ROLES.get(value.kind, OFFICER)
-    return None
+    return None  # an authority's reply, an allocation round's word
 
 
 def command_for(item: Input, actor: str) -> cmd.Command:
@@ -84,6 +95,11 @@ def command_for(item: Input, actor: str) -> cmd.Command:
         return interview_command(value, actor)
     if isinstance(value, AuthorityReplyInput):
         return authority_command(value)
+    if isinstance(value, AllocationWord):
+        # taken from the round's record by the case (workflows/case/core.py), never from here
+        raise InvalidCommandError(
+            "allocation_from_record", "a round's word is read from its record"
+        )
     return fact_command(value, actor)
 
 
@@ -138,8 +154,32 @@ def fact_command(fact: StaffFact, actor: str) -> cmd.Command:
             return cmd.RecordDeath(died_on=fact.on)
         case "citizenship":
             return cmd.RecordCitizenship(granted_on=fact.on)
+        case "general_track":
+            return cmd.ChooseGeneralTrack(
+                reason=fact.reason or "the family chose the general track"
+            )
         case "revocation":
-            _need(fact, "reason")
-            assert fact.reason is not None
-            return cmd.RevokePermit(reason=fact.reason)
+            _need(fact, "reason", "fault")
+            assert fact.reason is not None and fact.fault is not None
+            return cmd.RevokePermit(reason=fact.reason, fault=fact.fault)
+        case "employment":
+            _need(fact, "member", "employer_id", "on", "housing_provided")
+            assert fact.member and fact.employer_id and fact.on
+            assert fact.housing_provided is not None
+            return cmd.RecordEmployment(
+                member=fact.member,
+                employer_id=fact.employer_id,
+                started_on=fact.on,
+                housing_provided=fact.housing_provided,
+            )
+        case "employment_end":
+            _need(fact, "member")
+            assert fact.member is not None
+            return cmd.EndEmployment(member=fact.member, ended_on=fact.on)
+        case "housing_certificate":
+            _need(fact, "region", "amount_tiyn", "reference")
+            assert fact.region and fact.amount_tiyn and fact.reference
+            return cmd.IssueHousingCertificate(
+                reference=fact.reference, region=fact.region, price_tiyn=fact.amount_tiyn
+            )
     raise InvalidCommandError("unknown_fact", f"unknown fact kind {fact.kind!r}")

@@ -65,7 +65,11 @@ async def language_test(case: Case) -> None:
             summary=f"KAZTEST attempt {attempt}",
         )
         await case.record_unless_closed(
-            cmd.RecordLanguageAttempt(attempt=attempt, section_percent=result.section_percent)
+            cmd.RecordLanguageAttempt(
+                attempt=attempt,
+                section_percent=result.section_percent,
+                rules_broken=result.rules_broken,
+            )
         )
 
 

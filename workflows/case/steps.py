@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import models as m
@@ -19,19 +18,21 @@ with workflow.unsafe.imports_passed_through():
     from domain.agenda import (
         arrival_deadline,
         border_check_due,
+        exit_check_due,
+        fulfilment_due,
         monitoring_as_of,
+        next_contract_rescreening,
         next_residence_check,
         next_wakeup,
         referral_due,
         repayment_referral_on,
         support_due,
     )
-    from domain.errors import DomainError
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
+from workflows.case.before_permit import kandas_status
 from workflows.case.core import Case
 from workflows.case.scoring import scoring
-from workflows.runtime import refusal
 
 
 async def documents(case: Case) -> None:
@@ -84,38 +85,30 @@ async def permit(case: Case) -> None:
 async def relocation(case: Case) -> None:
     s = case.state
     if s.kandas_certificate is None:
-        result = await case.rt.call(
-            VerificationActivities.grant_kandas_status,
-            m.IssueInput(case_id=s.case_id),
-            summary="grant kandas status",
-        )
-        await case.record(cmd.GrantKandasStatus(certificate_number=result.number))
+        await kandas_status(case)
     elif s.region is None:
-        await reserve_place(case)
+        await await_allocation(case)
     elif s.arrived_on is None:
         await await_arrival(case)
     else:
         await case.record(cmd.SignSocialContract())
 
 
-async def reserve_place(case: Case) -> None:
-    """The family's regions in their order of preference, the first with a place left; none:
-    the general track without support."""
-    assert case.state.application is not None
-    year, tried = case.rt.now().year, []
-    for region in case.state.application.preferred_regions:
-        tried.append(region)
-        try:
-            await case.record(cmd.ReserveQuotaPlace(region=region, year=year))
-            return
-        except DomainError:
-            continue
-        except (ActivityError, ApplicationError) as exc:
-            found = refusal(exc)
-            if found is not None and found.type == "QuotaExhausted":
-                continue
-            raise
-    await case.record(cmd.GiveUpSupport(regions_tried=tuple(tried)))
+async def await_allocation(case: Case) -> None:
+    """The family lodges its candidacy and waits for its regions' allocation rounds
+    (docs/decisions/014): a round's word (a place, or not reached) or the family's own choice
+    of the general track arrives as input (workflows/case/core.py `take_allocation`)."""
+    s = case.state
+    if s.candidacy is None:
+        await case.record(cmd.LodgeCandidacy())
+        c = case.state.candidacy
+        assert c is not None
+        await case.notify(
+            "candidacy_lodged",
+            f"candidate for {', '.join(c.regions)} with score {c.score}: waiting for a round",
+        )
+        return
+    await case.rt.wait(None, label="allocation round")
 
 
 async def await_arrival(case: Case) -> None:
@@ -151,6 +144,7 @@ async def monitoring(case: Case) -> None:
                 idempotency_key=due.idempotency_key,
                 amount_tiyn=due.amount_tiyn,
                 purpose=due.measure,
+                payee=due.payee,
             ),
             summary=f"pay {due.measure} {due.period}",
         )
@@ -163,17 +157,34 @@ async def monitoring(case: Case) -> None:
                 payment_reference=receipt.reference,
             )
         )
-    check = next_residence_check(case.state)
-    if check is not None and check <= today:
+    s = case.state
+    check, screen = next_residence_check(s), next_contract_rescreening(s)
+    if check is not None and check <= today and (screen is None or check <= screen):
         # As of the day it was due: a check caught up late (workers or the record away for a
-        # while) asks where the family was then, not where it is now.
+        # while) asks where the family was then, not where it is now. The last one is the
+        # final check as of the contract's last day, and a discrepancy it (or any check)
+        # found is re-checked before the contract is settled.
         await residence_check(case, check)
         return
-    ends = case.state.contract_ends_on
-    if ends is not None and today >= ends and case.state.stage == "monitoring":
+    if screen is not None and screen <= today:
+        await rescreen(case)
+        return
+    if fulfilment_due(s, today):
         await case.record(cmd.FulfilContract())
         return
-    await case.rt.wait(next_wakeup(case.state), label="next contract obligation")
+    await case.rt.wait(next_wakeup(s), label="next contract obligation")
+
+
+async def rescreen(case: Case) -> None:
+    """Under a social contract, the periodic security re-screening the general track makes
+    (domain/agenda.py `next_contract_rescreening`); a denial is a revocation for cause."""
+    s = case.state
+    reply = await case.rt.call(
+        VerificationActivities.check_authority,
+        m.AuthorityCheckInput(case_id=s.case_id, application=s.application, authority="security"),
+        summary="periodic re-screening under contract",
+    )
+    await case.record(cmd.RecordRescreening(outcome=reply.outcome, reason=reply.reason))
 
 
 async def residence_check(case: Case, as_of: date) -> None:
@@ -219,8 +230,8 @@ async def repayment(case: Case) -> None:
 
 
 async def residence(case: Case) -> None:
-    """General track: each re-screening, and the permit's end, after asking border control
-    about the time up to it (domain/agenda.py `border_check_due`)."""
+    """General track: each re-screening, and the card's renewal at its end, after asking border
+    control about the time up to it (domain/agenda.py `border_check_due`)."""
     s = case.state
     check = border_check_due(s, case.rt.today())
     if check is None:
@@ -234,8 +245,8 @@ async def residence(case: Case) -> None:
     if departed.departed_on is not None:
         await case.record(cmd.RecordDeparture(departed_on=departed.departed_on, source="border"))
         return
-    if check.final:
-        await case.record(cmd.EndPermitTerm())
+    if check.final:  # permanent residence: the card is renewed (docs/decisions/019)
+        await case.record(cmd.RenewPermit())
         return
     reply = await case.rt.call(
         VerificationActivities.check_authority,
@@ -243,6 +254,26 @@ async def residence(case: Case) -> None:
         summary="periodic re-screening",
     )
     await case.record(cmd.RecordRescreening(outcome=reply.outcome, reason=reply.reason))
+
+
+async def exit_check(case: Case) -> None:
+    """The closed case's last step: border control asked about its crossings up to the
+    closing day (domain/agenda.py `exit_check_due`); no exit on record where the closing left
+    no ground to stay is flagged to staff."""
+    check = exit_check_due(case.state)
+    if check is None:
+        return
+    s = case.state
+    found = await case.rt.call(
+        VerificationActivities.check_departure,
+        m.DepartureCheckInput(case_id=s.case_id, since=check.since, until=check.until),
+        summary="exit check: border crossings",
+    )
+    events = await case.record(
+        cmd.RecordExitCheck(since=check.since, until=check.until, departed_on=found.departed_on)
+    )
+    if any(isinstance(e, ev.ExitChecked) and e.flagged for e in events):
+        await case.notify("exit_flagged", f"no exit recorded after closing ({s.closed_reason})")
 
 
 STEPS: dict[str, Callable[[Case], Awaitable[None]]] = {

@@ -9,6 +9,8 @@ input never breaks the case.
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -20,8 +22,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case.state import RunState
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
+from workflows.case.before_permit import procedure_limit
 from workflows.case.core import Case
-from workflows.case.steps import STEPS
+from workflows.case.steps import STEPS, exit_check
 from workflows.handlers import TakesInput
 from workflows.runtime import RecordPausedError, RuleChanges
 
@@ -72,15 +75,21 @@ class ApplicantWorkflow(TakesInput):
                 refused = self._refused_at_intake(inp, taken)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 return refused
+        # the scoring pilot's limit, watched beside the steps until the case is decided
+        watch = asyncio.create_task(procedure_limit(case))
         while not case.closed:
             async with rt.lock:
                 if not case.closed:
                     await STEPS[case.state.stage](case)
+            if watch.done():
+                watch.result()  # a watch that failed (the record paused) fails this task too
             if self._should_continue_as_new():
+                await watch  # done: a long-lived stage is past the decision
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if case.closed:
                     break
                 case.run.run_year = None
+                case.run.clock = rt.carried_clock()
                 workflow.continue_as_new(
                     api.CaseInput(
                         case_id=inp.case_id,
@@ -88,6 +97,9 @@ class ApplicantWorkflow(TakesInput):
                         snapshot=case.run.model_dump(mode="json"),
                     )
                 )
+        await watch  # the case closed: the watch has ended
+        async with rt.lock:
+            await exit_check(case)
         # Input that arrives as the case closes is answered (refused: the case is closed).
         await workflow.wait_condition(workflow.all_handlers_finished)
         s = case.state
@@ -145,6 +157,7 @@ class ApplicantWorkflow(TakesInput):
             decision_reasons=b.reasons if b else (),
             breakdown=b,
             deadlines=agenda.deadlines(s, case.run.timers),
+            procedure_flags=s.procedure_flags,
             contract_ends_on=s.contract_ends_on,
             support_paid_tiyn=s.paid_tiyn,
             outstanding_tiyn=s.outstanding_tiyn,

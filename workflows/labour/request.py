@@ -99,8 +99,8 @@ class Request:
             LabourActivities.append_labour_events, request, summary=summary
         )
         self.run.seq = result.last_seq
-        if not result.adopted:
-            return events, False
+        if not result.adopted:  # the record's copy, as workflows/case/core.py
+            return [p.event for p in result.recorded] or events, False
         adopted = [p.event for p in result.adopted]
         workflow.logger.warning(
             "an earlier attempt of this decision recorded %s: adopted",

@@ -216,7 +216,7 @@ class EmployerPermitWorkflow(TakesInput):
         req, rt = self.req, self.req.rt
         exit_by = req.state.exit_by
         assert exit_by is not None
-        await workflow.sleep(rt.wall_seconds(exit_by) or 0.001, summary="exit ordered by")
+        await rt.wait_for(lambda: False, exit_by, label="exit ordered by")
         days = req.rules().exit_days + 1
         departure = await rt.call(
             VerificationActivities.check_departure,

@@ -1,0 +1,107 @@
+"""`kosh policy simulate` against a record of its own: the recorded cases re-decided under a
+draft, the record read and never written (its events, positions and case rows unchanged)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bench.event_store_lives import case_life
+from store.events import append_events
+from store.records import NewEvent
+from tests.cli.records_seed import db_url, flat, fresh_db, isolated, ok, run
+
+__all__ = ["db_url", "fresh_db", "isolated"]  # the record's fixtures, used here
+
+DRAFT = """\
+id: "2027.1"
+effective_from: 2027-03-01
+note: a draft
+changes:
+  questionnaire.min_points:
+    value: {minimum}
+    provenance: {{kind: illustrative, reason: "a draft"}}
+"""
+FINGERPRINT = (
+    "SELECT count(*), coalesce(max(position), 0), "
+    "(SELECT string_agg(case_id || last_seq || updated_at, ',' ORDER BY case_id) FROM cases) "
+    "FROM events"
+)
+
+
+async def _seed(url: str, lives: int) -> dict[str, int]:
+    """Cases appended as the activities append them: each case's questionnaire points."""
+    conn = await asyncpg.connect(url)
+    points = {}
+    try:
+        for i in range(lives):
+            case_id = f"sim-{uuid.uuid4().hex[:8]}"
+            seq = 0
+            for batch in case_life(case_id, random.Random(i), months=3, year=2026):
+                new = [NewEvent(event_id=str(uuid.uuid4()), event=e) for e in batch]
+                await append_events(conn, case_id=case_id, expected_seq=seq, events=new)
+                seq += len(batch)
+                for e in batch:
+                    if e.type == "QuestionnaireScored":
+                        points[case_id] = e.points  # type: ignore[attr-defined]
+    finally:
+        await conn.close()
+    return points
+
+
+async def _fingerprint(url: str) -> tuple[object, ...]:
+    conn = await asyncpg.connect(url)
+    try:
+        return tuple(await conn.fetchrow(FINGERPRINT))
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def record(monkeypatch: pytest.MonkeyPatch, fresh_db: str) -> str:
+    monkeypatch.setenv("KOSH_DATABASE_URL", fresh_db)
+    ok("db", "migrate")
+    return fresh_db
+
+
+def test_the_record_is_re_decided_under_a_draft_and_never_written(
+    record: str, tmp_path: Path
+) -> None:
+    points = asyncio.run(_seed(record, 5))
+    minimum = sorted(points.values())[2]
+    path = tmp_path / "draft.yaml"
+    path.write_text(DRAFT.format(minimum=minimum))
+    before = asyncio.run(_fingerprint(record))
+
+    result = run("policy", "simulate", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    impact = json.loads(result.stdout)
+    refused = {c["case_id"] for c in impact["cases"] if c["changed"]}
+    assert refused == {cid for cid, p in points.items() if p < minimum} and refused
+    assert all(
+        c["draft"]["gate"] == "questionnaire_minimum"
+        for c in impact["cases"]
+        if c["case_id"] in refused
+    )
+    assert asyncio.run(_fingerprint(record)) == before
+
+    shown = flat(run("policy", "simulate", str(path)).stdout)
+    assert f"over {len(points)} recorded cases" in shown
+    assert f"approve reject questionnaire_minimum {len(refused)}" in shown
+
+
+def test_bad_options_are_refused_naming_them(record: str, tmp_path: Path) -> None:
+    path = tmp_path / "draft.yaml"
+    path.write_text(DRAFT.format(minimum=450))
+    for args, said in (
+        (("--from", "2026-02-30"), "--from '2026-02-30' is not a date"),
+        (("--region", "Atlantis"), "--region 'Atlantis' is not one of"),
+    ):
+        result = run("policy", "simulate", str(path), *args)
+        assert result.exit_code == 2 and said in flat(result.stderr), result.output
