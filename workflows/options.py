@@ -33,18 +33,8 @@ STORE_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=NON_RETRYABLE,
 )
-# The record and the staff registry asked from the worker itself (local activities, from the
-# 2026-11-local-record rule change): a few quick attempts inside the workflow task, then, if
-# the database is still away, the same call as an ordinary activity that retries with
-# STORE_RETRY for as long as it takes (an outage adds no history events while it lasts, where
-# local retries would add a workflow task or a timer per attempt).
-LOCAL_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=100),
-    backoff_coefficient=2.0,
-    maximum_attempts=3,
-    non_retryable_error_types=NON_RETRYABLE,
-)
-LOCAL_TIMEOUT = timedelta(seconds=5)
+# The record and the staff registry (docs/decisions/022: ordinary activities, retried with
+# STORE_RETRY for as long as it takes; an outage adds no history events while it lasts).
 ADAPTER_TIMEOUT = timedelta(seconds=30)
 STORE_TIMEOUT = timedelta(seconds=15)
 # On a compressed demo clock (seconds per case year), no attempt may run longer than this.

@@ -25,8 +25,6 @@ with workflow.unsafe.imports_passed_through():
         ADAPTER_RETRY,
         ADAPTER_TIMEOUT,
         DEMO_TIMEOUT,
-        LOCAL_RETRY,
-        LOCAL_TIMEOUT,
         NON_RETRYABLE,
         PAUSE_CASE_ON,
         STORE_RETRY,
@@ -195,25 +193,13 @@ class Runtime:
         )
 
     async def ask_store(self, method: Any, arg: Any, *, summary: str) -> Any:
-        """kosh's PostgreSQL (the record, the staff registry) from the worker itself: a local
-        activity, a few quick attempts inside the workflow task and one history marker. When
-        they run out for a reason retrying may cure (the database away), the same call as an
-        ordinary activity, retried with backoff for as long as it takes without adding to the
-        history. A refusal is raised: an ApplicationError, or an ActivityError wrapping one."""
-        try:
-            return await workflow.execute_local_activity_method(
-                method,
-                arg,
-                start_to_close_timeout=self.timeout(LOCAL_TIMEOUT),
-                retry_policy=LOCAL_RETRY,
-                summary=summary,
-            )
-        except (ActivityError, ApplicationError) as exc:
-            if refusal(exc) is not None:
-                raise
-            workflow.logger.warning(
-                "%s: local attempts failed (%s), retrying as an activity", summary, exc
-            )
+        """kosh's PostgreSQL (the record, the staff registry): an ordinary activity, retried
+        with backoff for as long as a cure may come (the database away). Not a local activity
+        (docs/decisions/022): a local activity's marker moves workflow time to its completion,
+        and a worker that runs a case's next task from its whole history (restarted, or
+        without a cache) could hand that earlier time to the next task's first activation,
+        where a replay gives the task's own: the two decided on different case times and the
+        case no longer replayed. A refusal is raised: an ActivityError wrapping it."""
         return await workflow.execute_activity_method(
             method,
             arg,

@@ -1,7 +1,8 @@
 """kosh's workflows on a worker that dies after an append (tests/workflows/fault_switch.py): the
 append lands in the record, then the workflow task fails before it completes, as when the
 process is SIGKILLed between the two. The worker stays down while the test moves the clock on;
-revived, it retries the task from the last completed one: the decision is taken again, later."""
+revived, it retries the task from the last completed one, later: the append's answer is in the
+history (an ordinary activity: docs/decisions/022), so the task takes it and goes on."""
 
 from __future__ import annotations
 
@@ -25,9 +26,8 @@ class WorkerDied(RuntimeError):
 
 def die_after_append(rt: Runtime) -> None:
     # A clock that runs on with the wall (domain/clock.py), as a real case's does: the retried
-    # task decides later in case time, so its events differ from those the killed one
-    # appended and the record's are adopted. (On the demo's clock, which moves only while the
-    # case waits, a step retried outside a wait decides the same events: a plain duplicate.)
+    # task runs later in case time, and still decides nothing again (the append's answer is
+    # in the history); under local appends it decided again and adopted the record's events.
     rt.clock = rt.time.clock = rt.clock.model_copy(update={"moves": "wall"})
     append = rt.append
 

@@ -273,21 +273,26 @@ async def test_an_update_in_flight_when_the_case_closes_is_answered(case_rig: Ri
     assert (await case_rig.finish(h, timeout=5)).closed_reason == "rejected"
 
 
+YEAR_SECONDS = 6.0
+
+
 async def test_input_queued_at_the_year_end_does_not_stop_continue_as_new(
-    case_rig: Rig,
+    live_rig: Rig,
 ) -> None:
     """A fact that arrives while a payment is in flight waits for the case's lock (a decision
     is never taken between a payment and its record), then is decided; the case still hands
-    over at the year's end."""
+    over at the year's end. On the dev server (tests/workflows/conftest.py `live_env`): the
+    case's clock runs on with the wall."""
+    case_rig = live_rig
     case_rig.staff.on("interview_due", interview)
     case_rig.staff.on("arrival_due", arrive)
     entered, release = case_rig.sim.gate("disburse")
     # A compressed clock that runs on with the wall (domain/clock.py: the demo's stands still
-    # during a call), so a held payment spans New Year. Two wall seconds a case-year: a
+    # during a call), so a held payment spans New Year. Six wall seconds a case-year: a
     # faster clock outruns a loaded machine (each workflow step costs weeks of case time, the
     # overdue agenda never catches up and queries starve).
     h = await case_rig.start(
-        application(), seconds_per_year=2.0, human_floor_seconds=30, clock_moves="wall"
+        application(), seconds_per_year=YEAR_SECONDS, human_floor_seconds=30, clock_moves="wall"
     )
     try:
         # the relocation subsidy, in flight (after the interview, a round and the arrival)
@@ -296,7 +301,7 @@ async def test_input_queued_at_the_year_end_does_not_stop_continue_as_new(
         # Well formed, so it queues behind the payment; refused by the rules once decided.
         fact = signed(h.id, {"kind": "move", "region": region}, by=OFFICER)
         await h.signal(api.SIGNAL_FACT, fact)
-        await asyncio.sleep(2.2)  # more than a case-year
+        await asyncio.sleep(YEAR_SECONDS * 1.1)  # more than a case-year
         assert (await case_rig.status(h)).refused == ()  # still queued behind the payment
     finally:
         release.set()  # a payment left held would hold the test server's clock for good

@@ -1,6 +1,6 @@
-"""The record asked from the worker (local activities, rule change 2026-11-local-record): an
-outage longer than the quick local attempts is waited out by the ordinary activity, and
-nothing is recorded twice."""
+"""The record asked by ordinary activities (docs/decisions/022): an outage is waited out by
+the append's own retries, with backoff and no history events while it lasts; nothing is
+recorded twice; and no call leaves a local activity's marker in the history."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from activities import events as module
 from domain.record import fingerprints
 from store.errors import StoreUnavailableError
 from tests.workflows.harness import (
-    LOCAL_ACTIVITY_MARKER,
     Rig,
     application,
     failed_calls,
@@ -24,13 +23,13 @@ from tests.workflows.harness import (
 from workflows import api
 
 
-async def test_an_outage_longer_than_the_local_attempts_is_waited_out_by_an_activity(
+async def test_an_outage_is_waited_out_by_the_appends_retries(
     case_rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cid = new_case_id()
     real = module.append_events
     calls: list[int] = []
-    away_for = 5  # the 3 local attempts, then the ordinary activity's first 2
+    away_for = 4  # attempts the database is away for
 
     async def away(conn: Any, *, case_id: str, expected_seq: int, **rest: Any) -> Any:
         if case_id == cid:
@@ -45,33 +44,28 @@ async def test_an_outage_longer_than_the_local_attempts_is_waited_out_by_an_acti
     result = await case_rig.finish(h)
 
     assert result.closed_reason == "rejected"
-    # the first append was tried 3 times locally and 3 times as an activity, the rest once
+    # the first append was tried until the database was back, the rest once each
     assert calls[: away_for + 1] == [0] * (away_for + 1)
     later = calls[away_for + 1 :]
     assert later and later == sorted(set(later)) and later[0] > 0
     history = await h.fetch_history()
-    assert failed_calls(history) == ["StoreUnavailableError"]  # the local attempts' marker
-    scheduled = [
+    assert failed_calls(history) == []  # retried by Temporal: no failure in the history
+    appends = [
         e
         for e in history.events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         and e.activity_task_scheduled_event_attributes.activity_type.name == "append_events"
     ]
-    [fallback] = scheduled
+    first = appends[0]
     [started] = [
         e.activity_task_started_event_attributes
         for e in history.events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
-        and e.activity_task_started_event_attributes.scheduled_event_id == fallback.event_id
+        and e.activity_task_started_event_attributes.scheduled_event_id == first.event_id
     ]
-    assert started.attempt == 3
-    local = [
-        e
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
-        and e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
-    ]
-    assert len(local) >= 2  # the failed first one, and the later appends
+    assert started.attempt == away_for + 1
+    assert 0 < len(appends) <= result.events  # an activity per append, each one or more events
+    assert not [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
     # the record holds each event once, in order
     recorded = await case_rig.events(cid)
     assert len(recorded) == result.events
@@ -82,7 +76,7 @@ async def test_an_outage_longer_than_the_local_attempts_is_waited_out_by_an_acti
 async def test_a_query_answered_while_the_first_append_runs_leaves_the_case_with_the_record(
     case_rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A status query that arrives while the case's first append (a local activity) runs.
+    """A status query that arrives while the case's first append runs (then a local activity).
     On the dev server Temporal completes the task early to answer it, a replay then dates the
     application's decision by the later task, and a case that folded its own decision believed
     another `at` than the record held (the end-to-end scale-out test found it; decision 020).
