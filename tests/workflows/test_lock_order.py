@@ -1,10 +1,11 @@
 """A timer's firing and another branch's wake-up in one activation (workflows/decision_lock.py,
-domain/clock.py). A first execution and a replay may group a local activity's result with a
-timer's firing differently (the full-size soak: cases that did not replay), so the time each
-branch's decision reads must not depend on the grouping: today the timer's reach (decision
-021) is seen by the other branch too. Marked as a known failure until it is fixed: a first
-fix (the reach deferred to its own branch, that branch deciding after the others) made the
-soak's replays fail in another way, more often, and was withdrawn (issue #25's note)."""
+domain/clock.py): the branch woken by an activity's result decides with the date the timer's
+reach (decision 021) moved case time to, though its call answered before that date. Since
+decision 022 (no local activities) a first execution and a replay group these events alike,
+so this no longer threatens replay (the soak's failures came from local activities grouped
+differently); it is kept, as a known failure, for the date the other branch sees. A first fix
+(the reach deferred to its own branch, that branch deciding after the others) was withdrawn
+(issue #25's note)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def deciding(env: WorkflowEnvironment, queue: str) -> Worker:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="a timer's reach moves case time for every branch at once (issue #25, stop 31)",
+    reason="a timer's reach moves case time for every branch woken with it (issue #25)",
 )
 async def test_a_timer_woken_branch_decides_after_a_branch_woken_with_it(
     time_env: WorkflowEnvironment,
