@@ -13,10 +13,11 @@ from cli.common import JsonFlag, StateOpt, _emit, date_option, one_of, out
 from cli.connect import with_record
 from cli.policy_drafts import DraftArg, load_draft
 from cli.tables import kzt, row, table
+from domain.labour_simulation import LabourImpact, RequestImpact, simulate_labour
 from domain.regions import ALL_REGIONS
 from domain.simulation import CaseImpact, Decided, Impact, simulate
 from store.pool import Conn
-from store.streams import case_streams
+from store.streams import case_streams, labour_streams
 
 
 def policy_simulate(
@@ -28,7 +29,11 @@ def policy_simulate(
         str | None, typer.Option("--to", help="Only cases submitted on or before YYYY-MM-DD.")
     ] = None,
     region: Annotated[
-        str | None, typer.Option(help="Only cases of this region (their place, else first choice).")
+        str | None,
+        typer.Option(
+            help="Only cases of this region (their place, else first choice), and labour "
+            "requests of it."
+        ),
     ] = None,
     as_json: JsonFlag = False,
     state: StateOpt = None,
@@ -36,21 +41,28 @@ def policy_simulate(
     """Re-decide the recorded cases under a policy draft, from the inputs the record holds,
     and show beside what was decided: decisions that change (by gate, with case ids), cases
     the draft cannot decide without an input never recorded, kandas places needed per region
-    and year against the draft's quotas, and support paid and clawback demanded. Reads the
+    and year against the draft's quotas, support paid and clawback demanded, labour places per
+    quota line against the draft's and the employers' requests it would refuse. Reads the
     record (KOSH_DATABASE_URL or a running `kosh dev`); writes nothing."""
     drafted = load_draft(draft)
     window = (date_option("--from", since), date_option("--to", until))
     region = one_of("--region", region, ALL_REGIONS)
 
-    async def read(conn: Conn) -> Impact:
+    async def read(conn: Conn) -> tuple[Impact, LabourImpact]:
         streams = [events async for events in case_streams(conn)]
-        return simulate(streams, drafted, since=window[0], until=window[1], region=region)
+        requests = [events async for events in labour_streams(conn)]
+        since, until = window
+        return (
+            simulate(streams, drafted, since=since, until=until, region=region),
+            simulate_labour(requests, drafted, since=since, until=until, region=region),
+        )
 
-    impact = with_record(state, read)
+    impact, labour = with_record(state, read)
     if as_json:
-        _emit(impact_record(impact), True, "")
+        _emit(impact_record(impact) | {"labour": labour_record(labour)}, True, "")
         return
     _print(impact)
+    _print_labour(labour)
 
 
 def _decided(d: Decided | None) -> str:
@@ -116,6 +128,101 @@ def _print(impact: Impact) -> None:
         kzt(money["clawback_drafted_tiyn"]),
     )
     out.print(sums)
+
+
+def _print_labour(labour: LabourImpact) -> None:
+    out.print(
+        f"[bold]Labour requests[/bold]: {len(labour.requests)} recorded, "
+        f"{len(labour.refused)} the draft would refuse, "
+        f"{len(labour.undetermined)} undetermined (an input never recorded)",
+        highlight=False,
+    )
+    lines = table(
+        "Labour places per quota line",
+        "Industry",
+        "Region",
+        "Project",
+        "Year",
+        "Held",
+        "Needed",
+        "Draft places",
+        "Short",
+        "Beyond the places",
+        right=("Held", "Needed", "Draft places", "Short"),
+    )
+    for line in labour.lines:
+        places = "no lines that year" if line.places is None else line.places
+        row(
+            lines,
+            line.industry,
+            line.region,
+            line.project or "-",
+            line.year,
+            line.held,
+            line.needed,
+            places,
+            line.short,
+            ", ".join(line.over),
+        )
+    out.print(lines)
+    refused = table(
+        "Employers' requests the draft would refuse", "Request", "Line", "Recorded", "Rule"
+    )
+    for r in labour.refused:
+        row(refused, r.request_id, _line(r), r.recorded, r.drafted_rule or "")
+    out.print(refused)
+    if labour.undetermined:
+        unknown = table(
+            "Undetermined requests", "Request", "Recorded", "What the record does not hold"
+        )
+        for r in labour.undetermined:
+            recorded = (
+                r.recorded if r.recorded_rule is None else f"{r.recorded} ({r.recorded_rule})"
+            )
+            row(unknown, r.request_id, recorded, r.unknown)
+        out.print(unknown)
+
+
+def _line(r: RequestImpact) -> str:
+    return f"{r.industry} in {r.region}" + (f", project {r.project}" if r.project else "")
+
+
+def labour_record(labour: LabourImpact) -> dict[str, Any]:
+    """`--json`'s labour part: every request, every line."""
+    return {
+        "requests": [
+            {
+                "request_id": r.request_id,
+                "employer_key": r.employer_key,
+                "industry": r.industry,
+                "region": r.region,
+                "project": r.project,
+                "year": r.year,
+                "submitted_on": r.submitted_on.isoformat(),
+                "recorded": r.recorded,
+                "recorded_rule": r.recorded_rule,
+                "draft": r.drafted,
+                "draft_rule": r.drafted_rule,
+                "newly_refused": r.newly_refused,
+                "undetermined": r.unknown,
+            }
+            for r in labour.requests
+        ],
+        "lines": [
+            {
+                "industry": line.industry,
+                "region": line.region,
+                "project": line.project,
+                "year": line.year,
+                "held": line.held,
+                "needed": line.needed,
+                "draft_places": line.places,
+                "short": line.short,
+                "beyond_places": list(line.over),
+            }
+            for line in labour.lines
+        ],
+    }
 
 
 def impact_record(impact: Impact) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import random
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -14,8 +15,10 @@ import pytest
 
 from bench.event_store_lives import case_life
 from store.events import append_events
-from store.records import NewEvent
+from store.labour import append_labour_events
+from store.records import NewEvent, NewLabourEvent
 from tests.cli.records_seed import db_url, flat, fresh_db, isolated, ok, run
+from tests.domain.test_labour_simulation import START, lines_with, recorded
 
 __all__ = ["db_url", "fresh_db", "isolated"]  # the record's fixtures, used here
 
@@ -105,3 +108,51 @@ def test_bad_options_are_refused_naming_them(record: str, tmp_path: Path) -> Non
     ):
         result = run("policy", "simulate", str(path), *args)
         assert result.exit_code == 2 and said in flat(result.stderr), result.output
+
+
+LINES_DRAFT = """\
+id: "2027.1"
+effective_from: 2027-03-01
+note: a draft
+changes:
+  labour.quotas.2026:
+    value: {lines}
+    provenance: {{kind: illustrative, reason: "a draft"}}
+"""
+
+
+async def _seed_labour(url: str, requests: int) -> list[str]:
+    """Labour requests on one line, a day apart, each holding a place."""
+    conn = await asyncpg.connect(url)
+    ids = [f"lr-{uuid.uuid4().hex[:8]}" for _ in range(requests)]
+    try:
+        for i, rid in enumerate(ids):
+            events = recorded(rid, START + timedelta(days=i))
+            new = [NewLabourEvent(event_id=str(uuid.uuid4()), event=e) for e in events]
+            await append_labour_events(conn, request_id=rid, expected_seq=0, events=new)
+    finally:
+        await conn.close()
+    return ids
+
+
+def test_labour_places_per_line_and_the_requests_a_draft_refuses(
+    record: str, tmp_path: Path
+) -> None:
+    ids = asyncio.run(_seed_labour(record, 3))
+    path = tmp_path / "draft.yaml"
+    path.write_text(LINES_DRAFT.format(lines=json.dumps(lines_with(2))))
+    before = asyncio.run(_fingerprint(record))
+
+    result = run("policy", "simulate", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    labour = json.loads(result.stdout)["labour"]
+    [line] = labour["lines"]
+    assert (line["held"], line["needed"], line["draft_places"], line["short"]) == (3, 3, 2, 1)
+    assert line["beyond_places"] == [ids[-1]]
+    refused = [r for r in labour["requests"] if r["newly_refused"]]
+    assert [(r["request_id"], r["draft_rule"]) for r in refused] == [(ids[-1], "quota_exhausted")]
+    assert asyncio.run(_fingerprint(record)) == before
+
+    shown = flat(run("policy", "simulate", str(path)).stdout)
+    assert "Labour requests: 3 recorded, 1 the draft would refuse" in shown
+    assert f"{ids[-1]} oil_and_gas in Atyrau place held quota_exhausted" in shown
