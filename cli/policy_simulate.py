@@ -4,6 +4,7 @@ it; no Temporal, no agency is asked."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +12,7 @@ from rich.markup import escape
 
 from cli.common import JsonFlag, StateOpt, _emit, date_option, one_of, out
 from cli.connect import with_record
+from cli.policy_charts import write_charts
 from cli.policy_drafts import DraftArg, load_draft
 from cli.tables import kzt, row, table
 from domain.labour_simulation import LabourImpact, RequestImpact, simulate_labour
@@ -36,6 +38,14 @@ def policy_simulate(
         ),
     ] = None,
     as_json: JsonFlag = False,
+    charts: Annotated[
+        Path | None,
+        typer.Option(
+            "--charts",
+            help="Also draw the impact as SVG charts into this folder (made if missing).",
+            file_okay=False,
+        ),
+    ] = None,
     state: StateOpt = None,
 ) -> None:
     """Re-decide the recorded cases under a policy draft, from the inputs the record holds,
@@ -58,11 +68,15 @@ def policy_simulate(
         )
 
     impact, labour = with_record(state, read)
+    drawn = write_charts(impact, labour, charts) if charts is not None else []
     if as_json:
-        _emit(impact_record(impact) | {"labour": labour_record(labour)}, True, "")
+        charted = {"charts": [str(path) for path in drawn]}
+        _emit(impact_record(impact) | {"labour": labour_record(labour)} | charted, True, "")
         return
     _print(impact)
     _print_labour(labour)
+    for path in drawn:
+        out.print(f"chart: {escape(str(path))}", highlight=False)
 
 
 def _decided(d: Decided | None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import asyncpg
 import pytest
 
 from bench.event_store_lives import case_life
+from cli.policy_charts import DECISIONS
 from store.events import append_events
 from store.labour import append_labour_events
 from store.records import NewEvent, NewLabourEvent
@@ -156,3 +158,47 @@ def test_labour_places_per_line_and_the_requests_a_draft_refuses(
     shown = flat(run("policy", "simulate", str(path)).stdout)
     assert "Labour requests: 3 recorded, 1 the draft would refuse" in shown
     assert f"{ids[-1]} oil_and_gas in Atyrau place held quota_exhausted" in shown
+
+
+def test_the_impact_is_drawn_as_charts_with_its_figures(record: str, tmp_path: Path) -> None:
+    points = asyncio.run(_seed(record, 5))
+    ids = asyncio.run(_seed_labour(record, 3))
+    minimum = sorted(points.values())[2]
+    path = tmp_path / "draft.yaml"
+    path.write_text(DRAFT.format(minimum=minimum))
+    folder = tmp_path / "charts"
+
+    result = run("policy", "simulate", str(path), "--charts", str(folder), "--json")
+    assert result.exit_code == 0, result.output
+    said = json.loads(result.stdout)
+    names = sorted(Path(p).name for p in said["charts"])
+    assert names == [
+        "decisions.svg",
+        "kandas-places.svg",
+        "labour-lines.svg",
+        "support-and-clawback.svg",
+    ]
+    decisions = (folder / "decisions.svg").read_text()
+    assert "Scored cases by decision (5)" in decisions
+
+    def count(side: str, decision: str) -> str:
+        return str(sum(1 for c in said["cases"] if (c[side] or {}).get("decision") == decision))
+
+    # the bars' own labels: recorded approve, refer, reject, then the draft's, undetermined
+    bars = [count("recorded", d) for d in DECISIONS] + ["0"]
+    undetermined = sum(1 for c in said["cases"] if c["recorded"] and c["draft"] is None)
+    bars += [count("draft", d) for d in DECISIONS] + [str(undetermined)]
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", decisions)
+    assert any(texts[i : i + len(bars)] == bars for i in range(len(texts))), (bars, texts)
+    assert count("draft", "reject") == str(sum(1 for c in said["cases"] if c["changed"]))
+    places = (folder / "kandas-places.svg").read_text()
+    for line in said["places"]:
+        assert f"{line['region']} {line['year']}" in places
+    labour = (folder / "labour-lines.svg").read_text()
+    assert "oil_and_gas Atyrau 2026" in labour and len(ids) == 3
+    again = tmp_path / "again"
+    run("policy", "simulate", str(path), "--charts", str(again))
+    assert (again / "decisions.svg").read_text() == decisions  # stable: no date, same ids
+
+    missing = run("policy", "simulate", str(path), "--charts", str(path))
+    assert missing.exit_code == 2 and "--charts" in flat(missing.stderr)
