@@ -504,9 +504,12 @@ class Rig:
         return self.env.client.get_workflow_handle(handle.id, result_type=api.CaseResult)
 
     async def status(self, handle: Handle) -> api.CaseStatus:
-        """The status query of the case's current run, asked again when unanswered: the test
-        server never answers a query that was waiting for a run that then continued as new."""
-        while True:
+        """The status query of the case's current run, asked again when unanswered (a query
+        waiting for a run that then continued as new is never answered), at most for
+        RPC_TIMEOUT in all: then the last timeout is raised."""
+        unanswered = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+        attempts = round(RPC_TIMEOUT / QUERY_PATIENCE)
+        for attempt in range(1, attempts + 1):
             try:
                 return await self.latest(handle).query(
                     api.QUERY_STATUS,
@@ -514,8 +517,9 @@ class Rig:
                     rpc_timeout=timedelta(seconds=QUERY_PATIENCE),
                 )
             except RPCError as exc:
-                if exc.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+                if exc.status not in unanswered or attempt == attempts:
                     raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def wait_status(
         self, handle: Handle, ready: Callable[[api.CaseStatus], bool], *, timeout: float = 15.0
