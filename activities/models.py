@@ -217,8 +217,7 @@ class AppendResult(Model):
     duplicates: int
     adopted: tuple[PendingEvent, ...] = ()
     # The events the record holds at the batch's seqs, which the workflow folds (not the ones
-    # it decided): a replay can decide a batch again with another clock than the attempt
-    # whose local activity recorded it (a query answered while that activity ran completes the
-    # task early, and replay then dates the decision by a later task), and the case must
-    # believe, on every replay alike, what the record holds.
+    # it decided): under local appends a replay could decide a batch again with another clock
+    # than the attempt that recorded it (decisions 020 and 022), and the case must believe,
+    # on every replay alike, what the record holds.
     recorded: tuple[RecordedEvent, ...] = ()

@@ -271,7 +271,7 @@ async def test_an_inspectors_violation_and_bad_staff_input(case_rig: Rig) -> Non
 async def test_the_employer_is_shown_by_the_keyed_id_its_worker_made(
     time_env: WorkflowEnvironment, embedded_pool: asyncpg.Pool
 ) -> None:
-    """The worker keys the BIN (a local activity at the start); the request records the
+    """The worker keys the BIN (an activity at the start); the request records the
     value and shows it in KoshEmployer, the status query and the record's projection."""
     req = request()
     sim = GatedSimulator()

@@ -33,9 +33,8 @@ async def test_a_conflicting_record_pauses_the_case_instead_of_failing_it(
     # The interview is decided, and its append finds the record moved on.
     await h.signal(api.SIGNAL_INTERVIEW, signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER))
 
-    # (A workflow task that fails after a local activity in the same task is reported when
-    # the task's timeout, 10 s, runs out: sdk-core. It is retried, and fails again, until the
-    # record is mended.)
+    # (The failing workflow task is retried, and fails again, until the record is mended; a
+    # failure may be reported only when the task's timeout, 10 s, runs out.)
     async with asyncio.timeout(30):
         while not (failures := await broken_rig.task_failures(h)):
             await asyncio.sleep(0.2)
