@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from domain.labour import events as le
@@ -146,11 +146,11 @@ def re_decide_request(events: Sequence[le.LabourEvent], draft: Policy) -> Reques
 
 
 def _drafted(r: RequestImpact, drafted: str, rule: str | None) -> RequestImpact:
-    return RequestImpact(**{**r.__dict__, "drafted": drafted, "drafted_rule": rule})
+    return replace(r, drafted=drafted, drafted_rule=rule)
 
 
 def _unknown(r: RequestImpact, why: str) -> RequestImpact:
-    return RequestImpact(**{**r.__dict__, "drafted": None, "unknown": why})
+    return replace(r, drafted=None, unknown=why)
 
 
 def _fill_lines(
