@@ -6,16 +6,16 @@ message's)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 from temporalio import activity
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
 from activities.errors import recorded
 from activities.logging import activity_log
+from adapters.answered_signals import NoAnswerYet, NotWaiting, send_and_wait
 from domain import commands as cmd
 from domain.allocation import (
     AllocationRoundClosed,
@@ -29,16 +29,9 @@ from domain.policy import Policy, PolicyYearError, policy_in_force
 from domain.regions import Region
 from store.rounds import candidates, candidates_now, in_use, read_round, record_round
 
-# Temporal's answers that may pass with a retry; any other means the case cannot take a word.
-PASSING = (
-    RPCStatusCode.UNAVAILABLE,
-    RPCStatusCode.DEADLINE_EXCEEDED,
-    RPCStatusCode.RESOURCE_EXHAUSTED,
-    RPCStatusCode.INTERNAL,
-    RPCStatusCode.UNKNOWN,
-    RPCStatusCode.CANCELLED,
-    RPCStatusCode.ABORTED,
-)
+# Of an attempt's time, the share spent waiting for the case's answer (the rest: the signal,
+# the last query); a case that has not answered by then is told again by the next attempt.
+PATIENCE_SHARE = 0.7
 
 
 class HoldInput(Model):
@@ -73,11 +66,11 @@ class ClockResult(Model):
 
 
 class TellInput(Model):
-    """Send the round's word to a candidate's workflow: an update it answers once per
-    request id, however often the round (or this activity) is retried."""
+    """Send the round's word to a candidate's workflow: a signal it applies once per request
+    id, however often the round (or this activity) is retried; its answer read by a query."""
 
     workflow_id: str
-    update: str
+    signal: str
     round_id: str
     request_id: str
     offered: bool
@@ -175,32 +168,40 @@ class AllocationActivities:
     @activity.defn
     async def tell_candidate(self, req: TellInput) -> TellResult:
         """The candidate's answer: the place taken, not reached, the place gone (the ledger
-        refused it: another round filled the region), or the case no longer waiting."""
+        refused it: another round filled the region), or the case no longer waiting. The word
+        is signalled and the answer read by the case's `input_answer` query, not sent as an
+        update (docs/decisions/023); Temporal away or busy: the round retries."""
         if self.client is None:
             raise RuntimeError("allocation activities need a Temporal client to tell candidates")
         log = activity_log(round_id=req.round_id, candidate=req.workflow_id)
-        handle = self.client.get_workflow_handle(req.workflow_id)
         payload = {"round_id": req.round_id, "request_id": req.request_id}
+        timeout = activity.info().start_to_close_timeout
+        patience = timeout.total_seconds() * PATIENCE_SHARE if timeout else 10.0
         try:
-            result = await handle.execute_update(req.update, payload)
-        except WorkflowUpdateFailedError as exc:
-            log.info("candidate_not_waiting", reason=str(exc.cause))
-            return TellResult(answer="not_waiting")
-        except RPCError as exc:
-            if exc.status in PASSING:
-                raise  # Temporal away or busy: the round retries
+            result = await send_and_wait(
+                self.client,
+                req.workflow_id,
+                req.signal,
+                payload,
+                patience=patience,
+                alive=activity.heartbeat,
+            )
+        except NotWaiting as exc:
             log.info("candidate_not_waiting", reason=str(exc))  # gone, closed, refused
             return TellResult(answer="not_waiting")
-        accepted = bool(result.get("accepted")) if isinstance(result, dict) else False
-        rule = result.get("rule", "") if isinstance(result, dict) else ""
+        except NoAnswerYet as exc:
+            # Busy, or its worker away: the next attempt tells it again (applied once).
+            raise ApplicationError(
+                str(exc), type="NoAnswerYet", next_retry_delay=timedelta(seconds=1)
+            ) from None
         answer: Answer
-        if accepted:
+        if result.accepted:
             answer = "granted" if req.offered else "not_reached"
-        elif rule == "QuotaExhausted":
+        elif result.rule == "QuotaExhausted":
             answer = "place_gone"
         else:
             answer = "not_waiting"
-        log.info("candidate_told", answer=answer, rule=rule)
+        log.info("candidate_told", answer=answer, rule=result.rule)
         return TellResult(answer=answer)
 
     @activity.defn

@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import structlog
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.answered_signals import NoAnswerYet, NotWaiting, send_and_wait
 from adapters.assertions import EXPIRED, Issuer
 from adapters.ports import StaffNotice
 from adapters.simulator import Simulator
@@ -30,6 +31,8 @@ DEMO_INTERVIEWER = "staff-demo-01"
 DEMO_OFFICER = "officer-demo-01"
 
 
+# How long the staff wait for a case's answer before sending the input again.
+ANSWER_PATIENCE = 30.0
 # An answer refused for good (the case is gone, the request is wrong); anything else (Temporal
 # away, "Timeout expired", an update refused while the case's workflow task is retried after
 # a worker died) is tried again.
@@ -83,7 +86,7 @@ class SimulatedStaff:
             "reason": "family decided to stay",
             "request_id": f"{status.case_id}:withdrawal",
         }
-        await self._update(handle, api.UPDATE_FACT, withdrawal, by=DEMO_OFFICER)
+        await self._send(handle, api.SIGNAL_FACT, withdrawal, by=DEMO_OFFICER)
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
         async def kept() -> None:
@@ -97,7 +100,7 @@ class SimulatedStaff:
         task.add_done_callback(self.later.discard)
 
     async def _as_officer(self, handle: Any, name: str, payload: dict[str, Any]) -> None:
-        await self._update(handle, name, payload, by=DEMO_OFFICER)
+        await self._send(handle, name, payload, by=DEMO_OFFICER)
 
     async def run(self) -> None:
         """An office of several people: each notice is taken up at once, so one slow
@@ -151,9 +154,9 @@ class SimulatedStaff:
             return  # not a demo case: real staff answer it (`kosh interview`, ...)
         handle = self.client.get_workflow_handle(api.case_workflow_id(notice.case_id))
         if notice.kind in ("interview_due", "interview_reminder", "interview_escalated"):
-            await self._update(
+            await self._send(
                 handle,
-                api.UPDATE_INTERVIEW,
+                api.SIGNAL_INTERVIEW,
                 {
                     "passed": name != "interview_fail",
                     "points": self.rng.randint(55, 95),
@@ -164,9 +167,9 @@ class SimulatedStaff:
         elif notice.kind == "arrival_due":
             if notice.case_id not in self.sim.world.registrations:
                 status = await handle.query(api.QUERY_STATUS, result_type=api.CaseStatus)
-                await self._update(
+                await self._send(
                     handle,
-                    api.UPDATE_FACT,
+                    api.SIGNAL_FACT,
                     {
                         "kind": "arrival",
                         "region": status.region,
@@ -177,9 +180,9 @@ class SimulatedStaff:
             if name in CERTIFICATE:
                 await self._support(handle, notice.case_id, employed=name == "kandas_fulfilled")
         elif notice.kind in ("referral_due", "referral_overdue"):
-            await self._update(
+            await self._send(
                 handle,
-                api.UPDATE_FACT,
+                api.SIGNAL_FACT,
                 {
                     "kind": "referral",
                     "request_id": f"{notice.case_id}:referral",
@@ -207,7 +210,7 @@ class SimulatedStaff:
             "reference": f"HC-{case_id}",
             "request_id": f"{case_id}:housing_certificate",
         }
-        await self._update(handle, api.UPDATE_FACT, certificate, by=DEMO_OFFICER)
+        await self._send(handle, api.SIGNAL_FACT, certificate, by=DEMO_OFFICER)
         if employed:
             employment = {
                 "kind": "employment",
@@ -217,22 +220,27 @@ class SimulatedStaff:
                 "housing_provided": True,
                 "request_id": f"{case_id}:employment",
             }
-            await self._update(handle, api.UPDATE_FACT, employment, by=DEMO_OFFICER)
+            await self._send(handle, api.SIGNAL_FACT, employment, by=DEMO_OFFICER)
 
     def _signed(self, workflow_id: str, payload: dict[str, Any], by: str) -> dict[str, Any]:
         rid = payload.get("request_id") or f"{workflow_id}:{self.actions}"
         proof = self.issuer.issue(staff_id=by, workflow_id=workflow_id, request_id=rid)
         return {**payload, "request_id": rid, "assertion": proof}
 
-    async def _update(self, handle: Any, name: str, payload: dict[str, Any], *, by: str) -> None:
+    async def _send(self, handle: Any, name: str, payload: dict[str, Any], *, by: str) -> None:
+        """Signal the input and wait for the case's answer (docs/decisions/023: no update)."""
         self.actions += 1
         sent = self._signed(handle.id, payload, by)
         try:
-            result = await handle.execute_update(name, sent, result_type=api.UpdateResult)
-        except WorkflowUpdateFailedError as exc:
-            log.info("staff_update_refused", workflow_id=handle.id, reason=str(exc.cause))
+            result = await send_and_wait(
+                self.client, handle.id, name, sent, patience=ANSWER_PATIENCE
+            )
+        except NotWaiting as exc:
+            log.info("staff_input_not_taken", workflow_id=handle.id, reason=str(exc))
             return
+        except NoAnswerYet as exc:  # the case is busy, or its worker away: asked again
+            raise RPCError(str(exc), RPCStatusCode.DEADLINE_EXCEEDED, b"") from None
         if not result.accepted and result.rule == "unauthenticated" and EXPIRED in result.reason:
             raise ProofExpired(result.reason)
         if not result.accepted:
-            log.info("staff_update_refused", workflow_id=handle.id, reason=result.reason)
+            log.info("staff_input_refused", workflow_id=handle.id, reason=result.reason)

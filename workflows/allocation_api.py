@@ -11,8 +11,9 @@ from domain.model import Model
 from domain.regions import Region
 
 WORKFLOW_NAME = "AllocationRoundWorkflow"
-# The update a candidate's case takes a round's word by (workflows/case/inputs.py).
-UPDATE_ALLOCATION = "take_allocation"
+# The signal a candidate's case takes a round's word by (workflows/case/inputs.py); the round
+# reads the case's answer by its `input_answer` query (docs/decisions/023: no update).
+SIGNAL_ALLOCATION = "take_allocation"
 
 
 def schedule_id(region: Region) -> str:

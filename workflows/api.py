@@ -65,6 +65,9 @@ SIGNAL_FACT = "record_fact"
 UPDATE_FACT = "submit_fact"
 SIGNAL_AUTHORITY = "record_authority_reply"
 QUERY_STATUS = "status"
+# Every input that names a request id is answered here, accepted or refused with its rule:
+# a sender that signals reads its answer by this query (adapters/answered_signals.py).
+QUERY_ANSWER = "input_answer"
 
 
 def case_workflow_id(case_id: str) -> str:
@@ -126,8 +129,9 @@ class AuthorityReplyInput(Model):
 
 
 class AllocationWord(Model):
-    """An allocation round's word for this case (update `take_allocation`, sent by the round):
-    the case takes what the round's record says of it, never the message's own claim."""
+    """An allocation round's word for this case (signal `take_allocation`, sent by the round,
+    which reads the answer by the `input_answer` query): the case takes what the round's
+    record says of it, never the message's own claim."""
 
     round_id: PlainLine = Field(min_length=1, max_length=200)
     request_id: str | None = Field(default=None, max_length=300)

@@ -23,8 +23,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.staff import RegistryActivities
     from adapters.ports import AssertionClaims, peek_assertion
     from domain.errors import DomainError
-    from workflows.api import UpdateResult
-    from workflows.inputs import Input, InputLog
+    from workflows.api import QUERY_ANSWER, UpdateResult
+    from workflows.inputs import Input, InputLog, request_id_of
 
 from workflows.runtime import Runtime
 
@@ -88,17 +88,28 @@ class TakesInput:
             # str() of this error reads "rule: reason"; the type lets tools branch on the rule.
             raise ApplicationError(exc.reason, type=exc.rule, non_retryable=True) from None
 
+    @workflow.query(name=QUERY_ANSWER)
+    def answer(self, request_id: str) -> UpdateResult | None:
+        """The answer an input with this request id got (docs/decisions/023): a sender that
+        signalled reads it here; None while the input waits (or was never received)."""
+        return self.subject.inputs.answer(request_id)
+
     async def _take(self, name: str, args: Sequence[RawValue], *, update: bool) -> UpdateResult:
         s = self.subject
         try:
             item = s.parse(name, args)
         except DomainError as exc:
-            return s.inputs.refuse(s.kind_of(name), exc.rule, exc.reason)
+            refused = s.inputs.refuse(s.kind_of(name), exc.rule, exc.reason)
+            s.inputs.answered(request_id_of(args), refused)
+            return refused
+        s.inputs.awaited(item.request_id)
         # Input that comes with the start waits for the application (or the request) to be
         # recorded, or refused, first: it is about a case, not about nothing yet.
         await workflow.wait_condition(lambda: s.opened)
         async with s.rt.lock.for_input():
-            return await s.take(item, update=update)
+            result = await s.take(item, update=update)
+        s.inputs.answered(item.request_id, result)
+        return result
 
 
 async def apply(s: Subject, item: Input, *, update: bool) -> UpdateResult:

@@ -21,6 +21,7 @@ from domain.errors import DomainError
 from workflows.api import RefusedInput, UpdateResult
 
 REFUSALS_KEPT = 50
+ANSWERS_KEPT = 200  # refused requests' answers kept for the `input_answer` query
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -42,12 +43,33 @@ class Input(NamedTuple):
 
 
 class InputLog(BaseModel):
-    """What a workflow did with its input: the refusals, and each request id it applied with
-    the answer it gave (a retried request gets the same answer, and is applied once)."""
+    """What a workflow did with its input: the refusals, each request id it applied with the
+    answer it gave (a retried request gets the same answer, and is applied once), and the
+    newest refused requests' answers (a sender that signalled reads either by a query)."""
 
     refused: list[RefusedInput] = Field(default_factory=list)
     refused_total: int = 0
     applied: dict[str, UpdateResult] = Field(default_factory=dict)
+    answers: dict[str, UpdateResult] = Field(default_factory=dict)
+
+    def answered(self, request_id: str | None, result: UpdateResult) -> None:
+        """Keep a request's answer for its sender (what was applied is in `applied`)."""
+        if request_id is None or request_id in self.applied:
+            return
+        self.answers.pop(request_id, None)
+        self.answers[request_id] = result
+        while len(self.answers) > ANSWERS_KEPT:
+            del self.answers[next(iter(self.answers))]
+
+    def awaited(self, request_id: str | None) -> None:
+        """A request arrived again: an earlier refusal is no longer its answer (the sender
+        asks for the answer to this one; what was applied stays applied)."""
+        if request_id is not None:
+            self.answers.pop(request_id, None)
+
+    def answer(self, request_id: str) -> UpdateResult | None:
+        """The answer a request got: applied (for good), else its newest refusal, else None."""
+        return self.applied.get(request_id) or self.answers.get(request_id)
 
     def refuse(self, name: str, rule: str, reason: str) -> UpdateResult:
         """Keep the refusal (a flood of bad input cannot grow the state, and so the history and
@@ -88,6 +110,17 @@ def decode(args: Sequence[RawValue]) -> Any:
         raise InputRefusedError(
             "invalid_input", f"(input): cannot be read as JSON ({encoding or 'no encoding'})"
         ) from exc
+
+
+def request_id_of(args: Sequence[RawValue]) -> str | None:
+    """The request id an input names, read from its raw payload when it could not be parsed,
+    so that even a refused shape is answered to its sender; None when it names none."""
+    try:
+        value = decode(args)
+    except InputRefusedError:
+        return None
+    rid = value.get("request_id") if isinstance(value, dict) else None
+    return rid if isinstance(rid, str) and 0 < len(rid) <= 300 else None
 
 
 def validated(model: type[M], value: Any) -> M:

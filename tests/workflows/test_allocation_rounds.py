@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.allocation import AllocationActivities, HoldInput
+from adapters.answered_signals import send_and_wait
 from domain.events import ApplicationSubmitted, QuotaPlaceReserved
 from domain.policy import POLICY_2026_1, policy_in_force
 from domain.regions import Region
@@ -25,6 +26,7 @@ from store.queries import quota_usage
 from store.rounds import read_round, rounds
 from tests.workflows.harness import (
     OFFICER,
+    ROUND_PATIENCE,
     Handle,
     Rig,
     application,
@@ -36,6 +38,7 @@ from tests.workflows.harness import (
     update,
 )
 from workflows import api
+from workflows.allocation_api import SIGNAL_ALLOCATION
 
 REGION = "Atyrau"
 RACED: Region = "Abai"  # filled to its last place by the racing-rounds test only
@@ -125,6 +128,28 @@ async def test_a_duplicated_or_retried_round_grants_nobody_twice_and_never_beyon
     async with r.pool.acquire() as conn:
         held = await read_round(conn, rid=rid)
     assert held is not None and held.held.places == 1
+
+
+async def test_a_rounds_word_comes_by_signal_and_is_answered_from_the_record_only(
+    waiting: Rig,
+) -> None:
+    """No update carries a round's word (docs/decisions/023); a word signalled by anybody
+    else names a round the record does not hold for the case, and is answered with the rule."""
+    r = waiting
+    scope = f"sig{uuid.uuid4().hex[:6]}-"
+    [h] = await candidates(r, scope, 1)
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await update(h, SIGNAL_ALLOCATION, {"round_id": "r-forged", "request_id": "rq-1"})
+    assert isinstance(caught.value.cause, ApplicationError)
+    assert caught.value.cause.type == "unknown_input"
+
+    forged = {"round_id": f"{scope}no-such-round", "request_id": "rq-2"}
+    answer = await send_and_wait(
+        r.env.client, h.id, SIGNAL_ALLOCATION, forged, patience=ROUND_PATIENCE
+    )
+    assert (answer.accepted, answer.rule) == (False, "not_in_round")
+    await r.hold_round(REGION, scope=scope, size=1, round_id=f"{scope}atyrau-r1")
+    assert "AllocationGranted" in types(await record(r, h.id.removeprefix("case-")))
 
 
 async def test_past_the_policys_rounds_an_unreached_candidate_takes_the_general_track(

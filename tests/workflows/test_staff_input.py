@@ -14,6 +14,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 
+from adapters.answered_signals import NotWaiting, send_and_wait
 from store.staff import put_staff
 from tests.workflows.harness import (
     FEEDS,
@@ -92,6 +93,39 @@ async def test_malformed_interview_signals_are_refused_naming_the_field(case_rig
     assert await case_rig.task_failures(h) == []
     [recorded] = of_type(await case_rig.events(cid), "InterviewRecorded")
     assert (recorded.interviewer_id, recorded.points) == ("staff-7", 80)
+
+
+# ---- a signal's answer, read by the input_answer query (docs/decisions/023) ----------------
+async def test_a_signalled_input_is_answered_by_query_accepted_or_refused_with_the_rule(
+    case_rig: Rig,
+) -> None:
+    h, cid = await at_interview(case_rig)
+    client = case_rig.env.client
+    # a shape refused before it is parsed is still answered, under the request id it names
+    bad = signed(h.id, GOOD_INTERVIEW | {"points": -5}, by=INTERVIEWER, request_id="rq-bad")
+    refused = await send_and_wait(client, h.id, api.SIGNAL_INTERVIEW, bad, patience=RPC_TIMEOUT)
+    assert (refused.accepted, refused.rule) == (False, "invalid_input")
+    assert refused.reason.startswith("invalid_input: points:")
+
+    good = signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER, request_id="rq-good")
+    accepted = await send_and_wait(client, h.id, api.SIGNAL_INTERVIEW, good, patience=RPC_TIMEOUT)
+    assert accepted.accepted
+    # sent again (a sender that lost the answer): the same answer; recorded once
+    again = await send_and_wait(client, h.id, api.SIGNAL_INTERVIEW, good, patience=RPC_TIMEOUT)
+    assert again == accepted
+    assert len(of_type(await case_rig.events(cid), "InterviewRecorded")) == 1
+    # asked by the raw SDK: a request the case never received has no answer yet
+    assert await h.query(api.QUERY_ANSWER, "rq-never-sent") is None
+
+    withdrawal = {"kind": "withdrawal", "reason": "the family decided to stay"}
+    sent = signed(h.id, withdrawal, by=OFFICER)
+    assert (await send_and_wait(client, h.id, api.SIGNAL_FACT, sent, patience=RPC_TIMEOUT)).accepted
+    assert (await case_rig.finish(h)).closed_reason == "withdrawn"
+    with pytest.raises(NotWaiting):
+        late = signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER, request_id="rq-late")
+        await send_and_wait(client, h.id, api.SIGNAL_INTERVIEW, late, patience=RPC_TIMEOUT)
+    with pytest.raises(NotWaiting):
+        await send_and_wait(client, "case-nobody", api.SIGNAL_INTERVIEW, good, patience=RPC_TIMEOUT)
 
 
 # ---- interview and facts by update --------------------------------------------------------

@@ -84,7 +84,7 @@ class AllocationRoundWorkflow:
                     AllocationActivities.tell_candidate,
                     TellInput(
                         workflow_id=case_workflow_id(line.case_id),
-                        update=rapi.UPDATE_ALLOCATION,
+                        signal=rapi.SIGNAL_ALLOCATION,
                         round_id=rid,
                         request_id=f"{rid}:{line.case_id}",
                         offered=line.offer == "offered",

@@ -15,7 +15,7 @@ from temporalio.common import RawValue
 
 from domain import commands as cmd
 from domain.errors import InvalidCommandError
-from workflows.allocation_api import UPDATE_ALLOCATION
+from workflows.allocation_api import SIGNAL_ALLOCATION
 from workflows.api import (
     SIGNAL_AUTHORITY,
     SIGNAL_FACT,
@@ -48,9 +48,9 @@ KINDS: dict[
     SIGNAL_FACT: ("fact", StaffFact),
     UPDATE_FACT: ("fact", StaffFact),
     SIGNAL_AUTHORITY: ("authority", AuthorityReplyInput),
-    UPDATE_ALLOCATION: ("allocation", AllocationWord),
+    SIGNAL_ALLOCATION: ("allocation", AllocationWord),
 }
-UPDATES = (UPDATE_INTERVIEW, UPDATE_FACT, UPDATE_ALLOCATION)
+UPDATES = (UPDATE_INTERVIEW, UPDATE_FACT)
 # Not a member's input: bound to its request (an authority's reference) or to the record
 # (an allocation round's word is read from the round's stream), not to an assertion.
 UNPROVED = ("authority", "allocation")

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
 
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
 from workflows.case.core import Case
+from workflows.decision_lock import CHECK, as_branch
 from workflows.runtime import midnight
 
 
@@ -43,9 +44,13 @@ async def checks(case: Case) -> None:
     recorded (nothing is cancelled mid-flight, so no call outlives the workflow)."""
     answered = {g.name for g in case.state.authority}
     await asyncio.gather(
-        language_test(case),
-        case.record_unless_closed(cmd.ScoreQuestionnaire()),
-        *(authority(case, a) for a in AUTHORITIES if a not in answered),
+        as_branch(CHECK, "language", language_test(case)),
+        as_branch(CHECK, "questionnaire", case.record_unless_closed(cmd.ScoreQuestionnaire())),
+        *(
+            as_branch(CHECK, f"authority:{a}", authority(case, a))
+            for a in AUTHORITIES
+            if a not in answered
+        ),
     )
 
 

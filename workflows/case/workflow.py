@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.case.before_permit import procedure_limit
 from workflows.case.core import Case
 from workflows.case.steps import STEPS, exit_check
+from workflows.decision_lock import WATCH, as_branch
 from workflows.handlers import TakesInput
 from workflows.runtime import RecordPausedError, RuleChanges
 
@@ -76,7 +77,7 @@ class ApplicantWorkflow(TakesInput):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 return refused
         # the scoring pilot's limit, watched beside the steps until the case is decided
-        watch = asyncio.create_task(procedure_limit(case))
+        watch = asyncio.create_task(as_branch(WATCH, "procedure-limit", procedure_limit(case)))
         while not case.closed:
             async with rt.lock:
                 if not case.closed:

@@ -1,0 +1,111 @@
+"""An input sent by signal whose sender waits for the answer (docs/decisions/023).
+
+A kosh workflow answers every input that carries a request id, accepted or refused with its
+rule, by the query `input_answer` (workflows/handlers.py). kosh's own senders that are
+programs (an allocation round telling a family, the demo's staff) signal and then ask that
+query until it answers, instead of sending a validated update: an update accepted in the same
+workflow task as another event is replayed in another order by a worker that lost its cache
+(temporalio/sdk-rust #943, #1146), and the case would no longer replay. A signal is an event
+in the history like an activity's result, so a replay sees it where the first execution did.
+
+The signal is safe to send again (a request id is applied once), so a sender that did not get
+its answer in time sends it again and asks again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from workflows.api import QUERY_ANSWER, UpdateResult
+
+# Temporal's answers that may pass when asked again; any other means the workflow cannot
+# take the input (gone, never started, the payload refused by the server).
+PASSING = (
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.INTERNAL,
+    RPCStatusCode.UNKNOWN,
+    RPCStatusCode.CANCELLED,
+    RPCStatusCode.ABORTED,
+)
+FIRST_LOOK = 0.05  # seconds before the first query; doubled up to EVERY
+EVERY = 1.0
+
+
+class NotWaiting(Exception):
+    """The workflow is gone, closed without answering, or cannot take the input."""
+
+
+class NoAnswerYet(Exception):
+    """The workflow is running and has not answered within the sender's patience."""
+
+
+async def send_and_wait(
+    client: Client,
+    workflow_id: str,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    patience: float,
+    alive: Callable[[], None] = lambda: None,
+) -> UpdateResult:
+    """Signal `name` with `payload` (which names its `request_id`) and wait up to `patience`
+    seconds for the workflow's answer. `alive` is called at each look (an activity's
+    heartbeat). Raises NotWaiting, NoAnswerYet, or RPCError when Temporal is away or busy."""
+    request_id = payload.get("request_id")
+    if not isinstance(request_id, str) or not request_id:
+        raise ValueError("request_id: an answered signal names its request")
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        await handle.signal(name, payload)
+    except RPCError as exc:
+        if exc.status in PASSING:
+            raise
+        raise NotWaiting(exc.message) from None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    pause = FIRST_LOOK
+    while True:
+        await asyncio.sleep(min(pause, max(deadline - loop.time(), 0)))
+        alive()
+        answer = await answer_of(client, workflow_id, request_id)
+        if answer is not None:
+            return answer
+        if loop.time() >= deadline:
+            raise NoAnswerYet(f"{workflow_id} has not answered request {request_id} yet")
+        pause = min(pause * 2, EVERY)
+
+
+async def answer_of(client: Client, workflow_id: str, request_id: str) -> UpdateResult | None:
+    """The workflow's answer to `request_id`, None while it has none; NotWaiting when it
+    closed without one (its last run is asked, so an answer given before it closed counts)."""
+    handle = client.get_workflow_handle(workflow_id)
+    answer = await _asked(handle, request_id)
+    if answer is not None:
+        return answer
+    described = await handle.describe()
+    if described.status == WorkflowExecutionStatus.RUNNING:
+        return None
+    answer = await _asked(handle, request_id)  # it may have answered, then closed, meanwhile
+    if answer is not None:
+        return answer
+    status = described.status.name.lower() if described.status else "closed"
+    raise NotWaiting(f"{workflow_id} closed ({status}) without answering request {request_id}")
+
+
+async def _asked(handle: Any, request_id: str) -> UpdateResult | None:
+    try:
+        answer: UpdateResult | None = await handle.query(
+            QUERY_ANSWER, request_id, result_type=UpdateResult | None
+        )
+    except RPCError as exc:
+        if exc.status in PASSING:
+            raise
+        raise NotWaiting(exc.message) from None
+    return answer
