@@ -30,6 +30,7 @@ from activities.allocation import AllocationActivities
 from activities.events import EventActivities
 from activities.labour import LabourActivities
 from activities.payments import PaymentActivities
+from activities.policies import PolicyActivities
 from activities.staff import RegistryActivities, StaffActivities
 from activities.verification import VerificationActivities
 from adapters.assertions import Issuer, Verifier, VerifyKeys
@@ -138,6 +139,7 @@ def activities_for(
         StaffActivities(notifier=notifier).notify_staff,
         EventActivities(pool=pool).append_events,
         RegistryActivities(pool=pool, verifier=verifier).verify_actor,
+        PolicyActivities(pool=pool).version_for,
         labour.pseudonymise_employer,
         labour.check_vacancy,
         labour.employment_report,

@@ -18,6 +18,9 @@ class SubmitApplication(Model):
     kind: Literal["SubmitApplication"] = "SubmitApplication"
     case_id: str = Field(min_length=1, max_length=100)
     application: Application
+    # The version the case takes (the one in force in its region on the day: asked from the
+    # record, activities/policies.py); None: the built-in version in force on the day.
+    policy_id: str | None = Field(default=None, max_length=50)
 
 
 class RecordDocumentCheck(Model):

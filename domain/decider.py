@@ -62,7 +62,9 @@ def _submit(
     if state.stage != "new":
         raise WrongStageError("already_submitted", "the application was already submitted")
     try:
-        policy = policy or policy_in_force(now.date())
+        policy = policy or (
+            policy_by_id(c.policy_id) if c.policy_id else policy_in_force(now.date())
+        )
     except UnknownPolicyError as exc:
         raise InvalidCommandError("no_policy_in_force", str(exc)) from exc
     return [

@@ -9,15 +9,24 @@ version in force on the day it was submitted (cases in flight are protected from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from domain import policy_sources as src
 from domain.labour import LABOUR_QUOTA_2026, LABOUR_QUOTA_2026_PROVENANCE, LabourRules
 from domain.model import Model
+from domain.policy_parts import (
+    AllocationRules,
+    ContractRules,
+    Deadlines,
+    GeneralTrackRules,
+    LanguageTestRules,
+    QuestionnaireRules,
+    SupportRules,
+)
 from domain.policy_rules import PolicyRuleError, figure_problems
 from domain.provenance import (
     Figure,
@@ -30,213 +39,13 @@ from domain.provenance import (
 )
 from domain.regions import LABOUR_DEFICIT_REGIONS, Region
 
-
-class LanguageTestRules(Model):
-    level: Annotated[str, src.KAZTEST] = "A1"
-    sections: Annotated[tuple[str, ...], src.KAZTEST] = ("listening", "reading")
-    min_section_percent: Annotated[int, src.KAZTEST] = 30
-    max_attempts: Annotated[int, src.KAZTEST] = 3
-    retake_wait_days: Annotated[
-        int, Illustrative("no wait between attempts is published; a week to prepare")
-    ] = 7
-    # A sitting that ends with the rules broken: no sitting again for this many days.
-    rules_breach_ban_days: Annotated[int, src.KAZTEST] = 30
-    points_if_passed: Annotated[
-        int, Illustrative("kosh's bonus towards the ranking score; the test is pass or fail")
-    ] = 50
-
-
-class Band(Model):
-    """Points for a value in [low, high] (inclusive)."""
-
-    low: int
-    high: int
-    points: int
-
-
-_FACTOR_POINTS = Illustrative("the questionnaire's factors are public, their points are not")
-
-
-class QuestionnaireRules(Model):
-    """Per-factor points are not published: all ILLUSTRATIVE; the 400 minimum is public."""
-
-    min_points: Annotated[int, src.QUESTIONNAIRE] = 400
-    age_bands: Annotated[tuple[Band, ...], _FACTOR_POINTS] = (
-        Band(low=18, high=24, points=80),
-        Band(low=25, high=34, points=120),
-        Band(low=35, high=44, points=100),
-        Band(low=45, high=54, points=60),
-        Band(low=55, high=150, points=30),
-    )
-    education: Annotated[dict[str, int], _FACTOR_POINTS] = Field(
-        default_factory=lambda: {
-            "none": 0,
-            "secondary": 40,
-            "vocational": 80,
-            "bachelor": 120,
-            "master": 150,
-            "doctorate": 170,
-        }
-    )
-    kazakh: Annotated[dict[str, int], _FACTOR_POINTS] = Field(
-        default_factory=lambda: {"none": 0, "basic": 40, "intermediate": 80, "fluent": 120}
-    )
-    russian: Annotated[dict[str, int], _FACTOR_POINTS] = Field(
-        default_factory=lambda: {"none": 0, "basic": 20, "intermediate": 40, "fluent": 60}
-    )
-    english: Annotated[dict[str, int], _FACTOR_POINTS] = Field(
-        default_factory=lambda: {"none": 0, "ielts_5_5": 50, "ielts_7": 80}
-    )
-    points_per_work_year: Annotated[int, _FACTOR_POINTS] = 15
-    max_work_points: Annotated[int, _FACTOR_POINTS] = 150
-    military_service_points: Annotated[int, _FACTOR_POINTS] = 30
-    health_fit_points: Annotated[int, _FACTOR_POINTS] = 30
-    criminal_record_points: Annotated[int, _FACTOR_POINTS] = -200
-    deportation_points: Annotated[int, _FACTOR_POINTS] = -200
-
-
-# Kazakhstan's fixed-date public holidays, as (month, day).
-_WINTER_SPRING = ((1, 1), (1, 2), (1, 7), (3, 8), (3, 21), (3, 22), (3, 23))
-_SUMMER_AUTUMN = ((5, 1), (5, 7), (5, 9), (7, 6), (8, 30), (10, 25), (12, 16))
-FIXED_HOLIDAYS: tuple[tuple[int, int], ...] = _WINTER_SPRING + _SUMMER_AUTUMN
-
-
-class Deadlines(Model):
-    authority_check_days: Annotated[
-        int, Illustrative("no per-agency limit is published; leaves room in the pilot's 29 days")
-    ] = 20
-    interview_days: Annotated[int, Illustrative("no interview deadline is published")] = 14
-    interview_reminder_every_days: Annotated[
-        int, Illustrative("kosh's: staff reminded about twice before the deadline")
-    ] = 5
-    interview_escalation_days: Annotated[
-        int, Illustrative("kosh's: a supervisor's week after the missed deadline")
-    ] = 7
-    referral_decision_days: Annotated[
-        int, Illustrative("kosh's: an officer's decision has no published limit")
-    ] = 30
-    kandas_status_working_days: Annotated[int, src.KANDAS_STATUS_DECISION] = 3
-    kandas_hearing_working_days: Annotated[int, src.KANDAS_STATUS_DECISION] = 2
-    kandas_extension_max_months: Annotated[int, src.KANDAS_STATUS_DECISION] = 6
-    kandas_extensions_max: Annotated[int, src.KANDAS_STATUS_DECISION] = 1  # "one extension"
-    # An overdue kandas decision is asked after again each this many working days.
-    kandas_overdue_recheck_working_days: Annotated[
-        int, Illustrative("kosh's: staff see an overdue decision the next working day")
-    ] = 1
-    # During an extension the body is asked every this many days (an early decision is seen).
-    kandas_extension_look_days: Annotated[
-        int, Illustrative("kosh's: two weeks, within an extension of months")
-    ] = 14
-    citizenship_consent_days: Annotated[
-        int, Illustrative("the pilot's 29 days name no split between its steps")
-    ] = 20
-    # From submission to the decision (the scoring pilot of 30 Jan 2026).
-    procedure_limit_days: Annotated[int, src.SCORING_PILOT] = 29
-    procedure_at_risk_days: Annotated[
-        int, Illustrative("kosh's: staff warned five days before the limit")
-    ] = 5
-    arrival_days: Annotated[
-        int, Illustrative("no arrival deadline is published; a season to move a family")
-    ] = 90
-    # Days off besides weekends, as (month, day): the fixed public holidays.
-    public_holidays: Annotated[
-        tuple[tuple[int, int], ...],
-        Illustrative(
-            "kosh's reading of the fixed-date days off; movable holidays and days off moved by"
-            " decree are not modelled"
-        ),
-    ] = FIXED_HOLIDAYS
-
-    @property
-    def holidays(self) -> frozenset[tuple[int, int]]:
-        return frozenset(self.public_holidays)
-
-
-class SupportRules(Model):
-    relocation_subsidy_mrp_per_member: Annotated[int, src.RELOCATION_SUBSIDY] = 70
-    rent_mrp_per_month_by_family_size: Annotated[
-        tuple[Band, ...],
-        Illustrative("the 15–30 MRP range is published; its split by family size is kosh's"),
-    ] = (
-        Band(low=1, high=2, points=15),
-        Band(low=3, high=4, points=22),
-        Band(low=5, high=99, points=30),
-    )
-    rent_months: Annotated[int, src.RENT_COMPENSATION] = 12
-    # The employer subsidy and the housing certificate (docs/decisions/018).
-    employer_subsidy_mrp_per_resettler: Annotated[int, src.EMPLOYER_SUBSIDY] = 400
-    employer_subsidy_min_employment_years: Annotated[int, src.EMPLOYER_SUBSIDY] = 2
-    housing_certificate_cap_mrp: Annotated[int, src.HOUSING_CERTIFICATE] = 1625
-    # The share of the home's price the certificate covers, up to the cap.
-    housing_certificate_share_percent: Annotated[
-        int, Illustrative("the 2026 share is not published; the earlier rule's 50 %")
-    ] = 50
-
-
-class ContractRules(Model):
-    term_years: Annotated[int, src.SOCIAL_CONTRACT] = 5
-    monitoring_interval_days: Annotated[
-        int, Illustrative("no check interval is published; twice a year")
-    ] = 182
-    confirmation_grace_days: Annotated[
-        int, Illustrative("kosh's: a month to confirm a registry discrepancy before a breach")
-    ] = 30
-    repayment_due_days: Annotated[
-        int, Illustrative("no repayment term is published; a quarter")
-    ] = 90
-    clawback: Annotated[Literal["full", "pro_rata"], src.SOCIAL_CONTRACT] = "full"
-    rescreening_interval_days: Annotated[
-        int, Illustrative("no re-screening interval is published; the general track's yearly one")
-    ] = 365
-    # Support the family does not owe back on early departure (docs/decisions/018): the
-    # housing certificate is published as non-repayable; the employer's subsidy was paid to
-    # the employer, not the family (kosh's reading).
-    not_clawed_back: Annotated[
-        tuple[str, ...],
-        Illustrative(
-            "kosh's reading: the certificate is non-repayable (lada.kz news 146527); the"
-            " employer's subsidy was paid to the employer"
-        ),
-    ] = ("employer_subsidy", "housing_certificate")
-
-
-class GeneralTrackRules(Model):
-    permit_term_years: Annotated[
-        int,
-        Illustrative("no term is published for the pilot's permit; a kandas family's permit"),
-    ] = 5
-    rescreening_interval_days: Annotated[
-        int, Illustrative("no re-screening interval is published; once a year")
-    ] = 365
-    # Permanent residence on general grounds has no term (docs/decisions/019); the card that
-    # proves it is valid this long and then renewed, the case going on.
-    residence_card_years: Annotated[
-        int, Illustrative("no card validity is published; ten years")
-    ] = 10
-
-
-# Fields of a version that are not figures: what it is called, when it starts, what it says.
-NOT_FIGURES = {"id", "effective_from", "note", "sources"}
+# Fields of a version that are not figures: what it is called, when and where it starts, what
+# it says.
+NOT_FIGURES = {"id", "effective_from", "phased_from", "note", "sources"}
 
 
 class PolicyYearError(LookupError):
     """The version has no figure for that year, neither published nor projected."""
-
-
-class AllocationRules(Model):
-    """Ranked allocation rounds of kandas places (docs/decisions/014). The law publishes the
-    regional quota, not how it is shared out: kosh's reading follows Canada's rounds."""
-
-    period_months: Annotated[
-        int, Illustrative("no round period is published; one round per region each month")
-    ] = 1
-    rounds_not_reached: Annotated[
-        int,
-        Illustrative(
-            "no waiting limit is published; three rounds of each listed region before the"
-            " general track"
-        ),
-    ] = 3
 
 
 class Policy(Model):
@@ -250,6 +59,9 @@ class Policy(Model):
 
     id: str
     effective_from: date
+    # A phased introduction: these regions take the version earlier than the rest of the
+    # country (which takes it on `effective_from`), for example a pilot's two regions.
+    phased_from: dict[Region, date] = Field(default_factory=dict)
     note: str
     mrp_tenge: dict[int, int]
     language: LanguageTestRules = LanguageTestRules()
@@ -267,6 +79,17 @@ class Policy(Model):
     sources: dict[str, Provenance] = Field(default_factory=dict)
 
     @model_validator(mode="after")
+    def _phased_before_the_rest(self) -> Policy:
+        late = [r for r, on in self.phased_from.items() if on > self.effective_from]
+        if late:
+            raise ValueError(
+                f"phased_from: {', '.join(late)} would start after the rest of the country "
+                f"({self.effective_from.isoformat()}): a phased region starts earlier, or is "
+                "left out"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _every_figure_has_provenance(self) -> Policy:
         found = self.figures()
         wrong = problems(found)
@@ -279,6 +102,13 @@ class Policy(Model):
         if broken := figure_problems(self.model_dump(mode="json")):  # domain/policy_rules.py
             raise PolicyRuleError(self.id, broken)
         return self
+
+    def starts_in(self, region: Region | None) -> date:
+        """The date the version takes effect in `region` (None: a case with no region yet,
+        which takes the rest of the country's date)."""
+        if region is None:
+            return self.effective_from
+        return self.phased_from.get(region, self.effective_from)
 
     def figures(self) -> list[Figure]:
         """Every figure of the version with its value and provenance."""
@@ -344,21 +174,39 @@ POLICY_2026_1 = Policy(
     | {f"labour.quotas.{y}": ILLUSTRATIVE_CARRIED_FORWARD for y in PROJECTED_YEARS},
 )
 
-# The versions in force. A second phase is added here only with a published basis (decision
-# 015): kosh does not apply rules of its own invention to the ministry's cases.
+# The versions built into kosh. Later versions are published into the record by a policy
+# officer (`kosh policy publish`, store/policies.py), each with a published basis for what it
+# changes (decision 015): kosh does not apply rules of its own invention to the ministry's cases.
 POLICIES: tuple[Policy, ...] = (POLICY_2026_1,)
+# Published versions this process has read from the record (or a case carried in its state),
+# by id. A version is never changed once published, so knowing it is the same everywhere: a
+# case registers its own version before it reads it (`register`).
+_KNOWN: dict[str, Policy] = {}
 
 
 class UnknownPolicyError(LookupError):
     """No policy with that id, or none in force on that date."""
 
 
+class PolicyConflictError(ValueError):
+    """Two different versions under one id."""
+
+
+def in_force(on: date, region: Region | None, among: Sequence[Policy]) -> Policy:
+    """The version a case applying in `region` on `on` takes: of `among`, the one that took
+    effect there last, on or before `on` (a later one of the same date: the one listed later)."""
+    started = [(p.starts_in(region), i, p) for i, p in enumerate(among)]
+    started = [found for found in started if found[0] <= on]
+    if not started:
+        where = f" in {region}" if region else ""
+        raise UnknownPolicyError(f"no policy in force{where} on {on.isoformat()}")
+    return max(started, key=lambda found: found[:2])[2]
+
+
 def policy_in_force(on: date) -> Policy:
-    """The newest version whose effective date is on or before `on`."""
-    candidates = [p for p in POLICIES if p.effective_from <= on]
-    if not candidates:
-        raise UnknownPolicyError(f"no policy in force on {on.isoformat()}")
-    return max(candidates, key=lambda p: p.effective_from)
+    """The newest built-in version in force on `on` (for code that has no record to ask: a
+    new case asks the record for its region's version, activities/policies.py)."""
+    return in_force(on, None, POLICIES)
 
 
 def policy_by_id(policy_id: str) -> Policy:
@@ -366,9 +214,22 @@ def policy_by_id(policy_id: str) -> Policy:
     for p in POLICIES:
         if p.id == policy_id:
             return p
+    if policy_id in _KNOWN:
+        return _KNOWN[policy_id]
     raise UnknownPolicyError(f"unknown policy version {policy_id!r}")
 
 
+def register(policy: Policy) -> Policy:
+    """Know a published version in this process (idempotent); PolicyConflictError when another
+    version already holds its id (a built-in one, or a different document)."""
+    known = next((p for p in POLICIES if p.id == policy.id), None) or _KNOWN.get(policy.id)
+    if known is not None and known != policy:
+        raise PolicyConflictError(f"policy {policy.id} is already a different version")
+    if known is None:
+        _KNOWN[policy.id] = policy
+    return known or policy
+
+
 def versions() -> tuple[Policy, ...]:
-    """The versions kosh knows, oldest first."""
-    return POLICIES
+    """The versions kosh knows here, built-in and published, in the order they take effect."""
+    return tuple(sorted((*POLICIES, *_KNOWN.values()), key=lambda p: p.effective_from))

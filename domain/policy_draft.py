@@ -5,7 +5,8 @@ is refused naming the figure and the rule; it is never one of the versions in fo
 (`domain.policy.POLICIES`), so no case is decided under it.
 
     id: "2027.1"
-    effective_from: 2027-03-01
+    effective_from: 2027-07-01
+    phased_from: {Pavlodar: 2027-03-01, Kostanay: 2027-03-01}   # optional: earlier regions
     note: West Kazakhstan's quota doubled; the questionnaire's minimum raised
     base: "2026.1"            # optional: else the version in force on effective_from
     changes:
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from domain.model import Model
 from domain.policy import Policy
@@ -37,6 +38,7 @@ from domain.provenance import (
     Published,
     describe,
 )
+from domain.regions import Region
 
 # Tables whose years a draft may add (a year nothing was published or projected for).
 YEAR_TABLES = ("mrp_tenge", "kandas_quota", "labour.quotas")
@@ -49,13 +51,16 @@ def revised(
     effective_from: date,
     note: str,
     changes: Mapping[str, tuple[object, Published | Illustrative | Projection]],
+    phased_from: Mapping[Region, date] | None = None,
 ) -> Policy:
     """A new version: `base` with each dotted-path figure in `changes` set to its value,
     stated with its provenance (a changed figure never inherits its default's)."""
     data = base.model_dump()
     for path, (value, _) in changes.items():
         _set(data, path.split("."), value)
-    data.update(id=id, effective_from=effective_from, note=note)
+    data.update(
+        id=id, effective_from=effective_from, phased_from=dict(phased_from or {}), note=note
+    )
     data["sources"] = {**base.sources, **{path: prov for path, (_, prov) in changes.items()}}
     return Policy.model_validate(data)
 
@@ -78,6 +83,7 @@ class DraftChange(Model):
 class PolicyDraft(Model):
     id: str
     effective_from: date
+    phased_from: dict[Region, date] = Field(default_factory=dict)
     note: str
     base: str | None = None
     changes: dict[str, DraftChange]
@@ -100,11 +106,26 @@ def read_draft(data: Any, versions: Sequence[Policy]) -> Policy:
     problems += [(f"changes.{path}", rule) for path, rule in unknown]
     if draft.id in {v.id for v in versions}:
         problems.append(("id", f"{draft.id} is a version in force already: a draft takes a new id"))
+    late = {r: on for r, on in draft.phased_from.items() if on > draft.effective_from}
+    problems += [
+        (
+            f"phased_from.{r}",
+            f"starts {on.isoformat()}, after the rest of the country "
+            f"({draft.effective_from.isoformat()}): a phased region starts earlier, or is left out",
+        )
+        for r, on in late.items()
+    ]
+    phased = {} if late else draft.phased_from
     named = {path for path, _ in unknown}
     changes = {p: (c.value, c.provenance) for p, c in draft.changes.items() if p not in named}
     try:
         built = revised(
-            base, id=draft.id, effective_from=draft.effective_from, note=draft.note, changes=changes
+            base,
+            id=draft.id,
+            effective_from=draft.effective_from,
+            phased_from=phased,
+            note=draft.note,
+            changes=changes,
         )
     except ValidationError:
         # each change alone, so one figure's wrong type hides no other figure's broken rule
@@ -114,6 +135,7 @@ def read_draft(data: Any, versions: Sequence[Policy]) -> Policy:
                     base,
                     id=draft.id,
                     effective_from=draft.effective_from,
+                    phased_from=phased,
                     note=draft.note,
                     changes={path: change},
                 )

@@ -34,3 +34,16 @@ def event_id(writer: str, seq: int) -> str:
 
 def written_by(event_id: str, writer: str) -> bool:
     return event_id.startswith(f"{writer}/")
+
+
+# Streams of the one event log that are not an applicant's (store/records.py OTHER_STREAMS): a
+# case id may not start with one, or its application would land in another's stream.
+RESERVED_STREAM_PREFIXES = ("labour-", "round-", "policy-")
+
+
+def reserved_case_id(case_id: str) -> str | None:
+    """Why `case_id` cannot name a case (None: it can)."""
+    for prefix in RESERVED_STREAM_PREFIXES:
+        if case_id.startswith(prefix):
+            return f"a case id may not start with {prefix!r}: the record's own streams do"
+    return None

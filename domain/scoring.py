@@ -14,7 +14,8 @@ from pydantic import AwareDatetime
 
 from domain.application import Questionnaire, age_on
 from domain.model import Model
-from domain.policy import Band, Policy
+from domain.policy import Policy
+from domain.policy_parts import Band
 
 GateOutcome = Literal["clear", "refer", "deny"]
 Decision = Literal["approve", "reject", "refer"]

@@ -27,9 +27,11 @@ from store.records import (
     LABOUR_STREAM_PREFIX,
     ROUND_STREAM_PREFIX,
     STORED_COLUMNS,
+    AnyBatch,
     AppendResult,
     NewEvent,
     NewLabourEvent,
+    NewPolicyEvent,
     NewRoundEvent,
     StoredEvent,
     event_columns,
@@ -167,7 +169,7 @@ async def append_events(
     return await append_batch(conn, case_id, expected_seq, events, project, writer=writer)
 
 
-New = TypeVar("New", NewEvent, NewLabourEvent, NewRoundEvent)
+New = TypeVar("New", NewEvent, NewLabourEvent, NewRoundEvent, NewPolicyEvent)
 Projector = Callable[[int, Sequence[New], Sequence[Any]], Awaitable[None]]
 
 
@@ -306,7 +308,7 @@ async def last_seq(conn: Conn, *, case_id: str) -> int:
 def _check_batch(
     case_id: str,
     expected_seq: int,
-    events: Sequence[NewEvent] | Sequence[NewLabourEvent] | Sequence[NewRoundEvent],
+    events: AnyBatch,
     writer: str | None = None,
 ) -> None:
     if expected_seq < 0:

@@ -4,12 +4,10 @@ which a writer naming its batch adopts), or another writer's events (a conflict)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from domain.record import event_id, written_by
 from store.errors import ConcurrencyConflictError, ContentConflictError
 from store.pool import Conn
-from store.records import NewEvent, NewLabourEvent, NewRoundEvent, event_columns
+from store.records import AnyBatch, event_columns
 
 LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events WHERE case_id = $1"
 # Where each of the batch's ids is stored, and whether with this very content (every column
@@ -34,7 +32,7 @@ async def check_held(
     conn: Conn,
     case_id: str,
     expected_seq: int,
-    events: Sequence[NewEvent] | Sequence[NewLabourEvent] | Sequence[NewRoundEvent],
+    events: AnyBatch,
     writer: str | None,
     inserted: int,
 ) -> None:

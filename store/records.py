@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from domain.allocation import ROUND_EVENT_ADAPTER, ROUND_STREAM_PREFIX, RoundEvent
 from domain.events import Event
 from domain.labour import LABOUR_EVENT_ADAPTER, LabourEvent
+from domain.policy_record import POLICY_STREAM_PREFIX, PolicyVersionPublished
+from domain.record import RESERVED_STREAM_PREFIXES
 from domain.upcasting import parse_event_json
 from store.errors import StoreError
 
@@ -49,6 +51,12 @@ class NewRoundEvent(_NewInStream):
     """An event of an allocation round's stream, to append (same rules as NewEvent)."""
 
     event: RoundEvent
+
+
+class NewPolicyEvent(_NewInStream):
+    """A published policy version, to append to its stream (same rules as NewEvent)."""
+
+    event: PolicyVersionPublished
 
 
 class StoredEvent(Record):
@@ -137,8 +145,10 @@ def labour_stored_from_row(row: Mapping[str, Any]) -> StoredLabourEvent:
     )
 
 
-# Allocation rounds' streams (domain/allocation.py): never read as an applicant's either.
-OTHER_STREAMS = (LABOUR_STREAM_PREFIX, ROUND_STREAM_PREFIX)
+# Allocation rounds' streams (domain/allocation.py) and the published policy versions
+# (domain/policy_record.py): never read as an applicant's either.
+OTHER_STREAMS = (LABOUR_STREAM_PREFIX, ROUND_STREAM_PREFIX, POLICY_STREAM_PREFIX)
+assert OTHER_STREAMS == RESERVED_STREAM_PREFIXES, "a case id may not start with any of them"
 # SQL: the applicants' own streams (a case id never starts with either prefix).
 APPLICANT_STREAMS = " AND ".join(f"case_id NOT LIKE '{p}%'" for p in OTHER_STREAMS)
 
@@ -153,8 +163,27 @@ def parse_round_event(row: Mapping[str, Any]) -> RoundEvent:
         ) from exc
 
 
+def parse_policy_event(row: Mapping[str, Any]) -> PolicyVersionPublished:
+    """The policy stream's event from a row selected with STORED_COLUMNS."""
+    try:
+        return PolicyVersionPublished.model_validate_json(row["payload"])
+    except ValidationError as exc:
+        raise StoreError(
+            f"event {row['event_id']} ({row['case_id']}/{row['seq']}) cannot be read: {exc}"
+        ) from exc
+
+
+# A batch of any stream's events (they append alike: store/events.py `append_batch`).
+AnyBatch = (
+    Sequence[NewEvent]
+    | Sequence[NewLabourEvent]
+    | Sequence[NewRoundEvent]
+    | Sequence[NewPolicyEvent]
+)
+
+
 def event_columns(
-    events: Sequence[NewEvent] | Sequence[NewLabourEvent] | Sequence[NewRoundEvent],
+    events: AnyBatch,
     expected_seq: int,
 ) -> list[list[Any]]:
     """A batch as column arrays, in the order the insert takes them: seqs from

@@ -17,7 +17,8 @@ from domain.calendar import add_years
 from domain.case import CaseState, evolve, fold
 from domain.decider import AUTHORITIES, clawback, decide
 from domain.errors import CaseClosedError, DomainError
-from domain.policy import POLICY_2026_1, ContractRules, Policy
+from domain.policy import POLICY_2026_1, Policy
+from domain.policy_parts import ContractRules
 from domain.regions import Region
 from domain.scoring import (
     Component,

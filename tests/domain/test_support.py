@@ -12,7 +12,8 @@ from domain import commands as cmd
 from domain.agenda import SupportDue, support_due, support_schedule
 from domain.decider import decide
 from domain.errors import InvalidCommandError, WrongStageError
-from domain.policy import POLICY_2026_1, ContractRules
+from domain.policy import POLICY_2026_1
+from domain.policy_parts import ContractRules
 from tests.domain.helpers import (
     CASE_ID,
     GENERAL_TO_RESIDENCE,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+import pytest
+
 from domain.policy import policy_by_id
 from tests.workflows.harness import Rig, application, of_type, one, types
 
@@ -141,3 +143,19 @@ async def test_a_closed_cases_id_started_again_by_a_raw_client_records_nothing(
     assert result.detail == f"case_id: {done.case_id} is already used by a case in the record"
     assert await case_rig.events(done.case_id) == recorded
     assert await case_rig.task_failures(again) == []
+
+
+@pytest.mark.parametrize("case_id", ["policy-versions", "round-x", "labour-y"])
+async def test_a_case_id_that_names_one_of_the_records_own_streams_is_refused(
+    case_rig: Rig, case_id: str
+) -> None:
+    """A raw client may start a case under an id that would write its application into the
+    published policy versions, a round or a labour request: refused, nothing recorded."""
+    h = await case_rig.start(application(), case_id=case_id)
+    result = await case_rig.finish(h)
+    assert result.closed_reason == "refused_at_intake"
+    assert result.detail == (
+        f"case_id: a case id may not start with {case_id.split('-')[0] + '-'!r}: "
+        "the record's own streams do"
+    )
+    assert await case_rig.events(case_id) == []

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from domain.agenda import Timers
 from domain.case import CaseState
 from domain.clock import CaseClock
+from domain.policy import Policy
 from workflows.api import AuthorityReplyInput
 from workflows.inputs import InputLog
 
@@ -34,3 +35,6 @@ class RunState(BaseModel):
     early_replies: dict[str, AuthorityReplyInput] = Field(default_factory=dict)
     # Rule changes this case follows (workflow.patched, decided once when the case starts).
     rules: dict[str, bool] = Field(default_factory=dict)
+    # The published version the case was decided under (None: a built-in one), carried
+    # whole so every run knows it before it reads it (domain.policy.register).
+    policy: Policy | None = None

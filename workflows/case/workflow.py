@@ -12,12 +12,16 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.policies import PolicyActivities, VersionInput
     from domain import agenda
     from domain import commands as cmd
-    from domain.application import intake_problems
+    from domain.application import Application, intake_problems
     from domain.clock import SECONDS_PER_YEAR, CaseClock
+    from domain.policy import POLICIES, Policy, register
+    from domain.record import reserved_case_id
     from workflows import api
     from workflows.case.state import RunState
 
@@ -27,11 +31,18 @@ from workflows.case.core import Case
 from workflows.case.steps import STEPS, exit_check
 from workflows.decision_lock import WATCH, as_branch
 from workflows.handlers import TakesInput
-from workflows.runtime import RecordPausedError, RuleChanges
+from workflows.runtime import RecordPausedError, RuleChanges, refusal
 
 # Rule changes under running cases (workflow.patched ids; docs/decisions/005): none since the
 # first release. The first one is added here and asked with `self.rules.follows(id)`.
 RULE_CHANGES: tuple[str, ...] = ()
+BUILT_IN = {p.id for p in POLICIES}
+
+
+class NoPolicyInForce(Exception):
+    """No version was in force where and when the case applies."""
+
+
 LONG_LIVED = ("monitoring", "repayment", "residence")
 
 
@@ -41,6 +52,8 @@ class ApplicantWorkflow(TakesInput):
     def __init__(self, inp: api.CaseInput) -> None:
         if inp.snapshot is not None:
             run = RunState.model_validate(inp.snapshot)
+            if run.policy is not None:
+                register(run.policy)  # a published version: known before it is read
         else:
             clock = CaseClock(
                 origin=workflow.now(), seconds_per_year=inp.seconds_per_year or SECONDS_PER_YEAR
@@ -58,15 +71,24 @@ class ApplicantWorkflow(TakesInput):
         self.rules = RuleChanges(RULE_CHANGES, case.run.rules, continued=inp.snapshot is not None)
         if case.state.stage == "new":
             problems = intake_problems(inp.application, rt.today())
+            if (reserved := reserved_case_id(inp.case_id)) is not None:
+                problems.append(("case_id", reserved))
             if problems:
                 refused = self._refused_at_intake(inp, problems)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 return refused
             try:
                 async with rt.lock:
+                    policy = await self._version(inp.application)
                     await case.record(
-                        cmd.SubmitApplication(case_id=inp.case_id, application=inp.application)
+                        cmd.SubmitApplication(
+                            case_id=inp.case_id, application=inp.application, policy_id=policy.id
+                        )
                     )
+            except NoPolicyInForce as exc:
+                refused = self._refused_at_intake(inp, [("application", str(exc))])
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                return refused
             except RecordPausedError as exc:
                 if not str(exc).startswith("ConcurrencyConflict"):
                     raise
@@ -123,6 +145,28 @@ class ApplicantWorkflow(TakesInput):
             case.run.run_year = year
             return workflow.info().is_continue_as_new_suggested()
         return year != case.run.run_year or workflow.info().is_continue_as_new_suggested()
+
+    async def _version(self, application: Application) -> Policy:
+        """The version in force where the case applies (a kandas family: its first preferred
+        region; the general track: the rest of the country's) on its application date, from
+        the record; a published one is registered and carried on in the case's state."""
+        region = application.preferred_regions[0] if application.preferred_regions else None
+        rt = self.case.rt
+        try:
+            policy: Policy = await rt.ask_store(
+                PolicyActivities.version_for,
+                VersionInput(region=region, on=rt.today()),
+                summary=f"the policy in force{f' in {region}' if region else ''}",
+            )
+        except ActivityError as exc:
+            found = refusal(exc)
+            if found is not None and found.type == "NoPolicyInForce":
+                raise NoPolicyInForce(found.message) from None
+            raise
+        if policy.id not in BUILT_IN:
+            register(policy)
+            self.case.run.policy = policy
+        return policy
 
     def _refused_at_intake(
         self, inp: api.CaseInput, problems: list[tuple[str, str]]
