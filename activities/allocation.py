@@ -6,7 +6,7 @@ message's)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import asyncpg
 from temporalio import activity
@@ -32,6 +32,7 @@ from store.rounds import candidates, candidates_now, in_use, read_round, record_
 # Of an attempt's time, the share spent waiting for the case's answer (the rest: the signal,
 # the last query); a case that has not answered by then is told again by the next attempt.
 PATIENCE_SHARE = 0.7
+RESEND_EVERY = 20  # attempts
 
 
 class HoldInput(Model):
@@ -175,8 +176,14 @@ class AllocationActivities:
             raise RuntimeError("allocation activities need a Temporal client to tell candidates")
         log = activity_log(round_id=req.round_id, candidate=req.workflow_id)
         payload = {"round_id": req.round_id, "request_id": req.request_id}
-        timeout = activity.info().start_to_close_timeout
+        info = activity.info()
+        timeout = info.start_to_close_timeout
         patience = timeout.total_seconds() * PATIENCE_SHARE if timeout else 10.0
+        # An earlier attempt's signal is in the case's history (its heartbeat says so): this
+        # attempt waits for the answer only, and sends the word again only now and then (a
+        # signal taken by a run that was continuing as new is answered by the next run).
+        signalled = int(info.heartbeat_details[0]) if info.heartbeat_details else None
+        sent = signalled is not None and info.attempt - signalled < RESEND_EVERY
         try:
             result = await send_and_wait(
                 self.client,
@@ -184,16 +191,15 @@ class AllocationActivities:
                 req.signal,
                 payload,
                 patience=patience,
-                alive=activity.heartbeat,
+                alive=lambda: activity.heartbeat(info.attempt if not sent else signalled),
+                sent=sent,
             )
         except NotWaiting as exc:
             log.info("candidate_not_waiting", reason=str(exc))  # gone, closed, refused
             return TellResult(answer="not_waiting")
         except NoAnswerYet as exc:
             # Busy, or its worker away: the next attempt tells it again (applied once).
-            raise ApplicationError(
-                str(exc), type="NoAnswerYet", next_retry_delay=timedelta(seconds=1)
-            ) from None
+            raise ApplicationError(str(exc), type="NoAnswerYet") from None
         answer: Answer
         if result.accepted:
             answer = "granted" if req.offered else "not_reached"

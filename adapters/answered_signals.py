@@ -54,20 +54,28 @@ async def send_and_wait(
     *,
     patience: float,
     alive: Callable[[], None] = lambda: None,
+    sent: bool = False,
 ) -> UpdateResult:
     """Signal `name` with `payload` (which names its `request_id`) and wait up to `patience`
-    seconds for the workflow's answer. `alive` is called at each look (an activity's
-    heartbeat). Raises NotWaiting, NoAnswerYet, or RPCError when Temporal is away or busy."""
+    seconds for the workflow's answer. `alive` is called once the signal is in the workflow's
+    history and at each look (an activity's heartbeat). `sent`: an earlier attempt's signal
+    is in the history already (a signal the server took is never lost), so only the answer
+    is awaited: a busy case is not sent the same input again and again. Raises NotWaiting,
+    NoAnswerYet, or RPCError when Temporal is away or busy."""
     request_id = payload.get("request_id")
     if not isinstance(request_id, str) or not request_id:
         raise ValueError("request_id: an answered signal names its request")
-    handle = client.get_workflow_handle(workflow_id)
-    try:
-        await handle.signal(name, payload)
-    except RPCError as exc:
-        if exc.status in PASSING:
-            raise
-        raise NotWaiting(exc.message) from None
+    if not sent:
+        answer = await answer_of(client, workflow_id, request_id)  # a resend: answered?
+        if answer is not None:
+            return answer
+        try:
+            await client.get_workflow_handle(workflow_id).signal(name, payload)
+        except RPCError as exc:
+            if exc.status in PASSING:
+                raise
+            raise NotWaiting(exc.message) from None
+    alive()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + patience
     pause = FIRST_LOOK

@@ -7,8 +7,9 @@ a family may choose the general track itself, and is refused once it holds a pla
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.allocation import AllocationActivities, HoldInput
+from activities.allocation import RESEND_EVERY, AllocationActivities, HoldInput, TellInput
 from adapters.answered_signals import send_and_wait
 from domain.events import ApplicationSubmitted, QuotaPlaceReserved
 from domain.policy import POLICY_2026_1, policy_in_force
@@ -150,6 +151,54 @@ async def test_a_rounds_word_comes_by_signal_and_is_answered_from_the_record_onl
     assert (answer.accepted, answer.rule) == (False, "not_in_round")
     await r.hold_round(REGION, scope=scope, size=1, round_id=f"{scope}atyrau-r1")
     assert "AllocationGranted" in types(await record(r, h.id.removeprefix("case-")))
+
+
+async def test_a_retried_tell_waits_for_the_answer_and_sends_the_word_again_only_now_and_then(
+    waiting: Rig,
+) -> None:
+    """A case too busy to answer in one attempt is not sent the same word at every retry:
+    the attempt's heartbeat says an earlier one signalled (the signal is in the history)."""
+    r = waiting
+    scope = f"tell{uuid.uuid4().hex[:6]}-"
+    [h] = await candidates(r, scope, 1)
+    acts = AllocationActivities(pool=r.pool, client=r.env.client)
+    word = TellInput(
+        workflow_id=h.id,
+        signal=SIGNAL_ALLOCATION,
+        round_id=f"{scope}no-round",
+        request_id=f"{scope}no-round:{h.id}",
+        offered=True,
+    )
+
+    async def told(attempt: int, signalled: int | None) -> Any:
+        info = dataclasses.replace(
+            ActivityEnvironment().info,
+            attempt=attempt,
+            heartbeat_details=[] if signalled is None else [signalled],
+            start_to_close_timeout=timedelta(seconds=2),
+        )
+        env = ActivityEnvironment()
+        env.info = info
+        return await env.run(acts.tell_candidate, word)
+
+    def words(history: Any) -> int:
+        return sum(
+            1
+            for e in history.events
+            if e.HasField("workflow_execution_signaled_event_attributes")
+            and e.workflow_execution_signaled_event_attributes.signal_name == SIGNAL_ALLOCATION
+        )
+
+    with pytest.raises(ApplicationError) as caught:  # signalled by attempt 1: answer awaited
+        await told(attempt=2, signalled=1)
+    assert caught.value.type == "NoAnswerYet"
+    assert words(await h.fetch_history()) == 0
+    # now and then the word is sent again: the case answers (the record holds no such round)
+    assert (await told(attempt=1 + RESEND_EVERY, signalled=1)).answer == "not_waiting"
+    assert words(await h.fetch_history()) == 1
+    # a retry once answered sends nothing more
+    assert (await told(attempt=2 + RESEND_EVERY, signalled=None)).answer == "not_waiting"
+    assert words(await h.fetch_history()) == 1
 
 
 async def test_past_the_policys_rounds_an_unreached_candidate_takes_the_general_track(
