@@ -18,6 +18,7 @@ from cli.identity import login, logout, whoami
 from cli.keys import keys_app
 from cli.policy_drafts import policy_diff
 from cli.policy_simulate import policy_simulate
+from cli.policy_versions import policy_publish, policy_versions
 from cli.proof import assert_cmd
 from cli.reference import policy_app, schema_app, settings_cmd
 from cli.run import dev, worker_cmd
@@ -31,6 +32,8 @@ warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 app.add_typer(policy_app, name="policy")
 policy_app.command("diff")(policy_diff)
+policy_app.command("publish")(policy_publish)
+policy_app.command("versions")(policy_versions)
 policy_app.command("simulate")(policy_simulate)
 app.add_typer(schema_app, name="schema")
 app.command()(dev)

@@ -10,12 +10,14 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import JsonFlag, _emit, fail, out
+from cli.common import JsonFlag, StateOpt, _emit, fail, out
 from cli.connect import redacted
+from cli.policy_versions import record_versions, where
 from cli.tables import row, table
 from domain.application import Application
-from domain.policy import Policy, policy_by_id, policy_in_force, versions
+from domain.policy import Policy, in_force, policy_by_id, versions
 from domain.provenance import cited, describe, record, render
+from domain.regions import ALL_REGIONS, Region
 from settings import Settings, configuration_doc, env_name
 
 policy_app = typer.Typer(no_args_is_help=True, help="The versioned rules.")
@@ -43,23 +45,31 @@ def settings_cmd(
 def policy_show(
     version: Annotated[str | None, typer.Option(help="Policy id, e.g. 2026.1.")] = None,
     on: Annotated[str | None, typer.Option(help="The version in force on this date.")] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(help="...in this region (a new case there takes it); default: the rest."),
+    ] = None,
+    state: StateOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Print a policy version (default: the one in force today): every figure with its value
-    and provenance (published with its source, ILLUSTRATIVE with the reason, PROJECTION with
-    its basis)."""
+    """Print a policy version (default: the one in force today): where and from when it takes
+    effect, and every figure with its value and provenance (published with its source,
+    ILLUSTRATIVE with the reason, PROJECTION with its basis). The versions published in the
+    record are read from it (KOSH_DATABASE_URL, or a running `kosh dev`)."""
+    if region is not None and region not in ALL_REGIONS:
+        fail(f"--region {region}: not one of {', '.join(ALL_REGIONS)}", 2)
+    _, source = record_versions(state)
     try:
-        p = (
-            policy_by_id(version)
-            if version
-            else policy_in_force(date.fromisoformat(on) if on else date.today())
-        )
+        day = date.fromisoformat(on) if on else date.today()
+        where_: Region | None = region  # type: ignore[assignment]  # checked just above
+        p = policy_by_id(version) if version else in_force(day, where_, versions())
     except (LookupError, ValueError) as exc:
-        fail(f"{exc} (known versions: {', '.join(x.id for x in versions())})", 2)
+        fail(f"{exc} (known versions: {', '.join(x.id for x in versions())}; {source})", 2)
     if as_json:
         _emit(policy_record(p), True, "")
         return
-    out.print(f"[bold]Policy {p.id}[/bold], in force from {p.effective_from}: {p.note}")
+    asked = "" if version else f" (in force{f' in {region}' if region else ''} on {day})"
+    out.print(f"[bold]Policy {p.id}[/bold]{asked}: {where(p)}. {p.note}")
     figures = p.figures()
     shown = table("Figures", "Figure", "Value", "Provenance")
     for f in figures:
@@ -77,6 +87,7 @@ def policy_record(p: Policy) -> dict[str, Any]:
     return {
         "id": p.id,
         "effective_from": p.effective_from.isoformat(),
+        "phased_from": {r: d.isoformat() for r, d in p.phased_from.items()},
         "note": p.note,
         "figures": [record(f) for f in p.figures()],
     }

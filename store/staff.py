@@ -14,7 +14,9 @@ from pydantic import BaseModel
 from store.errors import translated
 from store.pool import Conn
 
-Role = Literal["interviewer", "case_officer", "operator", "agency_feed"]
+Role = Literal[
+    "interviewer", "case_officer", "operator", "agency_feed", "policy_officer", "analyst"
+]
 ROLES: tuple[str, ...] = get_args(Role)
 
 # Deactivating a member ends their console sessions in the same statement.
