@@ -25,8 +25,9 @@ from domain.allocation import (
     hold_round,
 )
 from domain.model import Model
-from domain.policy import Policy, PolicyYearError, policy_in_force
+from domain.policy import Policy, PolicyYearError, in_force
 from domain.regions import Region
+from store.policies import known_versions
 from store.rounds import candidates, candidates_now, in_use, read_round, record_round
 
 # Of an attempt's time, the share spent waiting for the case's answer (the rest: the signal,
@@ -115,7 +116,9 @@ class AllocationActivities:
         async with recorded(), self.pool.acquire() as conn:
             known = await read_round(conn, rid=req.round_id)
             if known is None:
-                policy = policy_in_force(req.now.date())
+                # the version in force in the region on the round's day (built in, or
+                # published in the record: its quota is the region's capacity)
+                policy = in_force(req.now.date(), req.region, await known_versions(conn))
                 year = req.now.year
                 listed = await candidates(conn, scope=req.scope)
                 if any(req.region in c.regions for c in listed):
