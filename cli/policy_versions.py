@@ -95,7 +95,7 @@ def policy_publish(
     _emit(
         published_record(done),
         as_json,
-        f"published {version.id} by {done.published_by}: {where(version)}",
+        f"published {version.id} by {done.published_by}: {version.takes_effect()}",
     )
 
 
@@ -111,18 +111,8 @@ def policy_versions(state: StateOpt = None, as_json: JsonFlag = False) -> None:
     shown = table(f"Policy versions ({source})", "Id", "Takes effect", "Published", "Basis")
     for p, r in zip([*POLICIES, *(e.version for e in found)], rows, strict=True):
         stamp = f"{r['published_at'][:16]} by {r['published_by']}" if r["published_by"] else "-"
-        row(shown, p.id, where(p), stamp, r["basis"] or "built into kosh")
+        row(shown, p.id, p.takes_effect(), stamp, r["basis"] or "built into kosh")
     out.print(shown)
-
-
-def where(p: Policy) -> str:
-    """`Pavlodar, Kostanay from 2027-03-01; the rest from 2027-07-01`."""
-    by_date: dict[str, list[str]] = {}
-    for region, on in sorted(p.phased_from.items(), key=lambda x: (x[1], x[0])):
-        by_date.setdefault(on.isoformat(), []).append(region)
-    parts = [f"{', '.join(regions)} from {on}" for on, regions in by_date.items()]
-    rest = f"the rest from {p.effective_from}" if parts else f"from {p.effective_from}"
-    return "; ".join([*parts, rest])
 
 
 def built_in_record(p: Policy) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import typer
 
 from cli.common import JsonFlag, StateOpt, _emit, fail, out
 from cli.connect import redacted
-from cli.policy_versions import record_versions, where
+from cli.policy_versions import record_versions
 from cli.tables import row, table
 from domain.application import Application
 from domain.policy import Policy, in_force, policy_by_id, versions
@@ -69,7 +69,7 @@ def policy_show(
         _emit(policy_record(p), True, "")
         return
     asked = "" if version else f" (in force{f' in {region}' if region else ''} on {day})"
-    out.print(f"[bold]Policy {p.id}[/bold]{asked}: {where(p)}. {p.note}")
+    out.print(f"[bold]Policy {p.id}[/bold]{asked}: {p.takes_effect()}. {p.note}")
     figures = p.figures()
     shown = table("Figures", "Figure", "Value", "Provenance")
     for f in figures:

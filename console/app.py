@@ -39,10 +39,11 @@ from console.issuing import issuer_routes
 from console.listing import live_cases
 from console.pictures import CASE, LABOUR, Subject, picture, send
 from console.signin import local_path
-from domain.policy import UnknownPolicyError, policy_by_id, policy_in_force, versions
+from domain.policy import UnknownPolicyError, in_force, policy_by_id, versions
 from domain.provenance import cited, describe, render
 from store.errors import StoreError
 from store.labour import labour_requests
+from store.policies import published
 from store.staff import SESSION_HOURS, end_session, session_member, start_session
 from workflows import api
 
@@ -250,11 +251,14 @@ def console_app(
     @app.get("/policy", response_model=None)
     async def policy(request: Request, version: str = "") -> Response:
         """A policy version's figures, each with its value and provenance (`kosh policy show`):
-        the version in force today, or `?version=`."""
+        the version in force today in the rest of the country, or `?version=`; the versions
+        published in the record are listed with where and from when they take effect."""
         if await signed_in(request) is None:
             return to_login(request)
+        async with pool.acquire() as conn:
+            await published(conn)  # registered here: each is shown by its id
         try:
-            shown = policy_by_id(version) if version else policy_in_force(date.today())
+            shown = policy_by_id(version) if version else in_force(date.today(), None, versions())
         except UnknownPolicyError as exc:
             known = [p.id for p in versions()]
             return page(request, "policy.html", 404, policy=None, problem=str(exc), known=known)
@@ -262,7 +266,13 @@ def console_app(
         rows = [(f.path, render(f.value), describe(f.provenance)) for f in found if f.provenance]
         known = [p.id for p in versions()]
         return page(
-            request, "policy.html", policy=shown, figures=rows, cited=cited(found), known=known
+            request,
+            "policy.html",
+            policy=shown,
+            where=shown.takes_effect(),
+            figures=rows,
+            cited=cited(found),
+            known=known,
         )
 
     return app

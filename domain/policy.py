@@ -110,6 +110,15 @@ class Policy(Model):
             return self.effective_from
         return self.phased_from.get(region, self.effective_from)
 
+    def takes_effect(self) -> str:
+        """Where and from when: `Kostanay, Pavlodar from 2027-03-01; the rest from 2027-07-01`."""
+        by_date: dict[date, list[str]] = {}
+        for region, on in sorted(self.phased_from.items(), key=lambda x: (x[1], x[0])):
+            by_date.setdefault(on, []).append(region)
+        parts = [f"{', '.join(regions)} from {on}" for on, regions in by_date.items()]
+        rest = f"the rest from {self.effective_from}" if parts else f"from {self.effective_from}"
+        return "; ".join([*parts, rest])
+
     def figures(self) -> list[Figure]:
         """Every figure of the version with its value and provenance."""
         return list(walk(self, self.sources, NOT_FIGURES))
