@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from cli.common import JsonFlag, _emit, err, fail, out
+from cli.common import JsonFlag, StateOpt, _emit, err, fail, out
+from cli.published import record_versions
 from cli.tables import row, table
 from domain.policy import Policy, policy_by_id, versions
 from domain.policy_draft import DraftError, as_record, diff, draft_base, read_draft
@@ -56,11 +57,14 @@ def policy_diff(
         str | None,
         typer.Option(help="The version to compare with (default: the one the draft revises)."),
     ] = None,
+    state: StateOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Check a policy draft and list every figure it changes against a version in force:
     the value there, the value in the draft and the draft's provenance for it. Exit 2 when
     the draft is refused (each problem names the figure and the rule)."""
+    # a draft may revise a published version, or be compared with one
+    record_versions(state, required=False)
     drafted = load_draft(draft)
     try:
         base = policy_by_id(against) if against else draft_base(parse_file(draft), versions())

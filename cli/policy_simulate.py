@@ -14,6 +14,7 @@ from cli.common import JsonFlag, StateOpt, _emit, date_option, one_of, out
 from cli.connect import with_record
 from cli.policy_charts import write_charts
 from cli.policy_drafts import DraftArg, load_draft
+from cli.published import record_versions
 from cli.tables import kzt, row, table
 from domain.labour_simulation import LabourImpact, RequestImpact, simulate_labour
 from domain.regions import ALL_REGIONS
@@ -54,6 +55,8 @@ def policy_simulate(
     and year against the draft's quotas, support paid and clawback demanded, labour places per
     quota line against the draft's and the employers' requests it would refuse. Reads the
     record (KOSH_DATABASE_URL or a running `kosh dev`); writes nothing."""
+    record_versions(state)  # the published versions too: a draft may revise one, and a
+    # recorded case decided under one is re-decided against it (read by its id)
     drafted = load_draft(draft)
     window = (date_option("--from", since), date_option("--to", until))
     region = one_of("--region", region, ALL_REGIONS)

@@ -5,50 +5,24 @@ published it) and the record's versions for `kosh policy show --on DATE --region
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-import worker
 from cli.common import JsonFlag, StateOpt, _emit, fail, out
-from cli.connect import CONNECT_SECONDS, with_record
+from cli.connect import with_record
 from cli.identity import load_session
 from cli.policy_drafts import DraftArg, load_draft
-from cli.stack import find_stack
+from cli.published import record_versions
 from cli.tables import row, table
 from domain.policy import POLICIES, Policy, PolicyConflictError
 from domain.policy_record import PolicyVersionPublished
-from store.errors import StoreError
-from store.policies import publish, published
+from store.policies import publish
 from store.pool import Conn
 from store.staff import get_staff, signed_in
 
 PUBLISHER = "policy_officer"
-
-
-def record_versions(state: Path | None) -> tuple[list[PolicyVersionPublished], str]:
-    """The versions published in the record this CLI is pointed at (KOSH_DATABASE_URL or a
-    running `kosh dev`), registered here; and where they were read from (or why not)."""
-    url = find_stack(state).database_url
-    if not url:
-        return [], "no record: only the versions built into kosh (start `kosh dev` or set "
-        "KOSH_DATABASE_URL to read the published ones)"
-
-    async def read() -> list[PolicyVersionPublished]:
-        async with (
-            worker.database(url, max_size=1, connect_timeout=CONNECT_SECONDS) as pool,
-            pool.acquire() as conn,
-        ):
-            return await published(conn)
-
-    try:
-        found = asyncio.run(read())
-    except (StoreError, TimeoutError, OSError) as exc:
-        fail(f"cannot read the published versions from the record: {exc}", 1)
-    return found, "the record"
 
 
 def policy_publish(

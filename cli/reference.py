@@ -12,7 +12,7 @@ import typer
 
 from cli.common import JsonFlag, StateOpt, _emit, fail, out
 from cli.connect import redacted
-from cli.policy_versions import record_versions
+from cli.published import record_versions
 from cli.tables import row, table
 from domain.application import Application
 from domain.policy import Policy, in_force, policy_by_id, versions
@@ -58,7 +58,7 @@ def policy_show(
     record are read from it (KOSH_DATABASE_URL, or a running `kosh dev`)."""
     if region is not None and region not in ALL_REGIONS:
         fail(f"--region {region}: not one of {', '.join(ALL_REGIONS)}", 2)
-    _, source = record_versions(state)
+    _, source = record_versions(state, required=False)
     try:
         day = date.fromisoformat(on) if on else date.today()
         where_: Region | None = region  # type: ignore[assignment]  # checked just above
