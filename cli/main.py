@@ -21,6 +21,7 @@ from cli.policy_simulate import policy_simulate
 from cli.policy_versions import policy_publish, policy_versions
 from cli.proof import assert_cmd
 from cli.reference import policy_app, schema_app, settings_cmd
+from cli.report import report_cmd
 from cli.run import dev, worker_cmd
 from cli.sim import sim
 from cli.staff import staff_app
@@ -39,6 +40,7 @@ app.add_typer(schema_app, name="schema")
 app.command()(dev)
 app.command("worker")(worker_cmd)
 app.command("settings")(settings_cmd)
+app.command("report")(report_cmd)
 app.command()(cases.submit)
 app.command()(cases.status)
 app.command()(cases.interview)
