@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from adapters.simulator import SimConfig, Simulator, mrz_check_digit
 from domain.application import Application
 from domain.decider import AUTHORITIES
 from domain.labour import EmployerRequest, quota_line, request_problems, shortage_refusal
-from domain.policy import policy_in_force
+from domain.policy import policy_in_force, versions
+from domain.policy_draft import read_draft
 from domain.regions import LABOUR_DEFICIT_REGIONS
 from domain.scoring import Gate, LanguageResult, score_case, score_questionnaire
 
@@ -47,10 +49,20 @@ async def authority_gates(app: Application) -> tuple[Gate, ...]:
 EMPLOYERS = ("employer-request.json", "employer-no-quota.json")
 
 
+DRAFTS = ("policy-draft.yaml",)
+
+
 def test_examples_folder_holds_exactly_the_documented_files() -> None:
     assert {p.name for p in EXAMPLES.glob("*.json")} == {*ALL, *EMPLOYERS}
+    assert {p.name for p in EXAMPLES.glob("*.yaml")} == set(DRAFTS)
     readme = (EXAMPLES / "README.md").read_text()
-    assert all(f"`{name}`" in readme for name in (*ALL, *EMPLOYERS))
+    assert all(f"`{name}`" in readme for name in (*ALL, *EMPLOYERS, *DRAFTS))
+
+
+def test_the_policy_draft_example_is_a_draft_kosh_takes() -> None:
+    drafted = read_draft(yaml.safe_load((EXAMPLES / "policy-draft.yaml").read_text()), versions())
+    assert (drafted.id, drafted.questionnaire.min_points) == ("2027.1", 450)
+    assert drafted.starts_in("Pavlodar") < drafted.starts_in("Akmola")
 
 
 def employer_request(name: str) -> EmployerRequest:
