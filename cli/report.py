@@ -16,7 +16,7 @@ from cli.connect import with_record
 from cli.published import record_versions
 from cli.report_charts import write_report_charts
 from cli.tables import row, table
-from domain.regions_report import Report, report
+from domain.regions_report import Report, ReportBuilder
 from store.pool import Conn
 from store.streams import case_streams, labour_streams
 
@@ -39,9 +39,12 @@ def report_cmd(
     record_versions(state)
 
     async def read(conn: Conn) -> Report:
-        cases = [events async for events in case_streams(conn)]
-        requests = [events async for events in labour_streams(conn)]
-        return report(cases, requests)
+        builder = ReportBuilder()  # one stream at a time: memory does not grow with the cases
+        async for events in case_streams(conn):
+            builder.add_case(events)
+        async for request in labour_streams(conn):
+            builder.add_request(request)
+        return builder.result()
 
     found = with_record(state, read)
     drawn = write_report_charts(found, charts) if charts is not None else []

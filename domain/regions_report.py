@@ -105,38 +105,61 @@ def report(
     cases: Iterable[Sequence[ev.Event]], requests: Iterable[Sequence[le.LabourEvent]] = ()
 ) -> Report:
     """The regions' picture of the recorded cases and labour requests."""
-    quota: dict[tuple[str, int], list[int]] = {}
-    families: list[tuple[str, date, date | None, date]] = []  # region, arrived, left, seen to
-    money: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    ended: dict[str, list[int]] = defaultdict(list)
-    waiting: dict[str, list[int]] = defaultdict(list)
-    refusals: Counter[tuple[str, str]] = Counter()
-    closed: Counter[str] = Counter()
-    count = 0
+    builder = ReportBuilder()
     for events in cases:
+        builder.add_case(events)
+    for request in requests:
+        builder.add_request(request)
+    return builder.result()
+
+
+class ReportBuilder:
+    """The picture built one stream at a time (`kosh report` reads the record as a cursor:
+    memory grows with the regions, years and stages, not with the cases)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.quota: dict[tuple[str, int], list[int]] = {}
+        self.families: list[tuple[str, date, date | None, date]] = []
+        self.money: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        self.ended: dict[str, list[int]] = defaultdict(list)
+        self.waiting: dict[str, list[int]] = defaultdict(list)
+        self.refusals: Counter[tuple[str, str]] = Counter()
+        self.closed: Counter[str] = Counter()
+        self.labour: Counter[tuple[str, str, int]] = Counter()
+
+    def add_case(self, events: Sequence[ev.Event]) -> None:
         if not events:
-            continue
-        count += 1
-        _quota(events, quota)
+            return
+        self.count += 1
+        _quota(events, self.quota)
         arrival = _family(events)
         if arrival is not None:
-            families.append(arrival)
-        _money(events, money)
-        _stages(events, ended, waiting)
-        refusals.update(_refused(events))
-        closed.update(e.reason for e in events if isinstance(e, ev.CaseClosed))
-    return Report(
-        cases=count,
-        quota=[QuotaUse(r, y, *tally) for (r, y), tally in sorted(quota.items())],
-        retention=_retention(families),
-        money=[Money(r, *sums) for r, sums in sorted(money.items())],
-        stages=_waits(ended, waiting),
-        refusals=[
-            Refusal(g, r, n) for (g, r), n in sorted(refusals.items(), key=lambda x: (-x[1], x[0]))
-        ],
-        labour=_labour(requests),
-        closed=dict(sorted(closed.items())),
-    )
+            self.families.append(arrival)
+        _money(events, self.money)
+        _stages(events, self.ended, self.waiting)
+        self.refusals.update(_refused(events))
+        self.closed.update(e.reason for e in events if isinstance(e, ev.CaseClosed))
+
+    def add_request(self, events: Sequence[le.LabourEvent]) -> None:
+        for e in events:
+            if isinstance(e, le.LabourPlaceReserved):
+                self.labour[(e.industry, e.region, e.year)] += 1
+            elif isinstance(e, le.LabourPlaceReleased):
+                self.labour[(e.industry, e.region, e.year)] -= 1
+
+    def result(self) -> Report:
+        refusals = sorted(self.refusals.items(), key=lambda x: (-x[1], x[0]))
+        return Report(
+            cases=self.count,
+            quota=[QuotaUse(r, y, *tally) for (r, y), tally in sorted(self.quota.items())],
+            retention=_retention(self.families),
+            money=[Money(r, *sums) for r, sums in sorted(self.money.items())],
+            stages=_waits(self.ended, self.waiting),
+            refusals=[Refusal(g, r, n) for (g, r), n in refusals],
+            labour=[LabourPlaces(i, r, y, n) for (i, r, y), n in sorted(self.labour.items())],
+            closed=dict(sorted(self.closed.items())),
+        )
 
 
 def _quota(events: Sequence[ev.Event], quota: dict[tuple[str, int], list[int]]) -> None:
@@ -246,14 +269,3 @@ def _refused(events: Sequence[ev.Event]) -> list[tuple[str, str]]:
         elif isinstance(e, ev.ScoreComputed) and e.breakdown.decision == "reject":
             found += [(g.name, g.reason) for g in e.breakdown.gates if g.outcome == "deny"]
     return found
-
-
-def _labour(requests: Iterable[Sequence[le.LabourEvent]]) -> list[LabourPlaces]:
-    held: Counter[tuple[str, str, int]] = Counter()
-    for events in requests:
-        for e in events:
-            if isinstance(e, le.LabourPlaceReserved):
-                held[(e.industry, e.region, e.year)] += 1
-            elif isinstance(e, le.LabourPlaceReleased):
-                held[(e.industry, e.region, e.year)] -= 1
-    return [LabourPlaces(i, r, y, n) for (i, r, y), n in sorted(held.items())]
