@@ -34,8 +34,12 @@ PASSING = (
     RPCStatusCode.CANCELLED,
     RPCStatusCode.ABORTED,
 )
-FIRST_LOOK = 0.05  # seconds before the first query; doubled up to EVERY
-EVERY = 1.0
+# Seconds before the first look, doubled up to EVERY. A query is a workflow task on the
+# case's worker (a whole replay when the case is not in its cache, after a restart), so the
+# sender asks seldom: the soak's staff and rounds asking every 50 ms to 1 s slowed a loaded
+# worker's own tasks past their timeout.
+FIRST_LOOK = 0.5
+EVERY = 3.0
 
 
 class NotWaiting(Exception):
@@ -66,7 +70,7 @@ async def send_and_wait(
     if not isinstance(request_id, str) or not request_id:
         raise ValueError("request_id: an answered signal names its request")
     if not sent:
-        answer = await answer_of(client, workflow_id, request_id)  # a resend: answered?
+        answer = await answer_of(client, workflow_id, request_id, closed_too=False)  # resent?
         if answer is not None:
             return answer
         try:
@@ -82,20 +86,24 @@ async def send_and_wait(
     while True:
         await asyncio.sleep(min(pause, max(deadline - loop.time(), 0)))
         alive()
-        answer = await answer_of(client, workflow_id, request_id)
+        last = loop.time() >= deadline
+        answer = await answer_of(client, workflow_id, request_id, closed_too=last)
         if answer is not None:
             return answer
-        if loop.time() >= deadline:
+        if last:
             raise NoAnswerYet(f"{workflow_id} has not answered request {request_id} yet")
         pause = min(pause * 2, EVERY)
 
 
-async def answer_of(client: Client, workflow_id: str, request_id: str) -> UpdateResult | None:
-    """The workflow's answer to `request_id`, None while it has none; NotWaiting when it
-    closed without one (its last run is asked, so an answer given before it closed counts)."""
+async def answer_of(
+    client: Client, workflow_id: str, request_id: str, *, closed_too: bool = True
+) -> UpdateResult | None:
+    """The workflow's answer to `request_id`, None while it has none; with `closed_too`,
+    NotWaiting when it closed without one (its last run is asked, so an answer given before
+    it closed counts)."""
     handle = client.get_workflow_handle(workflow_id)
     answer = await _asked(handle, request_id)
-    if answer is not None:
+    if answer is not None or not closed_too:
         return answer
     described = await handle.describe()
     if described.status == WorkflowExecutionStatus.RUNNING:
