@@ -137,6 +137,7 @@ def activities_for(
         payments.disburse_support,
         payments.issue_repayment_invoice,
         StaffActivities(notifier=notifier).notify_staff,
+        StaffActivities(notifier=notifier).woke_late,
         EventActivities(pool=pool).append_events,
         RegistryActivities(pool=pool, verifier=verifier).verify_actor,
         PolicyActivities(pool=pool).version_for,

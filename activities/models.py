@@ -174,6 +174,18 @@ class NotifyResult(Model):
     delivered: bool
 
 
+class WokeInput(Model):
+    """A wait on staff that began at `started` (the workflow's time) and was due to end
+    `seconds` later, floor included."""
+
+    started: datetime
+    seconds: float
+
+
+class WokeResult(Model):
+    late: bool
+
+
 class PendingEvent(Model):
     event_id: str
     event: Event

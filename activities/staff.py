@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import asyncpg
 from temporalio import activity
 
@@ -23,6 +25,17 @@ class StaffActivities:
             await self.notifier.notify(req.notice)
         activity_log(case_id=req.notice.case_id).info("staff_notified", kind=req.notice.kind)
         return m.NotifyResult(delivered=True)
+
+    @activity.defn
+    async def woke_late(self, req: m.WokeInput) -> m.WokeResult:
+        """Whether a wait on staff woke later than its end and the staff's floor allow (no
+        worker ran the case meanwhile). Asked of an activity, so the answer is in the
+        history: the workflow's own time at a wake can differ between a first execution and
+        a replay (a task that timed out on a loaded worker and was completed by a later
+        attempt), and the two then took different branches (the soak of 2026-12-05)."""
+        late = datetime.now(UTC) - req.started > timedelta(seconds=req.seconds)
+        activity_log().info("wake_checked", late=late)
+        return m.WokeResult(late=late)
 
 
 class RegistryActivities:

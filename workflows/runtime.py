@@ -20,6 +20,8 @@ from temporalio.workflow import ActivityCancellationType
 from workflows.decision_lock import DecisionLock
 
 with workflow.unsafe.imports_passed_through():
+    from activities import models as m
+    from activities.staff import StaffActivities
     from domain.clock import CaseClock, CaseTime
     from workflows.options import (
         ADAPTER_RETRY,
@@ -115,16 +117,23 @@ class Runtime:
             done = self.wait_for(lambda: self.decisions != seen, until, label=label, human=human)
             if await self.unlocked(done):
                 return True
-            if wall is None or not human or not self.late_for_staff(started, wall):
+            if wall is None or not human or not await self.late_for_staff(started, wall):
                 return False
 
-    def late_for_staff(self, started: datetime, wall: float) -> bool:
+    async def late_for_staff(self, started: datetime, wall: float) -> bool:
         """Whether a human wait begun at `started` for `wall` seconds woke later than the
-        floor allows (on a compressed clock with a floor only)."""
+        floor allows (on a compressed clock with a floor only). Asked of an activity
+        (StaffActivities.woke_late), never read from `workflow.now()` here: the time a wake
+        sees was not always the same in a first execution and a replay (docs/decisions/023)."""
         floor = self.human_floor_seconds
         if self.clock.speedup <= 1 or floor <= 0:
             return False
-        return workflow.now() - started > timedelta(seconds=wall + floor)
+        woke = await self.call(
+            StaffActivities.woke_late,
+            m.WokeInput(started=started, seconds=wall + floor),
+            summary="did staff have their floor?",
+        )
+        return bool(woke.late)
 
     async def unlocked(self, work: Awaitable[T]) -> T:
         """Run `work` without the lock the caller holds, so input is applied meanwhile."""
