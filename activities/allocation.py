@@ -73,6 +73,7 @@ class TellInput(Model):
 
     workflow_id: str
     signal: str
+    query: str  # the case's query for its answer (workflows/api.py QUERY_ANSWER)
     round_id: str
     request_id: str
     offered: bool
@@ -193,6 +194,7 @@ class AllocationActivities:
                 req.workflow_id,
                 req.signal,
                 payload,
+                query=req.query,
                 patience=patience,
                 alive=lambda: activity.heartbeat(info.attempt if not sent else signalled),
                 sent=sent,

@@ -18,10 +18,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
-
-from workflows.api import QUERY_ANSWER, UpdateResult
 
 # Temporal's answers that may pass when asked again; any other means the workflow cannot
 # take the input (gone, never started, the payload refused by the server).
@@ -42,6 +41,14 @@ FIRST_LOOK = 0.5
 EVERY = 3.0
 
 
+class Answer(BaseModel):
+    """A workflow's answer to an input (the shape of workflows.api.UpdateResult)."""
+
+    accepted: bool
+    reason: str = ""
+    rule: str = ""
+
+
 class NotWaiting(Exception):
     """The workflow is gone, closed without answering, or cannot take the input."""
 
@@ -56,21 +63,23 @@ async def send_and_wait(
     name: str,
     payload: dict[str, Any],
     *,
+    query: str,
     patience: float,
     alive: Callable[[], None] = lambda: None,
     sent: bool = False,
-) -> UpdateResult:
+) -> Answer:
     """Signal `name` with `payload` (which names its `request_id`) and wait up to `patience`
-    seconds for the workflow's answer. `alive` is called once the signal is in the workflow's
-    history and at each look (an activity's heartbeat). `sent`: an earlier attempt's signal
-    is in the history already (a signal the server took is never lost), so only the answer
-    is awaited: a busy case is not sent the same input again and again. Raises NotWaiting,
-    NoAnswerYet, or RPCError when Temporal is away or busy."""
+    seconds for the workflow's answer to it, asked by the query `query`. `alive` is called
+    once the signal is in the workflow's history and at each look (an activity's heartbeat).
+    `sent`: an earlier attempt's signal is in the history already (a signal the server took
+    is never lost), so only the answer is awaited: a busy case is not sent the same input
+    again and again. Raises NotWaiting, NoAnswerYet, or RPCError when Temporal is away or
+    busy."""
     request_id = payload.get("request_id")
     if not isinstance(request_id, str) or not request_id:
         raise ValueError("request_id: an answered signal names its request")
     if not sent:
-        answer = await answer_of(client, workflow_id, request_id, closed_too=False)  # resent?
+        answer = await answer_of(client, workflow_id, query, request_id, closed_too=False)
         if answer is not None:
             return answer
         try:
@@ -87,7 +96,7 @@ async def send_and_wait(
         await asyncio.sleep(min(pause, max(deadline - loop.time(), 0)))
         alive()
         last = loop.time() >= deadline
-        answer = await answer_of(client, workflow_id, request_id, closed_too=last)
+        answer = await answer_of(client, workflow_id, query, request_id, closed_too=last)
         if answer is not None:
             return answer
         if last:
@@ -96,30 +105,28 @@ async def send_and_wait(
 
 
 async def answer_of(
-    client: Client, workflow_id: str, request_id: str, *, closed_too: bool = True
-) -> UpdateResult | None:
+    client: Client, workflow_id: str, query: str, request_id: str, *, closed_too: bool = True
+) -> Answer | None:
     """The workflow's answer to `request_id`, None while it has none; with `closed_too`,
     NotWaiting when it closed without one (its last run is asked, so an answer given before
     it closed counts)."""
     handle = client.get_workflow_handle(workflow_id)
-    answer = await _asked(handle, request_id)
+    answer = await _asked(handle, query, request_id)
     if answer is not None or not closed_too:
         return answer
     described = await handle.describe()
     if described.status == WorkflowExecutionStatus.RUNNING:
         return None
-    answer = await _asked(handle, request_id)  # it may have answered, then closed, meanwhile
+    answer = await _asked(handle, query, request_id)  # answered, then closed, meanwhile?
     if answer is not None:
         return answer
     status = described.status.name.lower() if described.status else "closed"
     raise NotWaiting(f"{workflow_id} closed ({status}) without answering request {request_id}")
 
 
-async def _asked(handle: Any, request_id: str) -> UpdateResult | None:
+async def _asked(handle: Any, query: str, request_id: str) -> Answer | None:
     try:
-        answer: UpdateResult | None = await handle.query(
-            QUERY_ANSWER, request_id, result_type=UpdateResult | None
-        )
+        answer: Answer | None = await handle.query(query, request_id, result_type=Answer | None)
     except RPCError as exc:
         if exc.status in PASSING:
             raise

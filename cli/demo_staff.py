@@ -233,7 +233,7 @@ class SimulatedStaff:
         sent = self._signed(handle.id, payload, by)
         try:
             result = await send_and_wait(
-                self.client, handle.id, name, sent, patience=ANSWER_PATIENCE
+                self.client, handle.id, name, sent, query=api.QUERY_ANSWER, patience=ANSWER_PATIENCE
             )
         except NotWaiting as exc:
             log.info("staff_input_not_taken", workflow_id=handle.id, reason=str(exc))

@@ -146,7 +146,12 @@ async def test_a_rounds_word_comes_by_signal_and_is_answered_from_the_record_onl
 
     forged = {"round_id": f"{scope}no-such-round", "request_id": "rq-2"}
     answer = await send_and_wait(
-        r.env.client, h.id, SIGNAL_ALLOCATION, forged, patience=ROUND_PATIENCE
+        r.env.client,
+        h.id,
+        SIGNAL_ALLOCATION,
+        forged,
+        query=api.QUERY_ANSWER,
+        patience=ROUND_PATIENCE,
     )
     assert (answer.accepted, answer.rule) == (False, "not_in_round")
     await r.hold_round(REGION, scope=scope, size=1, round_id=f"{scope}atyrau-r1")
@@ -165,6 +170,7 @@ async def test_a_retried_tell_waits_for_the_answer_and_sends_the_word_again_only
     word = TellInput(
         workflow_id=h.id,
         signal=SIGNAL_ALLOCATION,
+        query=api.QUERY_ANSWER,
         round_id=f"{scope}no-round",
         request_id=f"{scope}no-round:{h.id}",
         offered=True,

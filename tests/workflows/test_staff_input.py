@@ -103,15 +103,21 @@ async def test_a_signalled_input_is_answered_by_query_accepted_or_refused_with_t
     client = case_rig.env.client
     # a shape refused before it is parsed is still answered, under the request id it names
     bad = signed(h.id, GOOD_INTERVIEW | {"points": -5}, by=INTERVIEWER, request_id="rq-bad")
-    refused = await send_and_wait(client, h.id, api.SIGNAL_INTERVIEW, bad, patience=RPC_TIMEOUT)
+    refused = await send_and_wait(
+        client, h.id, api.SIGNAL_INTERVIEW, bad, query=api.QUERY_ANSWER, patience=RPC_TIMEOUT
+    )
     assert (refused.accepted, refused.rule) == (False, "invalid_input")
     assert refused.reason.startswith("invalid_input: points:")
 
     good = signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER, request_id="rq-good")
-    accepted = await send_and_wait(client, h.id, api.SIGNAL_INTERVIEW, good, patience=RPC_TIMEOUT)
+    accepted = await send_and_wait(
+        client, h.id, api.SIGNAL_INTERVIEW, good, query=api.QUERY_ANSWER, patience=RPC_TIMEOUT
+    )
     assert accepted.accepted
     # sent again (a sender that lost the answer): the same answer; recorded once
-    again = await send_and_wait(client, h.id, api.SIGNAL_INTERVIEW, good, patience=RPC_TIMEOUT)
+    again = await send_and_wait(
+        client, h.id, api.SIGNAL_INTERVIEW, good, query=api.QUERY_ANSWER, patience=RPC_TIMEOUT
+    )
     assert again == accepted
     assert len(of_type(await case_rig.events(cid), "InterviewRecorded")) == 1
     # asked by the raw SDK: a request the case never received has no answer yet
@@ -119,13 +125,26 @@ async def test_a_signalled_input_is_answered_by_query_accepted_or_refused_with_t
 
     withdrawal = {"kind": "withdrawal", "reason": "the family decided to stay"}
     sent = signed(h.id, withdrawal, by=OFFICER)
-    assert (await send_and_wait(client, h.id, api.SIGNAL_FACT, sent, patience=RPC_TIMEOUT)).accepted
+    assert (
+        await send_and_wait(
+            client, h.id, api.SIGNAL_FACT, sent, query=api.QUERY_ANSWER, patience=RPC_TIMEOUT
+        )
+    ).accepted
     assert (await case_rig.finish(h)).closed_reason == "withdrawn"
     with pytest.raises(NotWaiting):
         late = signed(h.id, GOOD_INTERVIEW, by=INTERVIEWER, request_id="rq-late")
-        await send_and_wait(client, h.id, api.SIGNAL_INTERVIEW, late, patience=RPC_TIMEOUT)
+        await send_and_wait(
+            client, h.id, api.SIGNAL_INTERVIEW, late, query=api.QUERY_ANSWER, patience=RPC_TIMEOUT
+        )
     with pytest.raises(NotWaiting):
-        await send_and_wait(client, "case-nobody", api.SIGNAL_INTERVIEW, good, patience=RPC_TIMEOUT)
+        await send_and_wait(
+            client,
+            "case-nobody",
+            api.SIGNAL_INTERVIEW,
+            good,
+            query=api.QUERY_ANSWER,
+            patience=RPC_TIMEOUT,
+        )
 
 
 # ---- interview and facts by update --------------------------------------------------------

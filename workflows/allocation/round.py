@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.clock import SECONDS_PER_YEAR, CaseClock
     from domain.policy import policy_in_force
     from workflows import allocation_api as rapi
-    from workflows.api import case_workflow_id
+    from workflows.api import QUERY_ANSWER, case_workflow_id
 
 from workflows.runtime import Runtime
 
@@ -85,6 +85,7 @@ class AllocationRoundWorkflow:
                     TellInput(
                         workflow_id=case_workflow_id(line.case_id),
                         signal=rapi.SIGNAL_ALLOCATION,
+                        query=QUERY_ANSWER,
                         round_id=rid,
                         request_id=f"{rid}:{line.case_id}",
                         offered=line.offer == "offered",
