@@ -149,3 +149,22 @@ async def test_a_small_real_run_grants_exactly_the_capacity(tmp_path: Path) -> N
     assert results.events >= 300 and results.mean_batch >= 1.0
     assert all(len(p.samples) == 1 and p.rate > 0 for p in results.appends)
     assert all(len(p.samples) == 1 and p.rate > 0 for p in results.reservations)
+
+
+def test_the_state_experiment_runs_both_ways_and_puts_the_state_back(
+    capsys: object, tmp_path: Path
+) -> None:
+    """bench/event_store_state.py, small: three passes (whole, cut, whole), each with its
+    ratios; the projection's state writer is kosh's own again afterwards."""
+    import store.projections as projections
+    from bench.event_store_state import WHOLE, main
+
+    main(["--events", "40", "--rounds", "1"])
+    shown = capsys.readouterr().out.splitlines()  # type: ignore[attr-defined]
+    assert [line.split(":")[0] for line in shown] == [
+        "state written whole",
+        "state cut to its stage",
+        "state written whole",
+    ]
+    assert all("raw asyncpg `executemany`: 1.000" in line for line in shown)
+    assert projections._state_json is WHOLE
