@@ -25,6 +25,9 @@ class SubmitRequest(Model):
     request: EmployerRequest
     # model.employer_key of the request's employer, made by the worker (which holds the key)
     employer_key: str = Field(pattern=r"^[0-9a-f]{16}$")
+    # The version in force in the request's region that day, asked from the record
+    # (activities/policies.py); None: the built-in version in force that day.
+    policy_id: str | None = Field(default=None, max_length=50)
 
 
 class RecordVacancy(Model):

@@ -57,7 +57,9 @@ def _submit(
         field, rule = problems[0]
         raise InvalidCommandError("invalid_request", f"{field}: {rule}")
     try:
-        policy = policy or policy_in_force(now.date())
+        policy = policy or (
+            policy_by_id(cmd.policy_id) if cmd.policy_id else policy_in_force(now.date())
+        )
     except UnknownPolicyError as exc:
         raise InvalidCommandError("no_policy_in_force", str(exc)) from exc
     return [

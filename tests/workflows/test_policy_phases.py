@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -24,12 +25,14 @@ from domain.policy_draft import revised
 from domain.policy_record import PolicyVersionPublished
 from domain.provenance import Illustrative
 from store.embedded import EmbeddedPostgres
+from store.labour import read_labour_events
 from store.migrate import migrate
 from store.policies import publish
 from store.pool import create_pool
 from store.staff import put_staff
 from tests.conftest import TEST_STAFF
 from tests.workflows.harness import Rig, all_runs, application, one, replayer, rig
+from tests.workflows.test_employer import finish, request, start
 from workflows import api
 
 
@@ -95,3 +98,16 @@ async def test_a_pilot_region_takes_the_published_version_first(phase_rig: Rig) 
     pol._KNOWN.clear()  # a worker that never read the record: the history holds the version
     for history in await all_runs(r.env.client, pilot.id):
         await replayer().replay_workflow(history)
+
+    # an employer's request takes the version in force in its vacancy's region too
+    taken_by = {}
+    for region in ("Pavlodar", "Atyrau"):
+        result, _ = await finish(r, await start(r, request(region=region)))
+        stored = await labour_events(r, result.request_id)
+        taken_by[region] = stored[0].event.policy_id
+    assert taken_by == {"Pavlodar": "2026.9-pilot", "Atyrau": "2026.1"}
+
+
+async def labour_events(r: Rig, request_id: str) -> list[Any]:
+    async with r.pool.acquire() as conn:
+        return list(await read_labour_events(conn, request_id=request_id))

@@ -27,12 +27,15 @@ with workflow.unsafe.imports_passed_through():
         ScreeningInput,
         VacancyInput,
     )
+    from activities.policies import PolicyActivities, VersionInput
     from activities.verification import VerificationActivities
     from domain.clock import SECONDS_PER_YEAR, CaseClock
-    from domain.errors import DomainError
+    from domain.errors import DomainError, InvalidCommandError
     from domain.labour import LABOUR_AUTHORITIES
     from domain.labour import agenda as labour_agenda
     from domain.labour import commands as c
+    from domain.policy import POLICIES, Policy, register
+    from domain.regions import Region
     from workflows import employer_api as eapi
     from workflows.labour.state import RequestRun
 
@@ -75,10 +78,12 @@ class EmployerPermitWorkflow(TakesInput):
                     ),
                     summary="employer's keyed id",
                 )
+                policy = await self._version(inp.request.region)
                 submit = c.SubmitRequest(
                     request_id=inp.request_id,
                     request=inp.request,
                     employer_key=keyed.employer_key,
+                    policy_id=policy.id,
                 )
                 await req.record(submit)
         except RecordPausedError as exc:
@@ -101,6 +106,26 @@ class EmployerPermitWorkflow(TakesInput):
         await workflow.wait_condition(workflow.all_handlers_finished)
         s = req.state
         return self._result(closed_reason=s.closed_reason or "refused", detail=s.closed_detail)
+
+    async def _version(self, region: Region) -> Policy:
+        """The version in force in the request's region today, from the record (built in or
+        published: docs/decisions/024); a published one is registered before it is read. No
+        version in force: refused, nothing recorded."""
+        rt = self.req.rt
+        try:
+            policy: Policy = await rt.ask_store(
+                PolicyActivities.version_for,
+                VersionInput(region=region, on=rt.today()),
+                summary=f"the policy in force in {region}",
+            )
+        except ActivityError as exc:
+            found = refusal(exc)
+            if found is not None and found.type == "NoPolicyInForce":
+                raise InvalidCommandError("no_policy_in_force", found.message) from None
+            raise
+        if policy.id not in {p.id for p in POLICIES}:
+            register(policy)
+        return policy
 
     def _result(self, *, closed_reason: str, detail: str) -> eapi.LabourResult:
         return eapi.LabourResult(
