@@ -20,6 +20,7 @@ def test_migrations_ship_in_order() -> None:
         "0008_console_sessions",
         "0009_codec_access_log",
         "0010_writer_chain",
+        "0011_policy_roles",
     ]
 
 
