@@ -79,8 +79,10 @@ async def send_and_wait(
     if not isinstance(request_id, str) or not request_id:
         raise ValueError("request_id: an answered signal names its request")
     if not sent:
+        # sent before, and applied: nothing to send (a refusal is not the answer to this one:
+        # the workflow forgets it when the input comes again)
         answer = await answer_of(client, workflow_id, query, request_id, closed_too=False)
-        if answer is not None:
+        if answer is not None and answer.accepted:
             return answer
         try:
             await client.get_workflow_handle(workflow_id).signal(name, payload)

@@ -119,6 +119,13 @@ async def test_a_signalled_input_is_answered_by_query_accepted_or_refused_with_t
         client, h.id, api.SIGNAL_INTERVIEW, good, query=api.QUERY_ANSWER, patience=RPC_TIMEOUT
     )
     assert again == accepted
+    signals = [
+        e
+        for e in (await h.fetch_history()).events
+        if e.HasField("workflow_execution_signaled_event_attributes")
+        and e.workflow_execution_signaled_event_attributes.signal_name == api.SIGNAL_INTERVIEW
+    ]
+    assert len(signals) == 2  # the refused one and the good one: applied, so not sent again
     assert len(of_type(await case_rig.events(cid), "InterviewRecorded")) == 1
     # asked by the raw SDK: a request the case never received has no answer yet
     assert await h.query(api.QUERY_ANSWER, "rq-never-sent") is None
