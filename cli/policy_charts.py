@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.labour_simulation import LabourImpact
 from domain.simulation import Impact
@@ -22,6 +22,18 @@ DECISIONS = ("approve", "refer", "reject")
 
 def write_charts(impact: Impact, labour: LabourImpact, folder: Path) -> list[Path]:
     """The charts of one simulation, written into `folder` (made if missing); their paths."""
+    charts = (
+        ("decisions", _decisions),
+        ("kandas-places", _places),
+        ("support-and-clawback", _money),
+        ("labour-lines", _labour),
+    )
+    return draw_each(folder, charts, impact, labour)
+
+
+def draw_each(folder: Path, charts: Sequence[tuple[str, Any]], *figures: Any) -> list[Path]:
+    """Each named chart drawn from `figures` into `folder` as `<name>.svg`: text kept as
+    text, no date, the same ids on every run; the paths written."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -30,14 +42,9 @@ def write_charts(impact: Impact, labour: LabourImpact, folder: Path) -> list[Pat
     plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "kosh", "font.size": 9})
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, draw in (
-        ("decisions", _decisions),
-        ("kandas-places", _places),
-        ("support-and-clawback", _money),
-        ("labour-lines", _labour),
-    ):
+    for name, draw in charts:
         fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-        draw(ax, impact, labour)
+        draw(ax, *figures)
         path = folder / f"{name}.svg"
         _save(fig, path)
         plt.close(fig)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.policy_charts import DRAFT, QUOTA, RECORDED, _grouped, _save
+from cli.policy_charts import DRAFT, QUOTA, RECORDED, _grouped, draw_each
 from domain.regions_report import Report
 
 if TYPE_CHECKING:
@@ -15,29 +15,15 @@ if TYPE_CHECKING:
 
 def write_report_charts(found: Report, folder: Path) -> list[Path]:
     """The report's charts, written into `folder` (made if missing); their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "kosh", "font.size": 9})
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, draw in (
+    charts = (
         ("quota-use", _quota),
         ("retention", _retention),
         ("support-and-clawback", _money),
         ("stage-waits", _stages),
         ("refusals-by-gate", _refusals),
         ("labour-places", _labour),
-    ):
-        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-        draw(ax, found)
-        path = folder / f"{name}.svg"
-        _save(fig, path)
-        plt.close(fig)
-        written.append(path)
-    return written
+    )
+    return draw_each(folder, charts, found)
 
 
 def _empty(ax: Axes, what: str) -> None:

@@ -21,8 +21,10 @@ from workflows.decision_lock import DecisionLock
 
 with workflow.unsafe.imports_passed_through():
     from activities import models as m
+    from activities.policies import PolicyActivities, VersionInput
     from activities.staff import StaffActivities
     from domain.clock import CaseClock, CaseTime
+    from domain.policy import POLICIES, register
     from workflows.options import (
         ADAPTER_RETRY,
         ADAPTER_TIMEOUT,
@@ -35,6 +37,10 @@ with workflow.unsafe.imports_passed_through():
 
 
 T = TypeVar("T")
+
+
+class NoPolicyInForce(Exception):
+    """No policy version was in force where and when a case or request applies."""
 
 
 class RecordPausedError(RuntimeError):
@@ -119,6 +125,25 @@ class Runtime:
                 return True
             if wall is None or not human or not await self.late_for_staff(started, wall):
                 return False
+
+    async def policy_version(self, region: Any) -> Any:
+        """The version in force in `region` (None: the rest of the country's) on today's case
+        date, asked of the record (docs/decisions/024) and registered when it is a published
+        one, so it is known by id before anything reads it. NoPolicyInForce when none is."""
+        try:
+            policy = await self.ask_store(
+                PolicyActivities.version_for,
+                VersionInput(region=region, on=self.today()),
+                summary=f"the policy in force{f' in {region}' if region else ''}",
+            )
+        except ActivityError as exc:
+            found = refusal(exc)
+            if found is not None and found.type == "NoPolicyInForce":
+                raise NoPolicyInForce(found.message) from None
+            raise
+        if policy.id not in {p.id for p in POLICIES}:
+            register(policy)
+        return policy
 
     async def late_for_staff(self, started: datetime, wall: float) -> bool:
         """Whether a human wait begun at `started` for `wall` seconds woke later than the

@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.policies import PolicyActivities, VersionInput
     from domain import agenda
     from domain import commands as cmd
     from domain.application import Application, intake_problems
@@ -31,16 +29,12 @@ from workflows.case.core import Case
 from workflows.case.steps import STEPS, exit_check
 from workflows.decision_lock import WATCH, as_branch
 from workflows.handlers import TakesInput
-from workflows.runtime import RecordPausedError, RuleChanges, refusal
+from workflows.runtime import NoPolicyInForce, RecordPausedError, RuleChanges
 
 # Rule changes under running cases (workflow.patched ids; docs/decisions/005): none since the
 # first release. The first one is added here and asked with `self.rules.follows(id)`.
 RULE_CHANGES: tuple[str, ...] = ()
 BUILT_IN = {p.id for p in POLICIES}
-
-
-class NoPolicyInForce(Exception):
-    """No version was in force where and when the case applies."""
 
 
 LONG_LIVED = ("monitoring", "repayment", "residence")
@@ -148,23 +142,11 @@ class ApplicantWorkflow(TakesInput):
 
     async def _version(self, application: Application) -> Policy:
         """The version in force where the case applies (a kandas family: its first preferred
-        region; the general track: the rest of the country's) on its application date, from
-        the record; a published one is registered and carried on in the case's state."""
+        region; the general track: the rest of the country's) on its application date; a
+        published one is carried on in the case's state."""
         region = application.preferred_regions[0] if application.preferred_regions else None
-        rt = self.case.rt
-        try:
-            policy: Policy = await rt.ask_store(
-                PolicyActivities.version_for,
-                VersionInput(region=region, on=rt.today()),
-                summary=f"the policy in force{f' in {region}' if region else ''}",
-            )
-        except ActivityError as exc:
-            found = refusal(exc)
-            if found is not None and found.type == "NoPolicyInForce":
-                raise NoPolicyInForce(found.message) from None
-            raise
+        policy: Policy = await self.case.rt.policy_version(region)
         if policy.id not in BUILT_IN:
-            register(policy)
             self.case.run.policy = policy
         return policy
 

@@ -27,14 +27,13 @@ with workflow.unsafe.imports_passed_through():
         ScreeningInput,
         VacancyInput,
     )
-    from activities.policies import PolicyActivities, VersionInput
     from activities.verification import VerificationActivities
     from domain.clock import SECONDS_PER_YEAR, CaseClock
     from domain.errors import DomainError, InvalidCommandError
     from domain.labour import LABOUR_AUTHORITIES
     from domain.labour import agenda as labour_agenda
     from domain.labour import commands as c
-    from domain.policy import POLICIES, Policy, register
+    from domain.policy import Policy
     from domain.regions import Region
     from workflows import employer_api as eapi
     from workflows.labour.state import RequestRun
@@ -42,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
 # The workflow's own code: imported in the sandbox, which guards it (no clock, no I/O).
 from workflows.handlers import TakesInput
 from workflows.labour.request import Request
-from workflows.runtime import RecordPausedError, RuleChanges, refusal
+from workflows.runtime import NoPolicyInForce, RecordPausedError, RuleChanges, refusal
 
 # Rule changes under running requests (docs/decisions/005): none since the first release.
 RULE_CHANGES: tuple[str, ...] = ()
@@ -108,23 +107,12 @@ class EmployerPermitWorkflow(TakesInput):
         return self._result(closed_reason=s.closed_reason or "refused", detail=s.closed_detail)
 
     async def _version(self, region: Region) -> Policy:
-        """The version in force in the request's region today, from the record (built in or
-        published: docs/decisions/024); a published one is registered before it is read. No
+        """The version in force in the request's region today (docs/decisions/024). No
         version in force: refused, nothing recorded."""
-        rt = self.req.rt
         try:
-            policy: Policy = await rt.ask_store(
-                PolicyActivities.version_for,
-                VersionInput(region=region, on=rt.today()),
-                summary=f"the policy in force in {region}",
-            )
-        except ActivityError as exc:
-            found = refusal(exc)
-            if found is not None and found.type == "NoPolicyInForce":
-                raise InvalidCommandError("no_policy_in_force", found.message) from None
-            raise
-        if policy.id not in {p.id for p in POLICIES}:
-            register(policy)
+            policy: Policy = await self.req.rt.policy_version(region)
+        except NoPolicyInForce as exc:
+            raise InvalidCommandError("no_policy_in_force", str(exc)) from None
         return policy
 
     def _result(self, *, closed_reason: str, detail: str) -> eapi.LabourResult:
